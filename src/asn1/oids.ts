@@ -1,0 +1,71 @@
+/** Object identifiers used by mtlsctl. */
+export const OID = {
+  // attribute types
+  CN: "2.5.4.3",
+  SERIALNUMBER: "2.5.4.5",
+  C: "2.5.4.6",
+  L: "2.5.4.7",
+  ST: "2.5.4.8",
+  STREET: "2.5.4.9",
+  O: "2.5.4.10",
+  OU: "2.5.4.11",
+  POSTALCODE: "2.5.4.17",
+  DC: "0.9.2342.19200300.100.1.25",
+  UID: "0.9.2342.19200300.100.1.1",
+  emailAddress: "1.2.840.113549.1.9.1",
+  // extensions
+  subjectKeyIdentifier: "2.5.29.14",
+  keyUsage: "2.5.29.15",
+  subjectAltName: "2.5.29.17",
+  basicConstraints: "2.5.29.19",
+  nameConstraints: "2.5.29.30",
+  cRLDistributionPoints: "2.5.29.31",
+  certificatePolicies: "2.5.29.32",
+  authorityKeyIdentifier: "2.5.29.35",
+  extKeyUsage: "2.5.29.37",
+  // extended key usages
+  serverAuth: "1.3.6.1.5.5.7.3.1",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
+  anyExtendedKeyUsage: "2.5.29.37.0",
+  // PKCS#9
+  extensionRequest: "1.2.840.113549.1.9.14",
+  // keys
+  rsaEncryption: "1.2.840.113549.1.1.1",
+  rsaPss: "1.2.840.113549.1.1.10",
+  ecPublicKey: "1.2.840.10045.2.1",
+  ed25519: "1.3.101.112",
+  ed448: "1.3.101.113",
+  p256: "1.2.840.10045.3.1.7",
+  p384: "1.3.132.0.34",
+  p521: "1.3.132.0.35",
+  // signatures
+  sha1WithRSA: "1.2.840.113549.1.1.5",
+  sha256WithRSA: "1.2.840.113549.1.1.11",
+  sha384WithRSA: "1.2.840.113549.1.1.12",
+  sha512WithRSA: "1.2.840.113549.1.1.13",
+  sha224WithRSA: "1.2.840.113549.1.1.14",
+  ecdsaWithSHA1: "1.2.840.10045.4.1",
+  ecdsaWithSHA224: "1.2.840.10045.4.3.1",
+  ecdsaWithSHA256: "1.2.840.10045.4.3.2",
+  ecdsaWithSHA384: "1.2.840.10045.4.3.3",
+  ecdsaWithSHA512: "1.2.840.10045.4.3.4",
+  sha1: "1.3.14.3.2.26",
+  sha224: "2.16.840.1.101.3.4.2.4",
+  sha256: "2.16.840.1.101.3.4.2.1",
+  sha384: "2.16.840.1.101.3.4.2.2",
+  sha512: "2.16.840.1.101.3.4.2.3",
+  mgf1: "1.2.840.113549.1.1.8",
+} as const;
+
+/** Human names for the extensions a CSR may ask for, in warnings. */
+export const EXTENSION_NAMES: Record<string, string> = {
+  [OID.subjectKeyIdentifier]: "subjectKeyIdentifier",
+  [OID.keyUsage]: "keyUsage",
+  [OID.subjectAltName]: "subjectAltName",
+  [OID.basicConstraints]: "basicConstraints",
+  [OID.nameConstraints]: "nameConstraints",
+  [OID.cRLDistributionPoints]: "cRLDistributionPoints",
+  [OID.certificatePolicies]: "certificatePolicies",
+  [OID.authorityKeyIdentifier]: "authorityKeyIdentifier",
+  [OID.extKeyUsage]: "extKeyUsage",
+};

@@ -1,0 +1,272 @@
+/**
+ * The certificate authority: creating the root and issuing client and server certificates.
+ * Works as a library: no printing, no prompts; warnings are returned.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as crypto from "node:crypto";
+import { inputError } from "./errors";
+import { OID, EXTENSION_NAMES } from "./asn1/oids";
+import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, profileExtensions, randomSerial, Profile } from "./pki/cert";
+import { buildCsr, csrPem, ParsedCsr } from "./pki/csr";
+import { describeKey, generateKey, goAcceptsKey, isRsa, KeyType, privateKeyPem, signerFor, spkiOf } from "./pki/keys";
+import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableReasons, DnDer, decodeName } from "./pki/name";
+import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
+import { writeFileAtomic } from "./store/atomic";
+import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
+import { dnStageDn, dnStageString, goSubjectString } from "./nats/subject";
+
+const DAY = 86_400_000;
+export const DEFAULT_CA_DAYS = 3650;
+export const DEFAULT_LEAF_DAYS = 365;
+
+export interface CaInitOptions {
+  dir: string;
+  keyType: KeyType;
+  /** RFC 4514 subject; or `name` for CN=<name>. */
+  subject?: string;
+  name?: string;
+  days?: number;
+  pathLen?: number;
+  /** undefined: the key is written unencrypted. */
+  passphrase?: string;
+  force?: boolean;
+}
+
+export interface Result<T> {
+  value: T;
+  warnings: string[];
+}
+
+/** Builds a subject from an RFC 4514 string in canonical order, with warnings when it is not predictable. */
+export function buildSubject(rfc4514: string, warnings: string[], what = "subject"): { der: Buffer; rdns: DnDer } {
+  const rdns = canonicalOrder(parseRfc4514(rfc4514, what));
+  const reasons = unpredictableReasons(rdns);
+  if (reasons.length)
+    warnings.push(`${what} "${rfc4514}" cannot be mapped predictably by nats-server: ${reasons.join("; ")}`);
+  return { der: encodeName(rdns), rdns };
+}
+
+function checkDays(days: number | undefined, dflt: number): number {
+  const d = days ?? dflt;
+  if (!Number.isInteger(d) || d < 1 || d > 36500) throw inputError(`--days must be a whole number from 1 to 36500 (got ${days})`);
+  return d;
+}
+
+function record(kind: CertKind, name: string, cert: ParsedCertificate, keyType: string, files: { cert: string; key: string | null; csr: string | null }): CertRecord {
+  return {
+    name,
+    kind,
+    serial: cert.serialHex,
+    subject: formatRfc4514(cert.subject),
+    sans: { email: cert.sans.email, dns: cert.sans.dns, uri: cert.sans.uri, ip: cert.sans.ip },
+    profile: kind,
+    keyType,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    status: "valid",
+    revokedAt: null,
+    revocationReason: null,
+    fingerprint: cert.fingerprint,
+    certFile: files.cert,
+    keyFile: files.key,
+    csrFile: files.csr,
+    issuedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Creates a root CA and a new store. The store is built in a staging directory and renamed into
+ * place, so a crash or a refusal leaves no partial store behind.
+ */
+export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCertificate }> {
+  const warnings: string[] = [];
+  const dir = path.resolve(o.dir);
+  const days = checkDays(o.days, DEFAULT_CA_DAYS);
+  if (o.pathLen !== undefined && (!Number.isInteger(o.pathLen) || o.pathLen < 0 || o.pathLen > 16)) throw inputError(`--path-len must be a whole number from 0 to 16`);
+  if (o.subject !== undefined && o.name !== undefined) throw inputError("give --name or --subject, not both");
+  const subjectStr = o.subject ?? `CN=${o.name ?? "mtlsctl CA"}`;
+  const subject = buildSubject(subjectStr, [], "CA subject");
+
+  let replacing = false;
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw inputError("exists and is not a directory", dir);
+    if (Store.exists(dir)) {
+      if (!o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(dir, "ca.crt"));
+      replacing = true;
+    } else if (fs.readdirSync(dir).length > 0) throw inputError("the directory is not empty and holds no store", dir);
+  }
+
+  const key = generateKey(o.keyType);
+  const spki = spkiOf(key);
+  const now = Date.now();
+  const notBefore = new Date(now - 60_000); // a minute of slack for clocks behind ours
+  const notAfter = new Date(now + days * DAY);
+  const certDer = buildCertificate(
+    { serial: randomSerial(), issuer: subject.der, subject: subject.der, notBefore, notAfter, spki, extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: o.pathLen }) },
+    signerFor(key),
+  );
+  const cert = parseCertificate(certDer);
+
+  const parent = path.dirname(dir);
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = path.join(parent, `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+  try {
+    fs.mkdirSync(staging, { mode: 0o755 });
+    for (const sub of ["issued", "reqs", "renewed", "nkeys"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
+    fs.mkdirSync(path.join(staging, "private"), { mode: 0o700 });
+    const st = new Store(staging);
+    writeFileAtomic(st.caCertFile, certificatePem(certDer));
+    writeFileAtomic(st.caKeyFile, privateKeyPem(key, o.passphrase), { mode: 0o600 });
+    const inv: Inventory = { version: 1, ca: record("ca", "ca", cert, describeKey(key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
+    st.writeInventory(inv);
+    if (replacing) {
+      const old = path.join(parent, `.${path.basename(dir)}.replaced-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+      fs.renameSync(dir, old);
+      fs.renameSync(staging, dir);
+      fs.rmSync(old, { recursive: true, force: true });
+    } else {
+      if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty, checked above
+      fs.renameSync(staging, dir);
+    }
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot create the store (permission denied or read-only)", dir);
+    if (code === "ENOTEMPTY" || code === "EEXIST") throw inputError("a store appeared here meanwhile (another mtlsctl?)", dir);
+    throw e;
+  }
+  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
+  return { value: { store: new Store(dir), cert }, warnings };
+}
+
+// ---------------------------------------------------------------- issuance
+
+export interface IssueRequest {
+  profile: Exclude<Profile, "ca">;
+  name: string;
+  subjectDer: Buffer;
+  spki: Buffer;
+  publicKey: crypto.KeyObject;
+  sans: Sans;
+  days?: number;
+  /** Files to publish with the certificate (relative to the store). */
+  extraFiles?: { rel: string; data: string | Buffer; mode: number }[];
+  force?: boolean;
+  keyType?: string;
+  csrRel?: string | null;
+  keyRel?: string | null;
+}
+
+export interface Issued {
+  record: CertRecord;
+  cert: ParsedCertificate;
+  certFile: string;
+  keyFile: string | null;
+  csrFile: string | null;
+}
+
+/** Signs and publishes a certificate under the store lock; the inventory is written last. */
+export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Issued {
+  checkName(req.name);
+  if (!goAcceptsKey(req.publicKey)) throw inputError(`a ${describeKey(req.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`);
+  const days = checkDays(req.days, DEFAULT_LEAF_DAYS);
+  const now = Date.now();
+  if (caCert.notAfter.getTime() <= now) throw inputError(`the CA certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
+  let notAfter = new Date(now + days * DAY);
+  if (notAfter > caCert.notAfter) {
+    notAfter = caCert.notAfter;
+    warnings.push(`--days ${days} would outlive the CA: the certificate ends with the CA on ${notAfter.toISOString()}`);
+  }
+  const emptySubject = req.subjectDer.length <= 2;
+  if (req.profile === "client" && emptySubject && !hasSans(req.sans)) throw inputError("a certificate needs a subject or at least one SAN");
+  if (req.profile === "server" && req.sans.dns.length + req.sans.ip.length === 0) throw inputError("a server certificate needs at least one --dns or --ip");
+
+  return store.withLock(() => {
+    const inv = store.readInventory();
+    const existing = store.findByName(inv, req.name);
+    if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
+    let serial: Buffer;
+    const serials = new Set([inv.ca.serial, ...inv.certificates.map((c) => c.serial)]);
+    do serial = randomSerial();
+    while (serials.has(serial.toString("hex")));
+    const certDer = buildCertificate(
+      {
+        serial,
+        issuer: caCert.subjectRaw,
+        subject: req.subjectDer,
+        notBefore: new Date(now - 60_000),
+        notAfter,
+        spki: req.spki,
+        extensions: profileExtensions(req.profile, { spki: req.spki, issuerKeyId: caCert.subjectKeyId, rsa: isRsa(req.publicKey), sans: req.sans, emptySubject }),
+      },
+      signerFor(caKey),
+    );
+    const cert = parseCertificate(certDer);
+    if (existing) {
+      // --force: the old certificate is kept as superseded, its file under renewed/
+      const oldFile = store.path(existing.certFile);
+      if (fs.existsSync(oldFile)) store.write(`renewed/${existing.serial}.crt`, fs.readFileSync(oldFile));
+      existing.status = "superseded";
+      existing.certFile = `renewed/${existing.serial}.crt`;
+    }
+    for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
+    const certRel = `issued/${req.name}.crt`;
+    store.write(certRel, certificatePem(certDer));
+    const rec = record(req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null });
+    inv.certificates.push(rec);
+    store.writeInventory(inv);
+    return { record: rec, cert, certFile: store.path(certRel), keyFile: req.keyRel ? store.path(req.keyRel) : null, csrFile: req.csrRel ? store.path(req.csrRel) : null };
+  });
+}
+
+/** Options shared by CSR creation and issuance. */
+export interface SubjectOptions {
+  name: string;
+  subject?: string;
+  sans: Sans;
+}
+
+export function subjectFor(o: SubjectOptions, warnings: string[]): Buffer {
+  return buildSubject(o.subject ?? `CN=${o.name}`, warnings).der;
+}
+
+/** `client csr`: a key and a CSR, on the client's machine (no store). */
+export function makeCsr(o: SubjectOptions & { keyType: KeyType }, warnings: string[]): { key: crypto.KeyObject; keyPem: string; csrDer: Buffer; csrPem: string } {
+  checkName(o.name);
+  const sans = checkSans(o.sans);
+  const subject = subjectFor(o, warnings);
+  if (subject.length <= 2 && !hasSans(sans)) throw inputError("a request needs a subject or at least one SAN");
+  const key = generateKey(o.keyType);
+  const csrDer = buildCsr(key, subject, sans);
+  return { key, keyPem: privateKeyPem(key), csrDer, csrPem: csrPem(csrDer) };
+}
+
+/**
+ * `client sign`: what to take from a CSR. The subject bytes are kept unless overridden; SANs come
+ * from the CSR unless any SAN flag is given; every other requested extension is ignored, with a warning.
+ */
+export function fromCsr(csr: ParsedCsr, o: { subject?: string; sans?: Sans }, warnings: string[]): { subjectDer: Buffer; sans: Sans } {
+  for (const e of csr.extensions) {
+    if (e.oid === OID.subjectAltName) continue;
+    const name = EXTENSION_NAMES[e.oid] ?? e.oid;
+    let detail = "";
+    if (e.oid === OID.basicConstraints && e.value.includes(Buffer.from([0x01, 0x01, 0xff]))) detail = " (CA:TRUE)";
+    if (e.oid === OID.extKeyUsage && e.value.toString("hex").includes("2b06010505070301")) detail = " (serverAuth)";
+    warnings.push(`the request asks for ${name}${detail}: ignored, the client profile decides`);
+  }
+  if (csr.sans?.other) warnings.push(`the request has ${csr.sans.other} SAN(s) of other kinds: ignored`);
+  let subjectDer: Buffer;
+  if (o.subject !== undefined) subjectDer = buildSubject(o.subject, warnings).der;
+  else {
+    subjectDer = csr.subjectRaw;
+    const dn = dnStageDn(subjectDer);
+    const goStr = goSubjectString(subjectDer);
+    const rdns = decodeName(subjectDer);
+    if (rdns.length && (!dn || dnStageString(dn) !== goStr))
+      warnings.push(`the request's subject "${formatRfc4514(rdns)}" is seen differently by nats-server's DN stage and Go's subject string ("${goStr}"); pass --subject to re-encode it in canonical order`);
+  }
+  const overridden = o.sans && hasSans(o.sans);
+  const sans = overridden ? checkSans(o.sans!) : csr.sans ? checkSans({ email: csr.sans.email, dns: csr.sans.dns, uri: csr.sans.uri, ip: csr.sans.ip }) : emptySans();
+  return { subjectDer, sans };
+}

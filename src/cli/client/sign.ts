@@ -1,0 +1,63 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Ctx } from "../context";
+import { fromCsr, issue } from "../../ca";
+import { readCsr, csrPem } from "../../pki/csr";
+import { openCa, reportIssued, sansFromOptions } from "../common";
+import { inputError, usageError } from "../../errors";
+import { NAME_RULE } from "../../store/store";
+import { describeKey } from "../../pki/keys";
+
+const MAX_INPUT = 1 << 20;
+
+export function readInputFile(file: string, what: string): Buffer {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw inputError(`cannot read the ${what} (no such file)`, file);
+  }
+  if (st.isDirectory()) throw inputError("is a directory, not a file", file);
+  if (st.size > MAX_INPUT) throw inputError(`the ${what} is larger than 1 MB`, file);
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    throw inputError(`cannot read the ${what}`, file);
+  }
+}
+
+export async function run([csrFile]: string[], o: Record<string, any>): Promise<void> {
+  const ctx = new Ctx(o);
+  const csr = readCsr(readInputFile(csrFile, "certificate request"), csrFile);
+  let name: string | undefined = o.name;
+  if (name === undefined) {
+    const base = path.basename(csrFile).replace(/\.(csr|req|pem)$/i, "");
+    if (!NAME_RULE.test(base)) throw usageError(`cannot derive a name from "${csrFile}": give --name`);
+    name = base;
+  }
+  const warnings: string[] = [];
+  const { subjectDer, sans } = fromCsr(csr, { subject: o.subject, sans: sansFromOptions(o) }, warnings);
+  const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
+  const issued = issue(
+    ca.store,
+    ca.caKey,
+    ca.caCert,
+    {
+      profile: "client",
+      name,
+      subjectDer,
+      spki: csr.spki,
+      publicKey: csr.publicKey,
+      sans,
+      days: o.days,
+      force: o.force,
+      keyType: describeKey(csr.publicKey),
+      extraFiles: [{ rel: `reqs/${name}.csr`, data: csrPem(csr.der), mode: 0o644 }],
+      csrRel: `reqs/${name}.csr`,
+      keyRel: null,
+    },
+    warnings,
+  );
+  ctx.warnAll(warnings);
+  reportIssued(ctx, "Signed client certificate", issued);
+}

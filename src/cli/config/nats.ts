@@ -1,0 +1,28 @@
+import * as path from "node:path";
+import { Ctx } from "../context";
+import { Store } from "../../store/store";
+import { buildNatsConfig } from "../../nats/config-writer";
+import { writeOutput } from "../common";
+import type { MapMode } from "../../nats/user";
+
+export function run(_args: string[], o: Record<string, any>): void {
+  const ctx = new Ctx(o);
+  const store = Store.open(ctx.dir);
+  const cfg = buildNatsConfig(store, {
+    map: o.map as MapMode | undefined,
+    include: o.include,
+    exclude: o.exclude,
+    server: o.server,
+    timeout: o.timeout,
+    includeHint: o.out ? path.basename(o.out) : undefined,
+    version: require("../../../package.json").version,
+  });
+  ctx.warnAll(cfg.warnings);
+  if (o.json) {
+    ctx.result({ config: cfg.text, out: o.out ?? null, server: cfg.server?.name ?? null, users: cfg.users, warnings: ctx.warnings }, () => "");
+    if (o.out) writeOutput(o.out, cfg.text, { force: o.force });
+    return;
+  }
+  writeOutput(o.out, cfg.text, { force: o.force });
+  if (o.out) ctx.note(`Wrote ${o.out}: ${cfg.users.length} user(s); add  include "${path.resolve(o.out)}"  to nats-server's config`);
+}

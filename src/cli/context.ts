@@ -1,0 +1,115 @@
+/** What every command gets: global options, output helpers and secret input. */
+import * as fs from "node:fs";
+import { inputError, usageError } from "../errors";
+import { resolveStoreDir } from "../store/store";
+
+export interface GlobalOptions {
+  dir?: string;
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  yes?: boolean;
+}
+
+export class Ctx {
+  readonly dir: string;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly color: boolean;
+  readonly interactive: boolean;
+  readonly warnings: string[] = [];
+
+  constructor(g: GlobalOptions) {
+    this.dir = resolveStoreDir(g.dir);
+    this.json = !!g.json;
+    this.quiet = !!g.quiet;
+    this.color = g.color !== false && !process.env.NO_COLOR && !!process.stdout.isTTY;
+    this.interactive = !g.yes && !!process.stdin.isTTY && !!process.stderr.isTTY;
+  }
+
+  warn(msg: string): void {
+    this.warnings.push(msg);
+    process.stderr.write(`mtlsctl: warning: ${msg}\n`);
+  }
+
+  warnAll(msgs: string[]): void {
+    for (const m of msgs) this.warn(m);
+  }
+
+  /** A note for people (stderr), silenced by --quiet and --json. */
+  note(msg: string): void {
+    if (!this.quiet && !this.json) process.stderr.write(msg + "\n");
+  }
+
+  /** The command's result: JSON on stdout with --json, else the human text (unless --quiet). */
+  result(json: unknown, human: () => string): void {
+    if (this.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
+    else if (!this.quiet) {
+      const text = human();
+      if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+    }
+  }
+
+  bold(s: string): string {
+    return this.color ? `\x1b[1m${s}\x1b[0m` : s;
+  }
+}
+
+let stdinUsed = false;
+
+/** A secret from a file: its first line without the line ending; "-" reads standard input. */
+export function readSecretFile(file: string, what: string): string {
+  let text: string;
+  try {
+    if (file === "-") {
+      if (stdinUsed) throw usageError("only one secret can be read from standard input");
+      stdinUsed = true;
+      text = fs.readFileSync(0, "utf8");
+    } else {
+      if (fs.statSync(file).isDirectory()) throw inputError("is a directory, not a file", file);
+      text = fs.readFileSync(file, "utf8");
+    }
+  } catch (e) {
+    if ((e as { exitCode?: number }).exitCode) throw e;
+    throw inputError(`cannot read the ${what}`, file === "-" ? "<stdin>" : file);
+  }
+  const line = text.split(/\r?\n/, 1)[0];
+  if (line === "") throw inputError(`the ${what} is empty`, file === "-" ? "<stdin>" : file);
+  return line;
+}
+
+export interface SecretSpec {
+  what: string; // "CA passphrase"
+  file?: string;
+  fileFlag: string; // "--passphrase-file"
+  env: string; // "MTLSCTL_PASSPHRASE"
+  confirm?: boolean;
+}
+
+/** Reads a secret from the flag's file, else the environment, else a masked prompt on a TTY. */
+export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
+  if (spec.file !== undefined) return readSecretFile(spec.file, spec.what);
+  const env = process.env[spec.env];
+  if (env !== undefined && env !== "") return env;
+  if (!ctx.interactive) throw usageError(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env} (no terminal to ask on)`);
+  const { password } = require("@inquirer/prompts") as typeof import("@inquirer/prompts");
+  const io = { output: process.stderr };
+  for (;;) {
+    const first = await password({ message: `${spec.what}:`, mask: "*", validate: (v) => (v.length > 0 ? true : "it cannot be empty") }, io);
+    if (!spec.confirm) return first;
+    const again = await password({ message: `${spec.what} (again):`, mask: "*" }, io);
+    if (again === first) return first;
+    process.stderr.write("mtlsctl: they differ, try again\n");
+  }
+}
+
+/** Collects a repeatable option. */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Parses a whole-number option value. */
+export function intOption(flag: string): (v: string) => number {
+  return (v: string) => {
+    if (!/^\d+$/.test(v)) throw usageError(`${flag} takes a whole number (got "${v}")`);
+    return Number(v);
+  };
+}

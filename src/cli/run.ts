@@ -1,0 +1,31 @@
+/** Runs the CLI: maps errors to one line on stderr and the contract's exit codes. */
+import { buildProgram, CommanderError } from "./main";
+import { MtlsError, ExitCode } from "../errors";
+
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes("--json");
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? ExitCode.OK : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return e.exitCode === 0 ? 0 : ExitCode.USAGE;
+      return ExitCode.USAGE; // commander has printed the one-line error
+    }
+    if (e instanceof MtlsError) {
+      const line = e.file ? `${e.file}: ${e.message}` : e.message;
+      process.stderr.write(`mtlsctl: ${line}\n`);
+      if (json) process.stdout.write(JSON.stringify({ error: e.message, file: e.file ?? null }) + "\n");
+      return e.exitCode;
+    }
+    const err = e as Error;
+    if (err && err.name === "ExitPromptError") {
+      process.stderr.write("mtlsctl: cancelled\n");
+      return ExitCode.USAGE;
+    }
+    process.stderr.write(`mtlsctl: internal error: ${err?.stack ?? String(e)}\n`);
+    if (json) process.stdout.write(JSON.stringify({ error: `internal error: ${err?.message ?? String(e)}`, file: null }) + "\n");
+    return 4;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * nats-server's views of a certificate subject, built from the raw DER (reference §2.4, §2.5):
+ *
+ *  - the DN stage's DN (its LDAP fork's FromRawCertSubject): RDNs last to first, only ten types;
+ *  - Go's matching string, pkix.Name.ToRDNSequence().String(): reordered, regrouped, DC and
+ *    non-standard attributes dropped, last CN and SERIALNUMBER only;
+ *  - the DC string: the matching string plus ",DC=v" for each DC value in DER order.
+ */
+import * as der from "../asn1/der";
+import { OID } from "../asn1/oids";
+import { decodeName, DecodedAttribute } from "../pki/name";
+
+/** The ten types of the DN stage's table, with the names it gives them. */
+export const DN_STAGE_TYPES: Record<string, string> = {
+  [OID.CN]: "CN",
+  [OID.SERIALNUMBER]: "SERIALNUMBER",
+  [OID.C]: "C",
+  [OID.L]: "L",
+  [OID.ST]: "ST",
+  [OID.STREET]: "STREET",
+  [OID.O]: "O",
+  [OID.OU]: "OU",
+  [OID.POSTALCODE]: "POSTALCODE",
+  [OID.DC]: "DC",
+};
+
+const GO_STRING_TYPES = new Set<string>([OID.C, OID.ST, OID.L, OID.STREET, OID.POSTALCODE, OID.O, OID.OU, OID.CN, OID.SERIALNUMBER]);
+
+/** The string value as Go sees it: T61String keeps its raw bytes, read here as UTF-8 with U+FFFD for bad bytes. */
+function goValue(a: DecodedAttribute): string | null {
+  switch (a.tag) {
+    case der.Tag.T61String:
+      return a.bytes.toString("utf8");
+    case der.Tag.UTF8String:
+    case der.Tag.PrintableString:
+    case der.Tag.IA5String:
+    case der.Tag.NumericString:
+    case der.Tag.BMPString:
+      return a.value;
+    default:
+      return null;
+  }
+}
+
+export interface DnAttr {
+  type: string; // the table's name, e.g. "CN"
+  value: string;
+}
+/** RDNs in LDAP reading order (last DER RDN first). */
+export type LdapDn = DnAttr[][];
+
+/** FromRawCertSubject: null when an attribute type is outside the table (the DN stage is then skipped). */
+export function dnStageDn(subjectRaw: Buffer): LdapDn | null {
+  const rdns = decodeName(subjectRaw);
+  const out: LdapDn = [];
+  for (let i = rdns.length - 1; i >= 0; i--) {
+    if (rdns[i].length === 0) continue;
+    const rdn: DnAttr[] = [];
+    for (let j = rdns[i].length - 1; j >= 0; j--) {
+      const a = rdns[i][j];
+      const name = DN_STAGE_TYPES[a.type];
+      const v = goValue(a);
+      if (!name || v === null) return null;
+      rdn.push({ type: name, value: a.tag === der.Tag.T61String ? a.bytes.toString("latin1") : v });
+    }
+    out.push(rdn);
+  }
+  return out;
+}
+
+/** Go's escaping in RDNSequence.String(). */
+export function goEscape(v: string): string {
+  const bytes = Buffer.byteLength(v);
+  let out = "";
+  let k = 0;
+  for (const c of v) {
+    let esc = false;
+    if (`,+"\\<>;`.includes(c)) esc = true;
+    else if (c === " ") esc = k === 0 || k === bytes - 1;
+    else if (c === "#") esc = k === 0;
+    out += esc ? "\\" + c : c;
+    k += Buffer.byteLength(c);
+  }
+  return out;
+}
+
+const GO_NAMES: Record<string, string> = {
+  [OID.C]: "C",
+  [OID.ST]: "ST",
+  [OID.L]: "L",
+  [OID.STREET]: "STREET",
+  [OID.POSTALCODE]: "POSTALCODE",
+  [OID.O]: "O",
+  [OID.OU]: "OU",
+  [OID.CN]: "CN",
+  [OID.SERIALNUMBER]: "SERIALNUMBER",
+};
+
+/** Go's pkix.Name fields after parsing, rebuilt by ToRDNSequence (DER order). */
+function goRdnSequence(subjectRaw: Buffer): { type: string; value: string }[][] {
+  const multi: Record<string, string[]> = {};
+  let cn = "";
+  let serial = "";
+  for (const rdn of decodeName(subjectRaw))
+    for (const a of rdn) {
+      if (!GO_STRING_TYPES.has(a.type)) continue;
+      const v = goValue(a);
+      if (v === null) continue;
+      if (a.type === OID.CN) cn = v;
+      else if (a.type === OID.SERIALNUMBER) serial = v;
+      else (multi[a.type] ??= []).push(v);
+    }
+  const seq: { type: string; value: string }[][] = [];
+  for (const t of [OID.C, OID.ST, OID.L, OID.STREET, OID.POSTALCODE, OID.O, OID.OU]) {
+    if (multi[t]?.length) seq.push(multi[t].map((value) => ({ type: t, value })));
+  }
+  if (cn) seq.push([{ type: OID.CN, value: cn }]);
+  if (serial) seq.push([{ type: OID.SERIALNUMBER, value: serial }]);
+  return seq;
+}
+
+/** Go's `Subject.ToRDNSequence().String()`: the string nats-server looks up last. */
+export function goSubjectString(subjectRaw: Buffer): string {
+  return goRdnSequence(subjectRaw)
+    .reverse()
+    .map((rdn) => rdn.map((a) => `${GO_NAMES[a.type]}=${goEscape(a.value)}`).join("+"))
+    .join(",");
+}
+
+/** The DC string (tried before the plain string), or null when the subject has no DC. */
+export function goDcString(subjectRaw: Buffer): string | null {
+  const dcs: string[] = [];
+  for (const rdn of decodeName(subjectRaw)) for (const a of rdn) if (a.type === OID.DC) dcs.push(goValue(a) ?? "");
+  if (dcs.length === 0) return null;
+  return goSubjectString(subjectRaw) + "," + dcs.map((v) => `DC=${v}`).join(",");
+}
+
+/** Whether Go's Subject.String() is non-empty (the server's `hasSubject`). */
+export function hasSubject(subjectRaw: Buffer): boolean {
+  return decodeName(subjectRaw).some((r) => r.length > 0);
+}
+
+/**
+ * Escaping for a user DN that the server's ParseDN reads back to exactly `v`:
+ * the RFC 4514 specials, `=` (a second `=` would end the type), edge spaces, a leading `#`,
+ * and control bytes as \HH.
+ */
+export function parseDnEscape(v: string): string {
+  let out = "";
+  const chars = [...v];
+  chars.forEach((c, i) => {
+    if (`,+"\\<>;=`.includes(c) || (i === 0 && c === "#") || (c === " " && (i === 0 || i === chars.length - 1))) out += "\\" + c;
+    else if (/[\u0000-\u001f\u007f]/.test(c)) out += "\\" + c.charCodeAt(0).toString(16).padStart(2, "0");
+    else out += c;
+  });
+  return out;
+}
+
+/** The DN stage's DN written as a user string that the server parses back to an Equal DN. */
+export function dnStageString(dn: LdapDn): string {
+  return dn.map((rdn) => rdn.map((a) => `${a.type}=${parseDnEscape(a.value)}`).join("+")).join(",");
+}

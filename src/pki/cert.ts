@@ -1,0 +1,202 @@
+/** X.509 v3 certificates: building (profiles for CA, client, server) and parsing. */
+import * as crypto from "node:crypto";
+import * as der from "../asn1/der";
+import { OID } from "../asn1/oids";
+import { inputError } from "../errors";
+import { keyIdentifier, Signer } from "./keys";
+import { decodeSans, encodeSans, hasSans, Sans } from "./san";
+import { toPem, readPemOrDer } from "./pem";
+import { decodeName, formatRfc4514, DecodedAttribute } from "./name";
+
+export type Profile = "ca" | "client" | "server";
+
+export interface Extension {
+  oid: string;
+  critical: boolean;
+  value: Buffer;
+}
+
+export const KeyUsage = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
+
+export const ext = {
+  basicConstraints(ca: boolean, pathLen?: number): Extension {
+    const body = ca ? der.seq(der.bool(true), ...(pathLen !== undefined ? [der.smallInt(pathLen)] : [])) : der.seq();
+    return { oid: OID.basicConstraints, critical: true, value: body };
+  },
+  keyUsage(bits: number[]): Extension {
+    return { oid: OID.keyUsage, critical: true, value: der.namedBits(bits) };
+  },
+  extKeyUsage(oids: string[]): Extension {
+    return { oid: OID.extKeyUsage, critical: false, value: der.seq(...oids.map(der.oid)) };
+  },
+  subjectKeyIdentifier(ski: Buffer): Extension {
+    return { oid: OID.subjectKeyIdentifier, critical: false, value: der.octets(ski) };
+  },
+  authorityKeyIdentifier(keyId: Buffer): Extension {
+    return { oid: OID.authorityKeyIdentifier, critical: false, value: der.seq(der.implicit(0, keyId)) };
+  },
+  /** Critical when the subject is empty (RFC 5280 §4.2.1.6). */
+  subjectAltName(sans: Sans, emptySubject: boolean): Extension {
+    return { oid: OID.subjectAltName, critical: emptySubject, value: encodeSans(sans) };
+  },
+};
+
+export function encodeExtensions(exts: Extension[]): Buffer {
+  return der.seq(...exts.map((e) => der.seq(der.oid(e.oid), ...(e.critical ? [der.bool(true)] : []), der.octets(e.value))));
+}
+
+/** A random positive serial: 16 bytes, top bit clear and second bit set, so always 16 bytes long. */
+export function randomSerial(): Buffer {
+  const b = crypto.randomBytes(16);
+  b[0] = (b[0] & 0x7f) | 0x40;
+  return b;
+}
+
+export interface TbsInput {
+  serial: Buffer;
+  issuer: Buffer; // raw Name DER
+  subject: Buffer; // raw Name DER
+  notBefore: Date;
+  notAfter: Date;
+  spki: Buffer;
+  extensions: Extension[];
+}
+
+export function buildCertificate(tbs: TbsInput, signer: Signer): Buffer {
+  const tbsDer = der.seq(
+    der.explicit(0, der.smallInt(2)),
+    der.uint(tbs.serial),
+    signer.algorithm,
+    tbs.issuer,
+    der.seq(der.time(tbs.notBefore), der.time(tbs.notAfter)),
+    tbs.subject,
+    tbs.spki,
+    der.explicit(3, encodeExtensions(tbs.extensions)),
+  );
+  return der.seq(tbsDer, signer.algorithm, der.bitString(signer.sign(tbsDer)));
+}
+
+/** The extensions of each profile. */
+export function profileExtensions(
+  profile: Profile,
+  o: { spki: Buffer; issuerKeyId?: Buffer; rsa: boolean; sans?: Sans; emptySubject?: boolean; pathLen?: number },
+): Extension[] {
+  const ski = keyIdentifier(o.spki);
+  if (profile === "ca") {
+    return [ext.basicConstraints(true, o.pathLen), ext.keyUsage([KeyUsage.keyCertSign, KeyUsage.cRLSign]), ext.subjectKeyIdentifier(ski)];
+  }
+  const ku = o.rsa ? [KeyUsage.digitalSignature, KeyUsage.keyEncipherment] : [KeyUsage.digitalSignature];
+  const list = [
+    ext.basicConstraints(false),
+    ext.keyUsage(ku),
+    ext.extKeyUsage([profile === "client" ? OID.clientAuth : OID.serverAuth]),
+    ext.subjectKeyIdentifier(ski),
+  ];
+  if (o.issuerKeyId) list.push(ext.authorityKeyIdentifier(o.issuerKeyId));
+  if (o.sans && hasSans(o.sans)) list.push(ext.subjectAltName(o.sans, !!o.emptySubject));
+  return list;
+}
+
+// ---------------------------------------------------------------- parsing
+
+export interface ParsedCertificate {
+  der: Buffer;
+  tbs: Buffer;
+  serialHex: string;
+  signatureAlgorithm: Buffer;
+  signature: Buffer;
+  issuerRaw: Buffer;
+  subjectRaw: Buffer;
+  subject: DecodedAttribute[][];
+  notBefore: Date;
+  notAfter: Date;
+  spki: Buffer;
+  extensions: Extension[];
+  sans: Sans & { other: number };
+  basicConstraints?: { ca: boolean; pathLen?: number };
+  keyUsage?: number[];
+  extKeyUsage?: string[];
+  subjectKeyId?: Buffer;
+  authorityKeyId?: Buffer;
+  fingerprint: string; // SHA-256 hex of the DER
+}
+
+export function parseCertificate(certDer: Buffer, file = "certificate"): ParsedCertificate {
+  try {
+    const [tbsN, algN, sigN] = der.children(der.expect(der.parseOne(certDer), der.Tag.SEQUENCE, "Certificate"));
+    const t = der.children(der.expect(tbsN, der.Tag.SEQUENCE, "TBSCertificate"));
+    let i = 0;
+    if (t[0].tag === 0xa0) i++; // version
+    const serial = der.expect(t[i++], der.Tag.INTEGER, "serial").content;
+    i++; // signature alg
+    const issuer = der.expect(t[i++], der.Tag.SEQUENCE, "issuer");
+    const [nb, na] = der.children(der.expect(t[i++], der.Tag.SEQUENCE, "validity"));
+    const subject = der.expect(t[i++], der.Tag.SEQUENCE, "subject");
+    const spki = der.expect(t[i++], der.Tag.SEQUENCE, "subjectPublicKeyInfo");
+    const extensions: Extension[] = [];
+    for (; i < t.length; i++) {
+      if (t[i].tag !== 0xa3) continue;
+      for (const e of der.children(der.children(t[i])[0])) {
+        const parts = der.children(e);
+        const critical = parts.length === 3 ? der.readBool(parts[1]) : false;
+        extensions.push({ oid: der.readOid(parts[0]), critical, value: der.expect(parts[parts.length - 1], der.Tag.OCTET_STRING, "extnValue").content });
+      }
+    }
+    const get = (o: string) => extensions.find((e) => e.oid === o)?.value;
+    const p: ParsedCertificate = {
+      der: certDer,
+      tbs: tbsN.raw,
+      serialHex: Buffer.from(serial).toString("hex").replace(/^00(?=[0-9a-f])/, "") || "0",
+      signatureAlgorithm: algN.raw,
+      signature: der.readBitString(sigN).bytes,
+      issuerRaw: issuer.raw,
+      subjectRaw: subject.raw,
+      subject: decodeName(subject.raw),
+      notBefore: der.readTime(nb),
+      notAfter: der.readTime(na),
+      spki: spki.raw,
+      extensions,
+      sans: get(OID.subjectAltName) ? decodeSans(get(OID.subjectAltName)!) : { email: [], dns: [], uri: [], ip: [], other: 0 },
+      fingerprint: crypto.createHash("sha256").update(certDer).digest("hex"),
+    };
+    const bc = get(OID.basicConstraints);
+    if (bc) {
+      const parts = der.children(der.parseOne(bc));
+      const ca = parts[0]?.tag === der.Tag.BOOLEAN ? der.readBool(parts[0]) : false;
+      const pl = parts.find((x) => x.tag === der.Tag.INTEGER);
+      p.basicConstraints = { ca, pathLen: pl ? der.readSmallInt(pl) : undefined };
+    }
+    const ku = get(OID.keyUsage);
+    if (ku) p.keyUsage = der.readNamedBits(der.parseOne(ku));
+    const eku = get(OID.extKeyUsage);
+    if (eku) p.extKeyUsage = der.children(der.parseOne(eku)).map(der.readOid);
+    const ski = get(OID.subjectKeyIdentifier);
+    if (ski) p.subjectKeyId = der.parseOne(ski).content;
+    const aki = get(OID.authorityKeyIdentifier);
+    if (aki) p.authorityKeyId = der.children(der.parseOne(aki)).find((x) => x.tag === 0x80)?.content;
+    return p;
+  } catch (e) {
+    if (e instanceof der.DerError) throw inputError(`not a valid X.509 certificate (${e.message})`, file);
+    throw e;
+  }
+}
+
+export const certificatePem = (d: Buffer): string => toPem("CERTIFICATE", d);
+
+/** Reads one or more certificates from PEM or DER bytes. */
+export function readCertificates(data: Buffer, file: string): ParsedCertificate[] {
+  return readPemOrDer(data, file, ["CERTIFICATE"], "certificate").map((d) => parseCertificate(d, file));
+}
+
+export function subjectString(c: ParsedCertificate): string {
+  return formatRfc4514(c.subject);
+}
+
+/** Whether `cert` was signed by the key in `issuerSpki` (via Node's X509Certificate). */
+export function signedBy(cert: ParsedCertificate, issuerSpki: Buffer): boolean {
+  try {
+    return new crypto.X509Certificate(cert.der).verify(crypto.createPublicKey({ key: issuerSpki, format: "der", type: "spki" }));
+  } catch {
+    return false;
+  }
+}

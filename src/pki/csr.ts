@@ -1,0 +1,95 @@
+/** PKCS#10 certificate signing requests: building, parsing, and checking proof of possession. */
+import * as crypto from "node:crypto";
+import * as der from "../asn1/der";
+import { OID } from "../asn1/oids";
+import { inputError } from "../errors";
+import { Extension, encodeExtensions, ext } from "./cert";
+import { signerFor, spkiOf, verifySignature } from "./keys";
+import { decodeName, DecodedAttribute } from "./name";
+import { decodeSans, hasSans, Sans } from "./san";
+import { readPemOrDer, toPem } from "./pem";
+
+export function buildCsr(key: crypto.KeyObject, subject: Buffer, sans: Sans): Buffer {
+  const exts: Extension[] = hasSans(sans) ? [ext.subjectAltName(sans, subject.length <= 2)] : [];
+  const attrs = exts.length ? [der.seq(der.oid(OID.extensionRequest), der.setOf(encodeExtensions(exts)))] : [];
+  const info = der.seq(der.smallInt(0), subject, spkiOf(key), der.implicit(0, Buffer.concat(attrs), true));
+  const signer = signerFor(key);
+  return der.seq(info, signer.algorithm, der.bitString(signer.sign(info)));
+}
+
+export const csrPem = (d: Buffer): string => toPem("CERTIFICATE REQUEST", d);
+
+export interface ParsedCsr {
+  der: Buffer;
+  subjectRaw: Buffer;
+  subject: DecodedAttribute[][];
+  spki: Buffer;
+  publicKey: crypto.KeyObject;
+  /** Requested extensions (from the PKCS#9 extensionRequest attribute). */
+  extensions: Extension[];
+  sans?: Sans & { other: number };
+}
+
+/**
+ * Parses a CSR and checks its self-signature (proof that the requester holds the key).
+ * Every failure is an input error naming the file.
+ */
+export function readCsr(data: Buffer, file: string): ParsedCsr {
+  const blocks = readPemOrDer(data, file, ["CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"], "certificate request");
+  if (blocks.length !== 1) throw inputError(`expected one certificate request, found ${blocks.length}`, file);
+  const csrDer = blocks[0];
+  let parsed: Omit<ParsedCsr, "publicKey"> & { alg: Buffer; sig: Buffer; info: Buffer };
+  try {
+    const [info, alg, sig] = der.children(der.expect(der.parseOne(csrDer), der.Tag.SEQUENCE, "CertificationRequest"));
+    const [version, subject, spki, attrs] = der.children(der.expect(info, der.Tag.SEQUENCE, "CertificationRequestInfo"));
+    if (der.readSmallInt(version) !== 0) throw new der.DerError("unsupported CSR version");
+    der.expect(subject, der.Tag.SEQUENCE, "subject");
+    der.expect(spki, der.Tag.SEQUENCE, "subjectPKInfo");
+    const extensions: Extension[] = [];
+    if (attrs && attrs.tag === 0xa0) {
+      for (const a of der.children(attrs)) {
+        const [t, values] = der.children(a);
+        if (der.readOid(t) !== OID.extensionRequest) continue;
+        for (const v of der.children(values))
+          for (const e of der.children(v)) {
+            const parts = der.children(e);
+            extensions.push({
+              oid: der.readOid(parts[0]),
+              critical: parts.length === 3 ? der.readBool(parts[1]) : false,
+              value: der.expect(parts[parts.length - 1], der.Tag.OCTET_STRING, "extnValue").content,
+            });
+          }
+      }
+    }
+    const sanExt = extensions.find((e) => e.oid === OID.subjectAltName);
+    parsed = {
+      der: csrDer,
+      subjectRaw: subject.raw,
+      subject: decodeName(subject.raw),
+      spki: spki.raw,
+      extensions,
+      sans: sanExt ? decodeSans(sanExt.value) : undefined,
+      alg: alg.raw,
+      sig: der.readBitString(sig).bytes,
+      info: info.raw,
+    };
+  } catch (e) {
+    if (e instanceof der.DerError) throw inputError(`not a valid certificate request (${e.message})`, file);
+    throw e;
+  }
+  let publicKey: crypto.KeyObject;
+  try {
+    publicKey = crypto.createPublicKey({ key: parsed.spki, format: "der", type: "spki" });
+  } catch {
+    throw inputError("the certificate request's public key cannot be read", file);
+  }
+  let ok: boolean;
+  try {
+    ok = verifySignature(parsed.alg, parsed.spki, parsed.info, parsed.sig);
+  } catch (e) {
+    throw inputError(`the certificate request's signature cannot be checked: ${(e as Error).message}`, file);
+  }
+  if (!ok) throw inputError("the certificate request's signature does not verify (no proof of possession of the key)", file);
+  const { alg: _a, sig: _s, info: _i, ...rest } = parsed;
+  return { ...rest, publicKey };
+}

@@ -1,0 +1,189 @@
+/**
+ * Keys: generation with Node's native (OpenSSL) crypto, PKCS#8 at rest, and the signature
+ * algorithms that go with each key type.
+ */
+import * as crypto from "node:crypto";
+import { OID } from "../asn1/oids";
+import * as der from "../asn1/der";
+import { inputError } from "../errors";
+
+export const KEY_TYPES = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+export const DEFAULT_KEY_TYPE: KeyType = "ec-p256";
+
+export function parseKeyType(s: string): KeyType {
+  const t = s.toLowerCase() as KeyType;
+  if (!KEY_TYPES.includes(t)) throw inputError(`unknown key type "${s}" (choose one of ${KEY_TYPES.join(", ")})`);
+  return t;
+}
+
+export function generateKey(type: KeyType): crypto.KeyObject {
+  switch (type) {
+    case "ec-p256":
+      return crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey;
+    case "ec-p384":
+      return crypto.generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey;
+    case "rsa-2048":
+    case "rsa-3072":
+    case "rsa-4096":
+      return crypto.generateKeyPairSync("rsa", { modulusLength: Number(type.slice(4)), publicExponent: 0x10001 }).privateKey;
+    case "ed25519":
+      return crypto.generateKeyPairSync("ed25519").privateKey;
+  }
+}
+
+/** A human description of a key, e.g. "ec-p256", "rsa-2048", "ed25519". */
+export function describeKey(key: crypto.KeyObject): string {
+  const d = key.asymmetricKeyDetails ?? {};
+  switch (key.asymmetricKeyType) {
+    case "ec":
+      return d.namedCurve === "prime256v1" ? "ec-p256" : d.namedCurve === "secp384r1" ? "ec-p384" : d.namedCurve === "secp521r1" ? "ec-p521" : `ec-${d.namedCurve}`;
+    case "rsa":
+      return `rsa-${d.modulusLength}`;
+    case "rsa-pss":
+      return `rsa-pss-${d.modulusLength}`;
+    default:
+      return String(key.asymmetricKeyType);
+  }
+}
+
+/**
+ * Whether nats-server (Go's crypto/tls) can use this public key in a client certificate:
+ * RSA, ECDSA on P-256/P-384/P-521, or Ed25519.
+ */
+export function goAcceptsKey(key: crypto.KeyObject): boolean {
+  const t = key.asymmetricKeyType;
+  if (t === "rsa" || t === "ed25519") return true;
+  if (t === "ec") return ["prime256v1", "secp384r1", "secp521r1"].includes(String(key.asymmetricKeyDetails?.namedCurve));
+  return false;
+}
+
+export function isRsa(key: crypto.KeyObject): boolean {
+  return key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss";
+}
+
+/** A signer: the AlgorithmIdentifier it writes and the function that signs. */
+export interface Signer {
+  algorithm: Buffer;
+  sign(data: Buffer): Buffer;
+}
+
+export function signerFor(key: crypto.KeyObject): Signer {
+  let hash: string | null;
+  let algOid: string;
+  let params: Buffer | null = null;
+  switch (key.asymmetricKeyType) {
+    case "ec": {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      hash = curve === "secp384r1" ? "sha384" : curve === "secp521r1" ? "sha512" : "sha256";
+      algOid = hash === "sha384" ? OID.ecdsaWithSHA384 : hash === "sha512" ? OID.ecdsaWithSHA512 : OID.ecdsaWithSHA256;
+      break;
+    }
+    case "rsa":
+      hash = "sha256";
+      algOid = OID.sha256WithRSA;
+      params = der.nul();
+      break;
+    case "ed25519":
+      hash = null;
+      algOid = OID.ed25519;
+      break;
+    default:
+      throw inputError(`cannot sign with a ${key.asymmetricKeyType} key`);
+  }
+  const algorithm = params ? der.seq(der.oid(algOid), params) : der.seq(der.oid(algOid));
+  return { algorithm, sign: (data) => crypto.sign(hash, data, key) };
+}
+
+/** The subjectPublicKey bits of a SubjectPublicKeyInfo (what key identifiers hash). */
+export function subjectPublicKeyBits(spki: Buffer): Buffer {
+  const [, bits] = der.children(der.parseOne(spki));
+  return der.readBitString(bits).bytes;
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits. */
+export function keyIdentifier(spki: Buffer): Buffer {
+  return crypto.createHash("sha1").update(subjectPublicKeyBits(spki)).digest();
+}
+
+export function spkiOf(key: crypto.KeyObject): Buffer {
+  const pub = key.type === "private" ? crypto.createPublicKey(key) : key;
+  return pub.export({ type: "spki", format: "der" });
+}
+
+const HASH_BY_OID: Record<string, string> = {
+  [OID.sha1]: "sha1",
+  [OID.sha224]: "sha224",
+  [OID.sha256]: "sha256",
+  [OID.sha384]: "sha384",
+  [OID.sha512]: "sha512",
+};
+
+/**
+ * Verifies a signature made with the given AlgorithmIdentifier (DER) by the key in `spki`.
+ * Returns false for a bad signature; throws for an algorithm it refuses (MD5, unknown).
+ */
+export function verifySignature(algorithmId: Buffer, spki: Buffer, data: Buffer, signature: Buffer): boolean {
+  const [algNode, paramNode] = der.children(der.parseOne(algorithmId));
+  const alg = der.readOid(algNode);
+  const pub = crypto.createPublicKey({ key: spki, format: "der", type: "spki" });
+  const simple: Record<string, string | null> = {
+    [OID.sha1WithRSA]: "sha1",
+    [OID.sha224WithRSA]: "sha224",
+    [OID.sha256WithRSA]: "sha256",
+    [OID.sha384WithRSA]: "sha384",
+    [OID.sha512WithRSA]: "sha512",
+    [OID.ecdsaWithSHA1]: "sha1",
+    [OID.ecdsaWithSHA224]: "sha224",
+    [OID.ecdsaWithSHA256]: "sha256",
+    [OID.ecdsaWithSHA384]: "sha384",
+    [OID.ecdsaWithSHA512]: "sha512",
+    [OID.ed25519]: null,
+    [OID.ed448]: null,
+  };
+  if (alg in simple) return crypto.verify(simple[alg], data, pub, signature);
+  if (alg === OID.rsaPss) {
+    // RSASSA-PSS-params: [0] hash, [1] maskGen, [2] saltLength, [3] trailerField; defaults SHA-1, 20.
+    let hash = "sha1";
+    let saltLength = 20;
+    if (paramNode && paramNode.tag === der.Tag.SEQUENCE) {
+      for (const p of der.children(paramNode)) {
+        const [inner] = der.children(p);
+        if (p.tag === 0xa0) hash = HASH_BY_OID[der.readOid(der.children(inner)[0])] ?? "unknown";
+        if (p.tag === 0xa2) saltLength = der.readSmallInt(inner);
+      }
+    }
+    if (hash === "unknown") throw inputError("unsupported RSASSA-PSS hash");
+    return crypto.verify(hash, data, { key: pub, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+  }
+  throw inputError(`unsupported signature algorithm ${alg}`);
+}
+
+// ---------------------------------------------------------------- PEM at rest
+
+export function privateKeyPem(key: crypto.KeyObject, passphrase?: string): string {
+  if (passphrase === undefined) return key.export({ type: "pkcs8", format: "pem" }) as string;
+  // PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (OpenSSL's defaults for an encrypted PKCS#8).
+  return key.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase }) as string;
+}
+
+export function isEncryptedKeyPem(pem: string): boolean {
+  return pem.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+}
+
+/**
+ * Reads a private key PEM (PKCS#8, encrypted or not; PKCS#1 and SEC1 too).
+ * Errors name the file and say what is wrong, without echoing any secret.
+ */
+export function loadPrivateKey(pem: string, file: string, passphrase?: string): crypto.KeyObject {
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw inputError("not a PEM private key", file);
+  const encrypted = isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem);
+  if (encrypted && passphrase === undefined) throw inputError("the key is encrypted and no passphrase was given", file);
+  try {
+    return crypto.createPrivateKey(encrypted ? { key: pem, format: "pem", passphrase } : { key: pem, format: "pem" });
+  } catch (e) {
+    const msg = String((e as Error).message);
+    if (encrypted && /bad decrypt|decrypt|passphrase|unsupported/i.test(msg)) throw inputError("wrong passphrase, or the encrypted key is corrupted", file);
+    throw inputError("the private key cannot be read (corrupted or not a key)", file);
+  }
+}

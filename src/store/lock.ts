@@ -1,0 +1,77 @@
+/**
+ * The store lock: a file created exclusively, holding the owner's PID. A lock whose owner is gone
+ * (e.g. killed) is taken over. Waits up to 30 s, then fails with exit 3.
+ */
+import * as fs from "node:fs";
+import { inputError } from "../errors";
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
+
+function ownerAlive(lockFile: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(lockFile, "utf8").trim());
+  } catch {
+    return true; // being written or removed right now: treat as held
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function acquireLock(lockFile: string, timeoutMs = 30_000): () => void {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 5;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockFile, "wx", 0o600);
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.removeListener("exit", release);
+        try {
+          fs.unlinkSync(lockFile);
+        } catch {
+          /* gone */
+        }
+      };
+      process.on("exit", release);
+      return release;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot lock the store (permission denied or read-only)", lockFile);
+      if (code === "ENOENT") throw inputError("the store directory does not exist", lockFile);
+      if (code !== "EEXIST") throw e;
+    }
+    if (!ownerAlive(lockFile)) {
+      // Stale: rename it away first so that two waiters cannot both delete a fresh lock.
+      const aside = `${lockFile}.stale-${process.pid}`;
+      try {
+        fs.renameSync(lockFile, aside);
+        if (ownerAlive(aside)) {
+          // lost a race with a fresh lock: put it back unless yet another one has appeared
+          try {
+            fs.linkSync(aside, lockFile);
+          } catch {
+            /* a newer lock holds the name */
+          }
+        }
+        fs.unlinkSync(aside);
+      } catch {
+        /* someone else handled it */
+      }
+      continue;
+    }
+    if (Date.now() > deadline) throw inputError("the store is locked by another mtlsctl process (waited 30 s)", lockFile);
+    sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
