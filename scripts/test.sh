@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what the tests need on a fresh Debian machine,
+# then builds, type-checks and runs every test. Nothing is skipped: a missing tool fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have nats-server || need+=(nats-server)
+have openssl || need+=(openssl)
+have curl || need+=(curl)
+{ have java && have keytool; } || need+=(default-jre-headless)
+have pk12util || need+=(libnss3-tools)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "scripts/test.sh: installing ${need[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+
+# npm ci when node_modules is missing or does not match the lock file
+if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund
+fi
+
+npm run build
+npm run typecheck
+results="$(mktemp)"
+status=0
+npx jest --ci --json --outputFile="$results" "$@" || status=$?
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$results" || true
+rm -f "$results"
+exit $status
