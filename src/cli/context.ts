@@ -102,14 +102,3 @@ export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
     process.stderr.write("mtlsctl: they differ, try again\n");
   }
 }
-
-/** Collects a repeatable option. */
-export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
-
-/** Parses a whole-number option value. */
-export function intOption(flag: string): (v: string) => number {
-  return (v: string) => {
-    if (!/^\d+$/.test(v)) throw usageError(`${flag} takes a whole number (got "${v}")`);
-    return Number(v);
-  };
-}

@@ -3,7 +3,7 @@
  * (one file per verb) when it runs, so `--help` stays close to Node's own start time.
  */
 import { Command, CommanderError, Option } from "commander";
-import { collect, intOption } from "./context";
+import { collect, intOption } from "./options";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require("../../package.json").version;

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: mtlsctl against Node's own start-up, measured in the same run (medians of
+ * interleaved repeated runs; ratios, since absolute times vary between machines).
+ * Prints a table and writes bench/results.json.
+ */
+"use strict";
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const BIN = path.join(ROOT, "bin", "mtlsctl");
+const RUNS = Number(process.env.BENCH_RUNS || 21);
+
+function time(cmd, args, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-"));
+const env = { MTLSCTL_DIR: path.join(work, "pki"), MTLSCTL_PASSPHRASE: "bench-passphrase", NO_COLOR: "1" };
+time(process.execPath, [BIN, "ca", "init", "--name", "Bench CA"], env);
+
+const cases = {
+  "node -e 0": () => time(process.execPath, ["-e", "0"], env),
+  "mtlsctl --help": () => time(process.execPath, [BIN, "--help"], env),
+  "mtlsctl client issue (ec-p256)": (i) => time(process.execPath, [BIN, "client", "issue", `c${i}`, "--email", `c${i}@example.com`], env),
+};
+const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+for (let w = 0; w < 3; w++) for (const k of Object.keys(cases)) cases[k](`warm${w}`); // warm the file cache
+for (let i = 0; i < RUNS; i++) for (const k of Object.keys(cases)) samples[k].push(cases[k](i));
+fs.rmSync(work, { recursive: true, force: true });
+
+const base = median(samples["node -e 0"]);
+const goals = { "mtlsctl --help": 1.4, "mtlsctl client issue (ec-p256)": 2.5 };
+const rows = Object.keys(cases).map((k) => {
+  const m = median(samples[k]);
+  const ratio = m / base;
+  const goal = goals[k];
+  return { case: k, medianMs: +m.toFixed(1), ratioToNode: +ratio.toFixed(2), goal: goal ? `<= ${goal}x` : "", met: goal ? ratio <= goal : null };
+});
+
+const machine = `${os.cpus().length} x ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+console.log(`mtlsctl bench: ${RUNS} interleaved runs each, medians; ${machine}\n`);
+const head = ["case", "median ms", "x node -e 0", "goal", "met"];
+const table = [head, ...rows.map((r) => [r.case, r.medianMs.toFixed(1), r.ratioToNode.toFixed(2), r.goal, r.met === null ? "" : r.met ? "yes" : "NO"])];
+const w = head.map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
+for (const r of table) console.log("| " + r.map((c, i) => String(c).padEnd(w[i])).join(" | ") + " |");
+fs.mkdirSync(path.join(ROOT, "bench"), { recursive: true });
+fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows }, null, 2) + "\n");
+console.log("\nwritten: bench/results.json");
