@@ -152,6 +152,15 @@ export function buildProgram(): Command {
     .addHelpText("after", examples(["mtlsctl config nats --out /etc/nats/mtls.conf   # then: include \"mtls.conf\" in nats-server.conf", "mtlsctl config nats --map dn --exclude old-bot"]))
     .action(action(() => require("./config/nats")));
 
+  // ---- explain
+  program
+    .command("explain <cert>")
+    .description("which identities nats-server tries for a certificate, in its order, and whether its TLS stage accepts it")
+    .option("--ca <file>", "the CA bundle to check the chain against (default: the store's CA)")
+    .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
+    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain client-chain.pem --ca ca.pem --json"]))
+    .action(action(() => require("./explain")));
+
   // ---- export
   program
     .command("export <name>")

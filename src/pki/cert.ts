@@ -101,6 +101,8 @@ export function profileExtensions(
 
 export interface ParsedCertificate {
   der: Buffer;
+  /** 1, 2 or 3 */
+  version: number;
   tbs: Buffer;
   serialHex: string;
   signatureAlgorithm: Buffer;
@@ -126,7 +128,11 @@ export function parseCertificate(certDer: Buffer, file = "certificate"): ParsedC
     const [tbsN, algN, sigN] = der.children(der.expect(der.parseOne(certDer), der.Tag.SEQUENCE, "Certificate"));
     const t = der.children(der.expect(tbsN, der.Tag.SEQUENCE, "TBSCertificate"));
     let i = 0;
-    if (t[0].tag === 0xa0) i++; // version
+    let version = 1;
+    if (t[0].tag === 0xa0) {
+      version = der.readSmallInt(der.children(t[0])[0]) + 1;
+      i++;
+    }
     const serial = der.expect(t[i++], der.Tag.INTEGER, "serial").content;
     i++; // signature alg
     const issuer = der.expect(t[i++], der.Tag.SEQUENCE, "issuer");
@@ -145,6 +151,7 @@ export function parseCertificate(certDer: Buffer, file = "certificate"): ParsedC
     const get = (o: string) => extensions.find((e) => e.oid === o)?.value;
     const p: ParsedCertificate = {
       der: certDer,
+      version,
       tbs: tbsN.raw,
       serialHex: Buffer.from(serial).toString("hex").replace(/^00(?=[0-9a-f])/, "") || "0",
       signatureAlgorithm: algN.raw,

@@ -1,0 +1,83 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Ctx } from "./context";
+import { readPresentedChain, readRoots } from "../verify/input";
+import { verifyClientChain, ChainResult } from "../verify/chain";
+import { certIdentities } from "../verify/identities";
+import { checkVersion, defaultServerVersion } from "../verify/versions";
+import { formatRfc4514 } from "../pki/name";
+import { describeKey } from "../pki/keys";
+import { createPublicKey } from "node:crypto";
+import { Store } from "../store/store";
+
+/** `explain <cert>`: the identities nats-server tries, in its order, and the TLS-stage checks. */
+export function run([certFile]: string[], o: Record<string, any>): void {
+  const ctx = new Ctx(o);
+  const presented = readPresentedChain(certFile);
+  const { leaf, intermediates } = presented;
+  const { version, source } = o.serverVersion ? { version: checkVersion(o.serverVersion), source: "--server-version" } : defaultServerVersion();
+
+  // Roots: --ca, else the store's CA when there is a store
+  let caFile: string | null = o.ca ?? null;
+  if (!caFile && Store.exists(ctx.dir)) caFile = path.join(ctx.dir, "ca.crt");
+  let chain: ChainResult | null = null;
+  if (caFile && fs.existsSync(caFile)) chain = verifyClientChain(leaf, intermediates, readRoots(caFile));
+
+  const ids = certIdentities(leaf, version);
+  const keyType = (() => {
+    try {
+      return describeKey(createPublicKey({ key: leaf.spki, format: "der", type: "spki" }));
+    } catch {
+      return "unknown";
+    }
+  })();
+  const json = {
+    certificate: {
+      file: path.resolve(certFile),
+      subject: formatRfc4514(leaf.subject),
+      issuer: formatRfc4514(require("../pki/name").decodeName(leaf.issuerRaw)),
+      serial: leaf.serialHex,
+      keyType,
+      notBefore: leaf.notBefore.toISOString(),
+      notAfter: leaf.notAfter.toISOString(),
+      sans: { email: leaf.sans.email, dns: leaf.sans.dns, uri: leaf.sans.uri, ip: leaf.sans.ip },
+      fingerprint: leaf.fingerprint,
+      intermediates: intermediates.length,
+    },
+    identities: ids.identities,
+    refused: ids.refused,
+    notes: ids.notes,
+    checks: chain
+      ? { caFile: path.resolve(caFile!), ok: chain.ok, error: chain.error, steps: chain.checks }
+      : { caFile: null, ok: null, error: null, steps: [], note: "no CA to check against (give --ca FILE, or run in a store)" },
+    serverVersion: version,
+    serverVersionSource: source,
+  };
+  ctx.result(json, () => {
+    const lines: string[] = [];
+    const c = json.certificate;
+    lines.push(`${ctx.bold("Certificate")}  ${c.subject || "(empty subject)"}`);
+    lines.push(`  issuer ${c.issuer}, serial ${c.serial}, ${c.keyType}, valid ${c.notBefore.slice(0, 10)} .. ${c.notAfter.slice(0, 10)}`);
+    const sanList = [...c.sans.email.map((v) => `email:${v}`), ...c.sans.dns.map((v) => `DNS:${v}`), ...c.sans.uri.map((v) => `URI:${v}`), ...c.sans.ip.map((v) => `IP:${v}`)];
+    lines.push(`  SANs   ${sanList.join(", ") || "(none)"}`);
+    lines.push("");
+    if (chain) {
+      lines.push(`${ctx.bold("TLS stage")} (as Go's verifier does it, against ${caFile}):`);
+      for (const s of chain.checks) lines.push(`  ${s.ok ? "ok  " : "FAIL"} ${s.name.padEnd(10)} ${s.detail}`);
+    } else lines.push(`${ctx.bold("TLS stage")}: not checked (give --ca FILE, or run inside a store)`);
+    lines.push("");
+    lines.push(`${ctx.bold("Mapping")} (verify_and_map, nats-server ${version}; from ${source}):`);
+    if (ids.refused) lines.push(`  refused before mapping: ${ids.refused}`);
+    else {
+      lines.push("  the server tries these in order; the first that names a configured user wins:");
+      ids.identities.forEach((id, i) => {
+        lines.push(`  ${String(i + 1).padStart(2)}. ${id.kind.padEnd(10)} ${JSON.stringify(id.value)}`);
+        if (id.configEntry) lines.push(`      users entry: ${id.configEntry}`);
+        if (id.note) lines.push(`      (${id.note})`);
+      });
+    }
+    for (const n of ids.notes) lines.push(`  note: ${n}`);
+    return lines.join("\n");
+  });
+  if (chain && !chain.ok) process.exitCode = 1;
+}
