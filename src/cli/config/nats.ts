@@ -24,5 +24,10 @@ export function run(_args: string[], o: Record<string, any>): void {
     return;
   }
   writeOutput(o.out, cfg.text, { force: o.force });
-  if (o.out) ctx.note(`Wrote ${o.out}: ${cfg.users.length} user(s); add  include "${path.resolve(o.out)}"  to nats-server's config`);
+  // nats-server joins every include path onto the including file's directory, absolute paths too
+  // (2.9.10: `include "/etc/nats/x.conf"` in /etc/nats/s.conf opens /etc/nats/etc/nats/x.conf).
+  if (o.out)
+    ctx.note(
+      `Wrote ${o.out}: ${cfg.users.length} user(s); add  include "${path.basename(o.out)}"  to a nats-server config in ${path.dirname(path.resolve(o.out))} (include paths are relative to the including file, even ones starting with /)`,
+    );
 }

@@ -1,0 +1,263 @@
+/**
+ * A real nats-server (the Debian 2.9.10 binary) for end-to-end proofs, and the real npm `nats`
+ * client to connect to it with a certificate.
+ *
+ *  - startNatsServer(snippet): free ports, a main config that `include`s mtlsctl's snippet,
+ *    `nats-server -t` (must exit 0), then the server itself, waiting for /varz;
+ *  - server.connectAs(cert, key, ca): a TLS connection with that key pair under a unique client
+ *    name, then /connz?auth=true tells which user the server mapped it to;
+ *  - server.stop() / stopAllNatsServers(): kill and wait (call it from afterAll, always).
+ *
+ * A missing nats-server binary throws (tool()), so a test using this fails, never skips.
+ */
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import * as crypto from "node:crypto";
+import { connect, NatsConnection } from "nats";
+import { tool, tmpDir } from "./cli";
+
+export interface Mapped {
+  ok: true;
+  /** The client name we sent in CONNECT (unique per connection). */
+  name: string;
+  /** `authorized_user` from /connz?auth=true: the users[] entry the server mapped the certificate to. */
+  user: string | null;
+  /** `account` from /connz (absent there for the global account $G: then null). */
+  account: string | null;
+  /** `tls_peer_certs[0].subject` from /connz: Go's Subject.String() of the client certificate. */
+  peerSubject: string | null;
+  /**
+   * The tier that matched, from the server's debug log (-D): "email", "dns", "uri", "dn" (the DN
+   * stage), "subject-dc" or "subject" (Go's string); null when the log does not say.
+   */
+  via: MatchedBy | null;
+}
+export type MatchedBy = "email" | "dns" | "uri" | "dn" | "subject-dc" | "subject";
+
+const TIERS: [RegExp, MatchedBy][] = [
+  [/Using email found in cert for auth/, "email"],
+  [/Using SAN found in cert for auth/, "dns"],
+  [/Using URI found in cert for auth/, "uri"],
+  [/Using DistinguishedNameMatch for auth/, "dn"],
+  [/Using RDNSequence for auth/, "subject-dc"],
+  [/Using certificate subject for auth/, "subject"],
+];
+
+/** The tier named in the debug log line of the connection whose client name is `name`. */
+export function matchedByFromLog(log: string, name: string): MatchedBy | null {
+  for (const line of log.split("\n")) {
+    if (!line.includes(`:${name}"`) && !line.includes(`"${name}"`)) continue;
+    for (const [re, tier] of TIERS) if (re.test(line)) return tier;
+  }
+  return null;
+}
+export interface Refused {
+  ok: false;
+  name: string;
+  /** The client's error message, e.g. "Authorization Violation" or a TLS alert. */
+  error: string;
+  /** The NatsError code when there is one (e.g. "AUTHORIZATION_VIOLATION"). */
+  code: string | null;
+}
+export type ConnectResult = Mapped | Refused;
+
+export interface NatsServer {
+  port: number;
+  monitorPort: number;
+  dir: string;
+  configFile: string;
+  /** Whether the server runs with -D (then the log names the tier that matched). */
+  debug: boolean;
+  /** Everything the server has logged so far (stdout and stderr). */
+  log(): string;
+  connectAs(certFile: string, keyFile: string, caFile: string): Promise<ConnectResult>;
+  stop(): Promise<void>;
+}
+
+const running = new Map<NatsServer, ChildProcess>();
+
+/** A TCP port nobody listens on right now (the kernel's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      if (!addr || typeof addr === "string") return reject(new Error("no port"));
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function getJson(url: string, timeoutMs = 5000): Promise<any> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (exited(child)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.off("exit", onExit);
+      resolve(false);
+    }, ms);
+    const onExit = () => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    child.once("exit", onExit);
+  });
+}
+
+/**
+ * Starts nats-server with a main config that sets listen and http and includes `snippetFile`
+ * (written by `mtlsctl config nats --out`). The include is written relative to the main config's
+ * directory: nats-server 2.9.10 joins every include path onto that directory, even an absolute one.
+ */
+export async function startNatsServer(snippetFile: string, o: { debug?: boolean; dir?: string; startTimeoutMs?: number } = {}): Promise<NatsServer> {
+  const bin = tool("nats-server");
+  const ownDir = o.dir === undefined;
+  const dir = o.dir ?? tmpDir("mtlsctl-nats-");
+  fs.mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  let monitorPort = await freePort();
+  while (monitorPort === port) monitorPort = await freePort();
+  const configFile = path.join(dir, `nats-${port}.conf`);
+  const include = path.relative(dir, path.resolve(snippetFile)).split(path.sep).join("/");
+  fs.writeFileSync(configFile, [`listen: 127.0.0.1:${port}`, `http: 127.0.0.1:${monitorPort}`, `include ${JSON.stringify(include)}`, ""].join("\n"));
+
+  // 1. the server must accept the configuration (-t): exit code 0
+  const check = spawnSync(bin, ["-t", "-c", configFile], { cwd: dir, encoding: "utf8", timeout: 15_000 });
+  if (check.error) throw check.error;
+  if (check.status !== 0)
+    throw new Error(`nats-server -t -c ${configFile} exited ${check.status}:\n${check.stdout}${check.stderr}\n--- ${configFile}\n${fs.readFileSync(configFile, "utf8")}\n--- ${snippetFile}\n${fs.readFileSync(snippetFile, "utf8")}`);
+
+  // 2. run it
+  const logFile = path.join(dir, `nats-${port}.log`);
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(bin, ["-c", configFile, ...(o.debug === false ? [] : ["-D"])], { cwd: dir, stdio: ["ignore", out, out] });
+  fs.closeSync(out);
+  const log = () => {
+    try {
+      return fs.readFileSync(logFile, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  let stopped = false;
+  const server: NatsServer = {
+    port,
+    monitorPort,
+    dir,
+    configFile,
+    debug: o.debug !== false,
+    log,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      running.delete(server);
+      if (!exited(child)) {
+        child.kill("SIGTERM");
+        if (!(await waitExit(child, 5000))) {
+          child.kill("SIGKILL");
+          await waitExit(child, 5000);
+        }
+      }
+      // our own temporary directory (config and log) goes; set MTLSCTL_KEEP_NATS=1 to keep it
+      if (ownDir && !process.env.MTLSCTL_KEEP_NATS) fs.rmSync(dir, { recursive: true, force: true });
+    },
+    connectAs: (certFile, keyFile, caFile) => connectAs(server, certFile, keyFile, caFile),
+  };
+  running.set(server, child);
+
+  // 3. wait until the monitoring port answers (and the client port with it)
+  const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
+  let lastErr: unknown = null;
+  for (;;) {
+    if (exited(child)) {
+      await server.stop();
+      throw new Error(`nats-server exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${log()}`);
+    }
+    try {
+      const varz = await getJson(`http://127.0.0.1:${monitorPort}/varz`, 1000);
+      if (varz && varz.port === port) break;
+      lastErr = new Error(`/varz reports port ${varz?.port}, expected ${port}`);
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`nats-server did not answer on http://127.0.0.1:${monitorPort}/varz within the time limit (${String(lastErr)}):\n${log()}`);
+    }
+    await sleep(50);
+  }
+  return server;
+}
+
+let seq = 0;
+
+/**
+ * Connects with the npm nats client using this key pair; on success reads /connz?auth=true and
+ * returns the connection's authorized_user and account, then closes. A refused connection
+ * (TLS alert, Authorization Violation, timeout) returns the client's error instead.
+ */
+export async function connectAs(server: NatsServer, certFile: string, keyFile: string, caFile: string): Promise<ConnectResult> {
+  for (const f of [certFile, keyFile, caFile]) if (!fs.existsSync(f)) throw new Error(`connectAs: no such file ${f}`);
+  const name = `mtlsctl-test-${process.pid}-${++seq}-${crypto.randomBytes(4).toString("hex")}`;
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: `127.0.0.1:${server.port}`,
+      tls: { certFile, keyFile, caFile },
+      name,
+      reconnect: false,
+      maxReconnectAttempts: 0,
+      timeout: 5000,
+    });
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    return { ok: false, name, error: String(err?.message ?? e), code: err?.code ?? null };
+  }
+  try {
+    await nc.flush(); // the server has processed CONNECT and answered PING
+    const connz = await getJson(`http://127.0.0.1:${server.monitorPort}/connz?auth=true&limit=10000`);
+    const conns: any[] = connz.connections ?? [];
+    const c = conns.find((x) => x.name === name);
+    if (!c) throw new Error(`connection "${name}" not found in /connz?auth=true (${conns.length} connections: ${conns.map((x) => x.name).join(", ")})`);
+    let via = matchedByFromLog(server.log(), name);
+    for (let i = 0; via === null && server.debug && i < 20; i++) {
+      await sleep(25); // the log line is written before the server answers PING; allow for buffering
+      via = matchedByFromLog(server.log(), name);
+    }
+    return {
+      ok: true,
+      name,
+      via,
+      user: c.authorized_user ?? null,
+      account: c.account ?? null,
+      peerSubject: c.tls_peer_certs?.[0]?.subject ?? null,
+    };
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+/** Stops every server started by this module that is still running (for afterAll). */
+export async function stopAllNatsServers(): Promise<void> {
+  await Promise.all([...running.keys()].map((s) => s.stop()));
+}
+
+// Last resort: never leave a server behind when the test process goes away without afterAll.
+process.once("exit", () => {
+  for (const child of running.values()) if (!exited(child)) child.kill("SIGKILL");
+});
