@@ -49,6 +49,9 @@ export function checkUri(u: string): string {
 
 export function checkIp(a: string): string {
   if (!net.isIP(a)) throw inputError(`IP address "${printable(a)}" is not valid`);
+  // net.isIP accepts an IPv6 zone index ("fe80::1%eth0"); a certificate cannot carry one, and
+  // ipBytes would drop it silently.
+  if (a.includes("%")) throw inputError(`IP address "${printable(a)}" is not valid (a zone index such as "%eth0" cannot go in a certificate)`);
   return a;
 }
 
