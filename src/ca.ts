@@ -14,7 +14,7 @@ import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableR
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
 import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
-import { dnStageDn, dnStageString, goSubjectString } from "./nats/subject";
+import { dnStageString, goSubjectString } from "./nats/subject";
 
 const DAY = 86_400_000;
 export const DEFAULT_CA_DAYS = 3650;
@@ -176,7 +176,7 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
   let notAfter = new Date(now + days * DAY);
   if (notAfter > caCert.notAfter) {
     notAfter = caCert.notAfter;
-    warnings.push(`--days ${days} would outlive the CA: the certificate ends with the CA on ${notAfter.toISOString()}`);
+    warnings.push(`${req.days === undefined ? `the default validity (${days} days)` : `--days ${days}`} would outlive the CA: the certificate ends with the CA on ${notAfter.toISOString()}`);
   }
   const emptySubject = req.subjectDer.length <= 2;
   if (req.profile === "client" && emptySubject && !hasSans(req.sans)) throw inputError("a certificate needs a subject or at least one SAN");
@@ -260,10 +260,9 @@ export function fromCsr(csr: ParsedCsr, o: { subject?: string; sans?: Sans }, wa
   if (o.subject !== undefined) subjectDer = buildSubject(o.subject, warnings).der;
   else {
     subjectDer = csr.subjectRaw;
-    const dn = dnStageDn(subjectDer);
     const goStr = goSubjectString(subjectDer);
     const rdns = decodeName(subjectDer);
-    if (rdns.length && (!dn || dnStageString(dn) !== goStr))
+    if (rdns.length && dnStageString(subjectDer) !== goStr)
       warnings.push(`the request's subject "${formatRfc4514(rdns)}" is seen differently by nats-server's DN stage and Go's subject string ("${goStr}"); pass --subject to re-encode it in canonical order`);
   }
   const overridden = o.sans && hasSans(o.sans);

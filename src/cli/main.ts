@@ -44,7 +44,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
-      outputError: (str, write) => write("mtlsctl: " + str.replace(/^error: /, "").trimEnd() + "\n"),
+      // one line, like every other error: "mtlsctl: unknown option '--x' (Did you mean --y?)"
+      outputError: (str, write) => write("mtlsctl: " + str.replace(/^error: /, "").trim().replace(/\s*\n\s*/g, " ") + "\n"),
     })
     .addHelpText(
       "after",

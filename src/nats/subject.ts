@@ -9,6 +9,7 @@
 import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
 import { decodeName, DecodedAttribute } from "../pki/name";
+import { byteText, formatDn } from "./ldapdn";
 
 /** The ten types of the DN stage's table, with the names it gives them. */
 export const DN_STAGE_TYPES: Record<string, string> = {
@@ -30,7 +31,7 @@ const GO_STRING_TYPES = new Set<string>([OID.C, OID.ST, OID.L, OID.STREET, OID.P
 function goValue(a: DecodedAttribute): string | null {
   switch (a.tag) {
     case der.Tag.T61String:
-      return a.bytes.toString("utf8");
+      return byteText(a.bytes.toString("latin1"));
     case der.Tag.UTF8String:
     case der.Tag.PrintableString:
     case der.Tag.IA5String:
@@ -49,8 +50,12 @@ export interface DnAttr {
 /** RDNs in LDAP reading order (last DER RDN first). */
 export type LdapDn = DnAttr[][];
 
-/** FromRawCertSubject: null when an attribute type is outside the table (the DN stage is then skipped). */
-export function dnStageDn(subjectRaw: Buffer): LdapDn | null {
+/**
+ * FromRawCertSubject: null when an attribute type is outside the table (the DN stage is then skipped).
+ * Values are text; with `asBytes` they are byte strings (one char per byte: UTF-8 of the decoded
+ * value, T61String's raw bytes), the form the DN matcher compares (src/nats/ldapdn.ts).
+ */
+export function dnStageDn(subjectRaw: Buffer, asBytes = false): LdapDn | null {
   const rdns = decodeName(subjectRaw);
   const out: LdapDn = [];
   for (let i = rdns.length - 1; i >= 0; i--) {
@@ -61,7 +66,8 @@ export function dnStageDn(subjectRaw: Buffer): LdapDn | null {
       const name = DN_STAGE_TYPES[a.type];
       const v = goValue(a);
       if (!name || v === null) return null;
-      rdn.push({ type: name, value: a.tag === der.Tag.T61String ? a.bytes.toString("latin1") : v });
+      const value = a.tag === der.Tag.T61String ? a.bytes.toString("latin1") : asBytes ? Buffer.from(v, "utf8").toString("latin1") : v;
+      rdn.push({ type: name, value });
     }
     out.push(rdn);
   }
@@ -156,7 +162,12 @@ export function parseDnEscape(v: string): string {
   return out;
 }
 
-/** The DN stage's DN written as a user string that the server parses back to an Equal DN. */
-export function dnStageString(dn: LdapDn): string {
-  return dn.map((rdn) => rdn.map((a) => `${a.type}=${parseDnEscape(a.value)}`).join("+")).join(",");
+/**
+ * The DN stage's DN written as a user string that the server's ParseDN reads back to an Equal DN
+ * (specials, `=`, edge spaces and a leading `#` escaped; bytes that are not UTF-8 as \HH).
+ * Null when the DN stage is skipped for this subject; "" for an empty subject.
+ */
+export function dnStageString(subjectRaw: Buffer): string | null {
+  const dn = dnStageDn(subjectRaw, true);
+  return dn === null ? null : formatDn(dn);
 }

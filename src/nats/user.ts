@@ -3,7 +3,8 @@
  * (reference §0: email SANs, then DNS SANs, then URI SANs, then the subject).
  */
 import type { ParsedCertificate } from "../pki/cert";
-import { dnStageDn, dnStageString, goSubjectString, goDcString, hasSubject } from "./subject";
+import { dnStageString, goSubjectString, goDcString, hasSubject } from "./subject";
+import { goX509UriString } from "./gourl";
 
 export type MapMode = "auto" | "email" | "dns" | "uri" | "dn";
 export const MAP_MODES: MapMode[] = ["auto", "email", "dns", "uri", "dn"];
@@ -15,24 +16,16 @@ export interface NatsUser {
   notes: string[];
 }
 
-/**
- * Go's url.Parse + url.String() for the URIs mtlsctl accepts (checkUri refuses characters Go
- * would re-escape): the scheme is lower-cased and an empty fragment is dropped.
- */
-export function goUriString(u: string): string {
-  const m = u.match(/^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s);
-  if (!m) return u;
-  let rest = m[2];
-  if (rest.endsWith("#")) rest = rest.slice(0, -1);
-  return m[1].toLowerCase() + ":" + rest;
+/** The URI as nats-server compares it: Go's url.Parse + String() (null when Go refuses it). */
+export function goUriString(u: string): string | null {
+  return goX509UriString(u);
 }
 
 /** The subject user string: the DN-stage form when the DN stage can run, else Go's string. */
 export function subjectUser(subjectRaw: Buffer): { user: string; kind: "dn" | "subject" } | null {
-  const dn = dnStageDn(subjectRaw);
+  const s = dnStageString(subjectRaw);
   const goStr = goSubjectString(subjectRaw);
-  if (dn && dn.length > 0) {
-    const s = dnStageString(dn);
+  if (s) {
     // When Go's string says the same, prefer it: then every tier of the server agrees.
     return { user: s === goStr ? goStr : s, kind: "dn" };
   }
@@ -52,7 +45,11 @@ export function natsUserFor(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">
   const want = (k: MapMode) => mode === "auto" || mode === k;
   if (want("email") && email.length) return { user: email[0], kind: "email", notes };
   if (want("dns") && dns.length) return { user: dns[0], kind: "dns", notes };
-  if (want("uri") && uri.length) return { user: goUriString(uri[0]), kind: "uri", notes };
+  if (want("uri") && uri.length) {
+    const u = goUriString(uri[0]);
+    if (u !== null) return { user: u, kind: "uri", notes };
+    notes.push(`URI SAN "${uri[0]}" is not a URL Go accepts: the handshake would fail`);
+  }
   if (want("dn")) {
     const s = subjectUser(cert.subjectRaw);
     if (s) return { user: s.user, kind: s.kind, notes };

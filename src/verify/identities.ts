@@ -4,7 +4,7 @@
  * the DN stage, the DC string, and Go's subject string.
  */
 import type { ParsedCertificate } from "../pki/cert";
-import { dnStageDn, dnStageString, goDcString, goSubjectString, hasSubject } from "../nats/subject";
+import { dnStageString, goDcString, goSubjectString, hasSubject } from "../nats/subject";
 import { goUriString } from "../nats/user";
 import { quoteConfString } from "../nats/confstring";
 import { ServerVersion, atLeast } from "./versions";
@@ -55,9 +55,8 @@ export function certIdentities(cert: Pick<ParsedCertificate, "sans" | "subjectRa
     else ids.push({ kind: "uri", value: s, configEntry: entry(s), ...(s !== u ? { note: `written in the certificate as "${u}"` } : {}) });
   }
   if (ip.length) notes.push(`IP SANs (${ip.join(", ")}) are never used for mapping`);
-  const dn = dnStageDn(cert.subjectRaw);
-  if (dn && dn.length) {
-    const s = dnStageString(dn);
+  const s = dnStageString(cert.subjectRaw);
+  if (s) {
     ids.push({ kind: "dn", value: s, configEntry: entry(s), note: "the DN stage: any user string that parses to this DN (attribute types case-insensitive; exact order first, then any RDN order)" });
   } else if (subj) notes.push("the subject has an attribute outside the DN stage's ten types (CN, SERIALNUMBER, C, L, ST, STREET, O, OU, POSTALCODE, DC): the DN stage is skipped");
   const dc = goDcString(cert.subjectRaw);

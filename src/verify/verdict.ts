@@ -1,0 +1,179 @@
+/**
+ * The whole decision for one client connection, in the server's order (reference §0):
+ * config -> TLS stage -> mapping -> the password of the mapped user.
+ * Produces the `verify --json` object of design.md.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ParsedCertificate } from "../pki/cert";
+import { readCertificates } from "../pki/cert";
+import { verifyClientChain, ChainResult } from "./chain";
+import { mapCertificate, MapUser, MatchedBy } from "./mapping";
+import { ServerVersion } from "./versions";
+
+/** What the verifier needs of a server configuration (see src/nats/conf for the reader). */
+export interface VerifierConfig {
+  file: string;
+  /** The client tls {} block, or null when there is none. */
+  tls: null | {
+    caFile?: string;
+    verify: boolean;
+    verifyAndMap: boolean;
+    /** verify_and_map: true together with an explicit verify: false (resolved at random per restart). */
+    mapVerifyConflict: boolean;
+    pinnedCerts?: string[];
+  };
+  users: MapUser[];
+  nkeys: { nkey: string; account: string | null }[];
+  /** authorization { user, password } (a single user) */
+  singleUser?: { user: string; password?: string };
+  token?: boolean;
+  noAuthUser?: string;
+}
+
+export interface Verdict {
+  accepted: boolean;
+  user: string | null;
+  account: string | null;
+  matchedBy: MatchedBy | "nkey" | null;
+  stage: "config" | "tls" | "map" | "auth" | null;
+  ambiguous: boolean;
+  candidates: string[];
+  reason: string;
+  serverVersion: string;
+  /** Extra facts: the TLS checks, assumptions made (e.g. the directory paths were resolved from). */
+  tlsChecks?: ChainResult["checks"];
+  notes: string[];
+}
+
+export interface VerifyOptions {
+  version: ServerVersion;
+  connectUser?: string;
+  connectPassword?: string;
+  now?: Date;
+  /** The server's working directory, against which it opens cert/key/ca files. */
+  serverCwd: string;
+}
+
+const BCRYPT = /^\$2[abxy]\$\d\d\$/;
+
+/** The server's password check: bcrypt when the stored value looks like one, else exact ("" must equal ""). */
+export function passwordMatches(stored: string | undefined, sent: string | undefined): boolean {
+  const s = stored ?? "";
+  const p = sent ?? "";
+  if (BCRYPT.test(s)) {
+    const bcrypt = require("bcryptjs") as typeof import("bcryptjs");
+    try {
+      return bcrypt.compareSync(p, s.replace(/^\$2[xy]\$/, "$2b$"));
+    } catch {
+      return false;
+    }
+  }
+  return s === p;
+}
+
+function systemRoots(): { file: string; certs: ParsedCertificate[] } | null {
+  const candidates = [process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"].filter(Boolean) as string[];
+  for (const f of candidates) {
+    try {
+      return { file: f, certs: readCertificates(fs.readFileSync(f), f) };
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
+  const notes: string[] = [];
+  const base = { serverVersion: o.version, notes, ambiguous: false, candidates: [] as string[], account: null, matchedBy: null, user: null };
+  const refuse = (stage: Verdict["stage"], reason: string, extra: Partial<Verdict> = {}): Verdict => ({ ...base, accepted: false, stage, reason, ...extra });
+
+  const tls = cfg.tls;
+  if (!tls) return refuse("tls", "the config has no tls {} block: the server does not offer TLS to clients and never asks for a certificate");
+  const requestsCert = tls.verify || tls.verifyAndMap;
+  let tlsChecks: ChainResult["checks"] | undefined;
+  if (tls.mapVerifyConflict)
+    notes.push("verify_and_map: true and verify: false are both set: the server resolves them in random order at each start; when verify wins, no certificate is requested and every mapping fails");
+
+  if (requestsCert) {
+    let roots: ParsedCertificate[];
+    if (tls.caFile) {
+      const caPath = path.resolve(o.serverCwd, tls.caFile);
+      if (!path.isAbsolute(tls.caFile)) notes.push(`ca_file "${tls.caFile}" is relative: resolved against ${o.serverCwd} (the server opens it relative to its working directory, not the config file)`);
+      let data: Buffer;
+      try {
+        data = fs.readFileSync(caPath);
+      } catch {
+        return refuse("config", `ca_file ${caPath} cannot be read: the server would refuse to start`);
+      }
+      try {
+        roots = readCertificates(data, caPath);
+      } catch {
+        return refuse("config", `failed to parse root ca certificate in ${caPath}: the server would refuse to start`);
+      }
+    } else {
+      const sys = systemRoots();
+      notes.push(`no ca_file: Go verifies client certificates against the system roots (${sys?.file ?? "none found"}), so every public CA's client certificates are trusted`);
+      roots = sys?.certs ?? [];
+    }
+    const chain = verifyClientChain(leaf, intermediates, roots, o.now ?? new Date());
+    tlsChecks = chain.checks;
+    if (!chain.ok) return refuse("tls", `TLS handshake error: tls: failed to verify client certificate: ${chain.error}`, { tlsChecks });
+    if (tls.pinnedCerts?.length) {
+      const spkiHash = crypto.createHash("sha256").update(leaf.spki).digest("hex");
+      if (!tls.pinnedCerts.some((p) => p.toLowerCase() === spkiHash)) return refuse("tls", `TLS handshake error: certificate not pinned (SPKI SHA-256 ${spkiHash} is not in pinned_certs)`, { tlsChecks });
+    }
+  } else notes.push("neither verify nor verify_and_map is set: the server asks for no client certificate, so the certificate plays no part");
+
+  const anyAuth = cfg.users.length > 0 || cfg.nkeys.length > 0 || !!cfg.singleUser || !!cfg.token;
+  if (!anyAuth) return { ...base, accepted: true, stage: null, reason: "no users, nkeys, token or user/password are configured: the server requires no authentication", tlsChecks, notes };
+
+  if (tls.verifyAndMap && !tls.mapVerifyConflict) {
+    if (cfg.users.length === 0) {
+      if (cfg.nkeys.length) return refuse("map", 'authentication error - Nkey "": only nkey users are configured, there is no user to map the certificate to', { tlsChecks });
+      // a single authorization user or a token: no mapping table
+      return refuse("auth", "verify_and_map has no users table to map to (only a single user or a token is configured)", { tlsChecks });
+    }
+    if (o.connectUser) notes.push(`User ${JSON.stringify(o.connectUser)} found in connect proto, but user required from cert: the name sent is ignored`);
+    if (cfg.noAuthUser) notes.push("no_auth_user is not consulted when verify_and_map is on");
+    const m = mapCertificate(leaf, cfg.users, o.version);
+    if (!m.candidates.length) return refuse("map", m.reason, { tlsChecks });
+    const names = m.candidates.map((c) => c.user);
+    const ambiguous = m.candidates.length > 1;
+    const passing = m.candidates.filter((c) => passwordMatches(c.password, o.connectPassword));
+    const common = { ambiguous, candidates: names, matchedBy: m.matchedBy, tlsChecks };
+    if (ambiguous) notes.push(`${names.length} users match equally; the server picks one at random on every connection`);
+    if (passing.length === 0) {
+      const c = m.candidates[0];
+      const why = c.password ? (o.connectPassword === undefined ? "has a password and the client sends none" : "has a password that the client's does not match") : "has no password but the client sends one";
+      return refuse("auth", `${m.reason}, but the mapped user ${why}: authentication error - User ${JSON.stringify(ambiguous ? "" : c.user)}`, { ...common, user: ambiguous ? null : c.user, account: ambiguous ? null : c.account });
+    }
+    if (passing.length < m.candidates.length)
+      return refuse("auth", `${m.reason}; whether the password matches depends on which of the ${names.length} users the server picks`, { ...common });
+    const u = ambiguous ? null : m.candidates[0];
+    return { ...base, accepted: true, stage: null, reason: m.reason, user: u?.user ?? null, account: u?.account ?? null, ...common, notes };
+  }
+
+  // No mapping: ordinary user/password (or token/no_auth_user) authentication.
+  if (tls.mapVerifyConflict) notes.push("modelled as the restarts where verify wins (no mapping)");
+  const sent = o.connectUser;
+  if (sent === undefined) {
+    if (cfg.noAuthUser) {
+      const u = cfg.users.find((x) => x.user === cfg.noAuthUser);
+      if (u) return { ...base, accepted: true, stage: null, reason: `no user sent: no_auth_user ${JSON.stringify(u.user)} applies`, user: u.user, account: u.account, candidates: [u.user], tlsChecks, notes };
+    }
+    return refuse("auth", "verify_and_map is off and the client sends no user name: authentication error", { tlsChecks });
+  }
+  if (cfg.singleUser) {
+    const ok = cfg.singleUser.user === sent && passwordMatches(cfg.singleUser.password, o.connectPassword);
+    return ok
+      ? { ...base, accepted: true, stage: null, reason: "user and password match authorization's single user", user: sent, candidates: [sent], tlsChecks, notes }
+      : refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
+  }
+  const u = cfg.users.find((x) => x.user === sent);
+  if (!u || !passwordMatches(u.password, o.connectPassword)) return refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
+  if (!u.password) notes.push(`user ${JSON.stringify(u.user)} has no password: any client the TLS stage accepts can claim it by name`);
+  return { ...base, accepted: true, stage: null, reason: `verify_and_map is off: the user name ${JSON.stringify(sent)} sent in CONNECT matches`, user: u.user, account: u.account, candidates: [u.user], tlsChecks, notes };
+}
