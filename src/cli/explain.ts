@@ -9,6 +9,7 @@ import { formatRfc4514 } from "../pki/name";
 import { describeKey } from "../pki/keys";
 import { createPublicKey } from "node:crypto";
 import { Store } from "../store/store";
+import type { verdictJson as VerdictJsonFn } from "./verify";
 
 /** `explain <cert>`: the identities nats-server tries, in its order, and the TLS-stage checks. */
 export function run([certFile]: string[], o: Record<string, any>): void {
@@ -17,8 +18,21 @@ export function run([certFile]: string[], o: Record<string, any>): void {
   const { leaf, intermediates } = presented;
   const { version, source } = o.serverVersion ? { version: checkVersion(o.serverVersion), source: "--server-version" } : defaultServerVersion();
 
-  // Roots: --ca, else the store's CA when there is a store
-  let caFile: string | null = o.ca ?? null;
+  // With --config: the whole verdict, and the roots are the config's ca_file
+  let verdict: ReturnType<typeof VerdictJsonFn> | null = null;
+  let configCa: string | null = null;
+  if (o.config) {
+    // the config reader is loaded only when a config is given
+    const { loadConfig, verdictJson } = require("./verify") as typeof import("./verify");
+    const { verifyConnection } = require("../verify/verdict") as typeof import("../verify/verdict");
+    const { toVerifierConfig } = require("../verify/from-config") as typeof import("../verify/from-config");
+    const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
+    const cfg = toVerifierConfig(loadConfig(o.config, serverCwd));
+    verdict = verdictJson(certFile, verifyConnection(leaf, intermediates, cfg, { version, serverCwd }));
+    if (cfg.tls?.caFile) configCa = path.resolve(serverCwd, cfg.tls.caFile);
+  }
+  // Roots: --ca, else the config's ca_file, else the store's CA when there is a store
+  let caFile: string | null = o.ca ?? configCa;
   if (!caFile && Store.exists(ctx.dir)) caFile = path.join(ctx.dir, "ca.crt");
   let chain: ChainResult | null = null;
   if (caFile && fs.existsSync(caFile)) chain = verifyClientChain(leaf, intermediates, readRoots(caFile));
@@ -50,6 +64,7 @@ export function run([certFile]: string[], o: Record<string, any>): void {
     checks: chain
       ? { caFile: path.resolve(caFile!), ok: chain.ok, error: chain.error, steps: chain.checks }
       : { caFile: null, ok: null, error: null, steps: [], note: "no CA to check against (give --ca FILE, or run in a store)" },
+    verdict,
     serverVersion: version,
     serverVersionSource: source,
   };
@@ -77,7 +92,16 @@ export function run([certFile]: string[], o: Record<string, any>): void {
       });
     }
     for (const n of ids.notes) lines.push(`  note: ${n}`);
+    if (verdict) {
+      lines.push("");
+      lines.push(`${ctx.bold("Verdict")} with ${o.config}:`);
+      if (verdict.accepted)
+        lines.push(verdict.ambiguous ? `  ACCEPTED as one of ${verdict.candidates.map((c) => JSON.stringify(c)).join(", ")}, picked at random per connection` : `  ACCEPTED as ${JSON.stringify(verdict.user)}${verdict.account ? ` in account ${verdict.account}` : ""}${verdict.matchedBy ? ` (by ${verdict.matchedBy})` : ""}`);
+      else lines.push(`  REFUSED at the ${verdict.stage} stage`);
+      lines.push(`  why: ${verdict.reason}`);
+      for (const n of verdict.notes) lines.push(`  note: ${n}`);
+    }
     return lines.join("\n");
   });
-  if (chain && !chain.ok) process.exitCode = 1;
+  if ((chain && !chain.ok) || (verdict && !verdict.accepted)) process.exitCode = 1;
 }

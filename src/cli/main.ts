@@ -157,10 +157,31 @@ export function buildProgram(): Command {
   program
     .command("explain <cert>")
     .description("which identities nats-server tries for a certificate, in its order, and whether its TLS stage accepts it")
-    .option("--ca <file>", "the CA bundle to check the chain against (default: the store's CA)")
+    .option("--config <file>", "also decide, with this nats-server configuration: accepted or refused, and as which user")
+    .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
+    .option("--ca <file>", "the CA bundle to check the chain against (default: the config's ca_file, else the store's CA)")
     .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
-    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain client-chain.pem --ca ca.pem --json"]))
+    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain alice.crt --config /etc/nats/nats-server.conf", "mtlsctl explain client-chain.pem --ca ca.pem --json"]))
     .action(action(() => require("./explain")));
+
+  // ---- verify
+  program
+    .command("verify <cert...>")
+    .description("whether nats-server would accept each certificate with this config, and as which user")
+    .requiredOption("--config <file>", "the nats-server configuration (includes and variables are followed)")
+    .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
+    .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
+    .option("--connect-user <user>", "the user name the client sends in CONNECT")
+    .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
+    .addHelpText(
+      "after",
+      examples([
+        "mtlsctl verify pki/issued/alice.crt --config /etc/nats/nats-server.conf",
+        "mtlsctl verify *.crt --config nats.conf --json     # one JSON object per line",
+        "mtlsctl verify bob.crt --config nats.conf --server-version 2.14.5",
+      ]) + "\nExit codes: 0 every certificate accepted; 1 one or more refused; 3 the config or a certificate cannot be read.\n",
+    )
+    .action(action(() => require("./verify")));
 
   // ---- export
   program

@@ -1,0 +1,445 @@
+/**
+ * Parser for nats-server configuration files: builds a tree of values with positions from the
+ * tokens of ./lexer, following nats-server v2.9.10's rules (reference §3.1, §3.3). Written from the
+ * rules; it is not the server's code.
+ *
+ * What it reproduces:
+ *  - `include` relative to the including file's directory (an absolute path is joined to it too,
+ *    as the server's path join does), merging the included file's keys into the current map, at the
+ *    top level or inside any map;
+ *  - `$name` variables: the enclosing maps, innermost first, keys defined earlier; then the
+ *    environment variable, re-parsed as the value of `pk=<value>`; a bare `$2a$...` is a bcrypt
+ *    string, not a variable. A definition that a variable used is marked (`usedVariable`), because
+ *    the server tolerates an otherwise unknown key only when it was used as a variable;
+ *  - last-wins duplicate keys (exact, case-sensitive key strings);
+ *  - integer suffixes, with 64-bit wrap-around as in Go; an integer with an unknown suffix
+ *    (`1kbb`) sets no value at all, and its key stays pending, so a later value can land on it;
+ *  - a key with no value before `}` likewise leaves the map's own key pending: `m { a }` sets a
+ *    top-level `a` to an empty map, exactly like the server.
+ * Errors carry the server's own reason text (see {@link ConfigError}).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { MtlsError } from "../../errors";
+import { lexConfig, decodeRune, isGoDigit, Token } from "./lexer";
+
+// ---------------------------------------------------------------------------------------------
+// The tree
+
+export interface Pos {
+  /** The file as the server names it (the include path joined to the including file's directory). */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based, in runes. */
+  col: number;
+}
+
+interface NodeBase {
+  pos: Pos;
+  /** This definition was referenced by a `$variable` (the server then ignores it as an unknown key). */
+  usedVariable: boolean;
+  /** Set when this value came from a `$variable` reference: its name. */
+  fromVariable?: string;
+  /** Set when that variable came from the environment. */
+  fromEnv?: boolean;
+}
+export interface ConfString extends NodeBase {
+  kind: "string";
+  value: string;
+  /** The exact bytes (`\xHH` escapes can make strings that are not UTF-8). */
+  bytes: Buffer;
+}
+export interface ConfBool extends NodeBase {
+  kind: "bool";
+  value: boolean;
+}
+export interface ConfInt extends NodeBase {
+  kind: "int";
+  /** As a JS number (exact up to 2^53). */
+  value: number;
+  /** The exact int64 value. */
+  exact: bigint;
+  /** As written (`1MB`). */
+  text: string;
+}
+export interface ConfFloat extends NodeBase {
+  kind: "float";
+  value: number;
+  text: string;
+}
+export interface ConfDatetime extends NodeBase {
+  kind: "datetime";
+  value: Date;
+  text: string;
+}
+export interface ConfArray extends NodeBase {
+  kind: "array";
+  items: ConfValue[];
+}
+export interface ConfEntry {
+  key: string;
+  keyPos: Pos;
+  value: ConfValue;
+}
+export interface ConfMap extends NodeBase {
+  kind: "map";
+  /** In order of (last) definition; keys are exact and case-sensitive, as in the server's maps. */
+  entries: Map<string, ConfEntry>;
+}
+export type ConfValue = ConfString | ConfBool | ConfInt | ConfFloat | ConfDatetime | ConfArray | ConfMap;
+
+export interface VariableRef {
+  name: string;
+  pos: Pos;
+  source: "scope" | "env" | "bcrypt";
+  /** For "scope": where the referenced key was defined. */
+  definedAt?: Pos;
+}
+
+export interface ParsedConfig {
+  root: ConfMap;
+  /** Every file read, the main one first, then includes in the order they were read. */
+  files: string[];
+  /** Every variable reference, in order (including those inside environment values). */
+  variables: VariableRef[];
+}
+
+/** The Go type name the server prints for a value (in its "interface conversion" messages). */
+export function goTypeName(v: ConfValue): string {
+  switch (v.kind) {
+    case "string":
+      return "string";
+    case "bool":
+      return "bool";
+    case "int":
+      return "int64";
+    case "float":
+      return "float64";
+    case "datetime":
+      return "time.Time";
+    case "array":
+      return "[]interface {}";
+    case "map":
+      return "map[string]interface {}";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * A configuration the server would refuse. `reason` is the server's own text for the problem;
+ * `serverMessage` is what nats-server 2.9.10 prints after "nats-server: " (best effort: the
+ * server's own column numbers are not reproduced). `file`, `line`, `col` locate the problem
+ * (inside an included file when the problem is there).
+ */
+export class ConfigError extends MtlsError {
+  override readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly reason: string;
+  readonly serverMessage: string;
+  /** Further errors the server would report together with this one (server-side checks). */
+  readonly others: ConfigError[];
+  constructor(reason: string, pos: Pos, serverMessage?: string, others: ConfigError[] = []) {
+    super(pos.line > 0 ? `line ${pos.line}, column ${pos.col}: ${reason}` : reason, { file: pos.file });
+    this.name = "ConfigError";
+    this.file = pos.file;
+    this.line = pos.line;
+    this.col = pos.col;
+    this.reason = reason;
+    this.serverMessage = serverMessage ?? reason;
+    this.others = others;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+export interface ParseOptions {
+  /** Where `$VAR` falls back to; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface Shared {
+  env: NodeJS.ProcessEnv;
+  files: string[];
+  variables: VariableRef[];
+}
+
+/** Includes and environment values nested deeper than this are taken as a cycle (the server overflows its stack). */
+const MAX_NESTING = 64;
+
+/** An include or environment-variable cycle: nats-server 2.9.10 dies of a stack overflow on it. */
+class CycleError extends ConfigError {}
+
+/** Go's os error text for a failed read, e.g. `open x.conf: no such file or directory`. */
+export function goFileError(e: unknown, file: string): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const texts: Record<string, string> = {
+    ENOENT: "no such file or directory",
+    EACCES: "permission denied",
+    ENOTDIR: "not a directory",
+    ELOOP: "too many levels of symbolic links",
+    ENAMETOOLONG: "file name too long",
+  };
+  if (code === "EISDIR") return `read ${file}: is a directory`;
+  return `open ${file}: ${texts[code ?? ""] ?? (e as Error)?.message ?? String(e)}`;
+}
+
+function posOf(file: string, t: Token): Pos {
+  return { file, line: t.line, col: t.col };
+}
+
+function scalar<T extends ConfValue>(node: Omit<T, "usedVariable">): T {
+  return { ...node, usedVariable: false } as T;
+}
+
+/** Size suffixes, lower-cased: k m g t p e are powers of 1000, with b/i/ib powers of 1024. */
+const SUFFIX: Record<string, bigint> = (() => {
+  const m: Record<string, bigint> = { "": 1n };
+  "kmgtpe".split("").forEach((c, i) => {
+    m[c] = 1000n ** BigInt(i + 1);
+    for (const s of ["b", "i", "ib"]) m[c + s] = 1024n ** BigInt(i + 1);
+  });
+  return m;
+})();
+
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
+/** The layout 2006-01-02T15:04:05Z with Go's range checks; null when Go's time.Parse refuses it. */
+function parseZulu(s: string): Date | null {
+  const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z$/.exec(s);
+  if (!m) return null;
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number);
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 59 || d < 1) return null;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  if (d > days) return null;
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, se, 0);
+  return date;
+}
+
+class Parser {
+  /** Open maps and arrays, the innermost last. */
+  private readonly stack: (ConfMap | ConfArray)[] = [];
+  /** Keys waiting for their value. */
+  private readonly keys: { name: string; pos: Pos }[] = [];
+  readonly root: ConfMap;
+
+  constructor(
+    private readonly file: string,
+    /** The directory includes are relative to. */
+    private readonly dir: string,
+    /** The server's checked mode (every file it loads) vs its plain mode (environment values). */
+    private readonly pedantic: boolean,
+    private readonly depth: number,
+    private readonly shared: Shared,
+  ) {
+    this.root = { kind: "map", entries: new Map(), pos: { file, line: 1, col: 1 }, usedVariable: false };
+    this.stack.push(this.root);
+  }
+
+  run(src: Buffer): ConfMap {
+    for (const t of lexConfig(src)) {
+      if (t.kind === "eof") break;
+      this.token(t);
+    }
+    return this.root;
+  }
+
+  private set(value: ConfValue, key?: { name: string; pos: Pos }): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top.kind === "array") {
+      top.items.push(value);
+      return;
+    }
+    const k = key ?? this.keys.pop();
+    if (!k) throw new Error("BUG: config parser key stack empty");
+    top.entries.delete(k.name);
+    top.entries.set(k.name, { key: k.name, keyPos: k.pos, value });
+  }
+
+  private token(t: Token): void {
+    const pos = posOf(this.file, t);
+    switch (t.kind) {
+      case "error":
+        throw new ConfigError(t.text, pos, `Parse error on line ${t.serverLine}: '${t.text}'`);
+      case "key":
+        this.keys.push({ name: t.text, pos });
+        return;
+      case "mapStart":
+        this.stack.push({ kind: "map", entries: new Map(), pos, usedVariable: false });
+        return;
+      case "arrayStart":
+        this.stack.push({ kind: "array", items: [], pos, usedVariable: false });
+        return;
+      case "mapEnd":
+      case "arrayEnd": {
+        const done = this.stack.pop();
+        if (!done || this.stack.length === 0) throw new Error("BUG: config parser context stack empty");
+        this.set(done);
+        return;
+      }
+      case "string":
+        this.set(scalar<ConfString>({ kind: "string", value: t.text, bytes: t.bytes, pos }));
+        return;
+      case "bool":
+        this.set(scalar<ConfBool>({ kind: "bool", value: ["true", "yes", "on"].includes(t.text.toLowerCase()), pos }));
+        return;
+      case "int":
+        this.integer(t, pos);
+        return;
+      case "float": {
+        if (!/^-?[0-9]+\.[0-9]+$/.test(t.text)) throw new ConfigError(`expected float, but got '${t.text}'`, pos);
+        const value = Number(t.text);
+        if (!Number.isFinite(value)) throw new ConfigError(`float '${t.text}' is out of the range`, pos);
+        this.set(scalar<ConfFloat>({ kind: "float", value, text: t.text, pos }));
+        return;
+      }
+      case "datetime": {
+        const value = parseZulu(t.text);
+        if (!value) throw new ConfigError(`expected Zulu formatted DateTime, but got '${t.text}'`, pos);
+        this.set(scalar<ConfDatetime>({ kind: "datetime", value, text: t.text, pos }));
+        return;
+      }
+      case "variable":
+        this.set(this.variable(t, pos));
+        return;
+      case "include":
+        this.include(t, pos);
+        return;
+    }
+  }
+
+  private integer(t: Token, pos: Pos): void {
+    // the number is the leading run of digits and '-' (counted in runes, cut in bytes, as the server does)
+    let runes = 0;
+    for (let i = 0; i < t.bytes.length; ) {
+      const [r, w] = decodeRune(t.bytes, i);
+      if (!isGoDigit(r) && r !== 0x2d) break;
+      runes++;
+      i += w;
+    }
+    const num = t.bytes.subarray(0, runes).toString("latin1");
+    if (!/^[+-]?[0-9]+$/.test(num)) throw new ConfigError(`expected integer, but got '${t.text}'`, pos);
+    const n = BigInt(num);
+    if (n > INT64_MAX || n < INT64_MIN) throw new ConfigError(`integer '${t.text}' is out of the range`, pos);
+    const mult = SUFFIX[t.bytes.subarray(runes).toString("latin1").trim().toLowerCase()];
+    if (mult === undefined) return; // an unknown suffix sets nothing (the key stays pending)
+    const exact = BigInt.asIntN(64, n * mult);
+    this.set(scalar<ConfInt>({ kind: "int", value: Number(exact), exact, text: t.text, pos }));
+  }
+
+  private variable(t: Token, pos: Pos): ConfValue {
+    const name = t.text;
+    if (name.startsWith("2a$")) {
+      this.shared.variables.push({ name, pos, source: "bcrypt" });
+      const bytes = Buffer.concat([Buffer.from("$"), t.bytes]);
+      return scalar<ConfString>({ kind: "string", value: "$" + name, bytes, pos });
+    }
+    for (let i = this.stack.length - 1; i >= 0; i--) {
+      const ctx = this.stack[i];
+      if (ctx.kind !== "map") continue;
+      const found = ctx.entries.get(name);
+      if (found) {
+        found.value.usedVariable = true;
+        this.shared.variables.push({ name, pos, source: "scope", definedAt: found.keyPos });
+        return { ...found.value, pos, usedVariable: false, fromVariable: name, fromEnv: undefined };
+      }
+    }
+    const envValue = this.shared.env[name];
+    if (envValue === undefined) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
+    this.shared.variables.push({ name, pos, source: "env" });
+    const failed = (why: string) => `variable reference for '${name}' on line ${t.serverLine} could not be parsed: ${why}`;
+    if (this.depth >= MAX_NESTING) {
+      const why = "environment variables refer to each other without end (nats-server crashes with a stack overflow)";
+      throw new CycleError(why, pos, why);
+    }
+    let sub: ConfMap;
+    try {
+      sub = new Parser(`$${name}`, ".", false, this.depth + 1, this.shared).run(Buffer.from(`pk=${envValue}`, "utf8"));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (e instanceof CycleError && this.depth > 0) throw e;
+      throw new ConfigError(failed(e.serverMessage), pos);
+    }
+    const v = sub.entries.get("pk");
+    if (!v) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
+    return { ...v.value, pos, usedVariable: false, fromVariable: name, fromEnv: true };
+  }
+
+  private include(t: Token, pos: Pos): void {
+    const target = path.join(this.dir, t.text);
+    const wrap = (inner: string) => `error parsing include file '${t.text}', ${inner}`;
+    if (this.depth >= MAX_NESTING) {
+      const why = "includes nest without end (nats-server crashes with a stack overflow)";
+      throw new CycleError(why, pos, why);
+    }
+    let src: Buffer;
+    try {
+      src = fs.readFileSync(target);
+    } catch (e) {
+      const text = goFileError(e, target);
+      throw new ConfigError(wrap(this.pedantic ? text : `error opening config file: ${text}`), pos);
+    }
+    this.shared.files.push(target);
+    let sub: ConfMap;
+    try {
+      sub = new Parser(target, path.dirname(target), this.pedantic, this.depth + 1, this.shared).run(src);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      if (e instanceof CycleError && this.depth > 0) throw e;
+      throw new ConfigError(e.reason, { file: e.file, line: e.line, col: e.col }, wrap(e.serverMessage));
+    }
+    for (const entry of sub.entries.values()) this.set(entry.value, { name: entry.key, pos: entry.keyPos });
+  }
+}
+
+/** Parses configuration text. `file` names it in positions; includes are relative to its directory. */
+export function parseConfigText(src: Buffer | string, file = "<config>", opts: ParseOptions = {}): ParsedConfig {
+  const shared: Shared = { env: opts.env ?? process.env, files: [file], variables: [] };
+  const buf = typeof src === "string" ? Buffer.from(src, "utf8") : src;
+  const root = new Parser(file, path.dirname(file), true, 0, shared).run(buf);
+  return { root, files: shared.files, variables: shared.variables };
+}
+
+/** Reads and parses a configuration file as nats-server 2.9.10 does (`nats-server -c file`). */
+export function parseConfigFile(file: string, opts: ParseOptions = {}): ParsedConfig {
+  let src: Buffer;
+  try {
+    src = fs.readFileSync(file);
+  } catch (e) {
+    // the file itself cannot be read: no line to point at
+    throw new ConfigError(goFileError(e, file), { file, line: 0, col: 0 });
+  }
+  return parseConfigText(src, file, opts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for readers of the tree
+
+/** Every entry whose key equals `key` ignoring case, in order of definition. */
+export function entriesCI(m: ConfMap, key: string): ConfEntry[] {
+  const want = key.toLowerCase();
+  return [...m.entries.values()].filter((e) => e.key.toLowerCase() === want);
+}
+
+/** Plain JS value of a node (maps become objects, ints numbers); for tests and display. */
+export function toPlain(v: ConfValue): unknown {
+  switch (v.kind) {
+    case "array":
+      return v.items.map(toPlain);
+    case "map": {
+      const o: Record<string, unknown> = {};
+      for (const e of v.entries.values()) o[e.key] = toPlain(e.value);
+      return o;
+    }
+    default:
+      return v.value;
+  }
+}

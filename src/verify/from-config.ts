@@ -1,0 +1,31 @@
+/** Turns the config reader's ServerConfig into what the verifier decides on. */
+import type { ServerConfig } from "../nats/conf/server-config";
+import type { VerifierConfig } from "./verdict";
+import type { MapUser } from "./mapping";
+
+export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
+  const users: MapUser[] = [];
+  const nkeys: VerifierConfig["nkeys"] = [];
+  for (const u of sc.users) {
+    if (u.nkey) nkeys.push({ nkey: u.nkey, account: u.account });
+    else if (u.user !== undefined) users.push({ user: u.user, password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes });
+  }
+  const t = sc.tls;
+  return {
+    file: sc.file,
+    tls: t
+      ? {
+          caFile: t.caFile,
+          verify: t.verify,
+          verifyAndMap: t.map,
+          mapVerifyConflict: t.verifyUncertain,
+          pinnedCerts: t.pinnedCerts,
+        }
+      : null,
+    users,
+    nkeys,
+    singleUser: sc.authorization?.user !== undefined ? { user: sc.authorization.user, password: sc.authorization.password } : undefined,
+    token: sc.authorization?.token !== undefined,
+    noAuthUser: sc.noAuthUser,
+  };
+}
