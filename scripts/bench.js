@@ -50,12 +50,20 @@ const rows = Object.keys(cases).map((k) => {
   return { case: k, medianMs: +m.toFixed(1), ratioToNode: +ratio.toFixed(2), goal: goal ? `<= ${goal}x` : "", met: goal ? ratio <= goal : null };
 });
 
+// verify throughput: N certificates against N users in one process
+let verifyRow = null;
+if (process.env.BENCH_SKIP_VERIFY !== "1") {
+  const v = require("./bench-verify.js")();
+  verifyRow = { case: `mtlsctl verify: ${v.n} certs x ${v.n} users, one process`, certsPerSec: Math.round(v.certsPerSec), peakMb: Math.round(v.peakMb), goal: ">= 5000/s", met: v.certsPerSec >= 5000 };
+}
+
 const machine = `${os.cpus().length} x ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 console.log(`mtlsctl bench: ${RUNS} interleaved runs each, medians; ${machine}\n`);
 const head = ["case", "median ms", "x node -e 0", "goal", "met"];
 const table = [head, ...rows.map((r) => [r.case, r.medianMs.toFixed(1), r.ratioToNode.toFixed(2), r.goal, r.met === null ? "" : r.met ? "yes" : "NO"])];
 const w = head.map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
 for (const r of table) console.log("| " + r.map((c, i) => String(c).padEnd(w[i])).join(" | ") + " |");
+if (verifyRow) console.log(`\n${verifyRow.case}: ${verifyRow.certsPerSec} certificates/s (goal ${verifyRow.goal}: ${verifyRow.met ? "met" : "NOT met"}), peak RSS ${verifyRow.peakMb} MB`);
 fs.mkdirSync(path.join(ROOT, "bench"), { recursive: true });
-fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows }, null, 2) + "\n");
+fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows, verify: verifyRow }, null, 2) + "\n");
 console.log("\nwritten: bench/results.json");

@@ -9,7 +9,8 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/
 have nats-server || need+=(nats-server)
 have openssl || need+=(openssl)
 have curl || need+=(curl)
-{ have java && have keytool; } || need+=(default-jre-headless)
+{ have java && have keytool && have javac; } || need+=(default-jdk-headless)
+have script || need+=(bsdutils)
 have pk12util || need+=(libnss3-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need[*]}"

@@ -88,14 +88,7 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
   const subjectStr = o.subject ?? `CN=${o.name ?? "mtlsctl CA"}`;
   const subject = buildSubject(subjectStr, [], "CA subject");
 
-  let replacing = false;
-  if (fs.existsSync(dir)) {
-    if (!fs.statSync(dir).isDirectory()) throw inputError("exists and is not a directory", dir);
-    if (Store.exists(dir)) {
-      if (!o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(dir, "ca.crt"));
-      replacing = true;
-    } else if (fs.readdirSync(dir).length > 0) throw inputError("the directory is not empty and holds no store", dir);
-  }
+  const replacing = checkNewStoreDir(dir, o.force);
 
   const key = generateKey(o.keyType);
   const spki = spkiOf(key);
@@ -107,7 +100,32 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
     signerFor(key),
   );
   const cert = parseCertificate(certDer);
+  const store = createStore(dir, { cert, key, passphrase: o.passphrase, replacing }, warnings);
+  return { value: { store, cert }, warnings };
+}
 
+/**
+ * Where a new store goes (`ca init`, `ca import`): an absent or empty directory, or an existing
+ * store with `force`. Returns whether an existing store is being replaced.
+ */
+export function checkNewStoreDir(dir: string, force?: boolean): boolean {
+  if (fs.existsSync(dir)) {
+    if (!fs.statSync(dir).isDirectory()) throw inputError("exists and is not a directory", dir);
+    if (Store.exists(dir)) {
+      if (!force) throw inputError("a CA already exists here (use --force to replace it)", path.join(dir, "ca.crt"));
+      return true;
+    } else if (fs.readdirSync(dir).length > 0) throw inputError("the directory is not empty and holds no store", dir);
+  }
+  return false;
+}
+
+/**
+ * Writes a new store holding this CA certificate and key (`ca init`, `ca import`). The store is
+ * built in a staging directory beside `dir` and renamed into place (replacing the old store when
+ * `replacing`), so a crash or a refusal leaves no partial store behind. The key is encrypted with
+ * `passphrase` (PBES2, AES-256) unless it is undefined.
+ */
+export function createStore(dir: string, o: { cert: ParsedCertificate; key: crypto.KeyObject; passphrase?: string; replacing: boolean }, warnings: string[]): Store {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
   const staging = path.join(parent, `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
@@ -116,17 +134,17 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
     for (const sub of ["issued", "reqs", "renewed", "nkeys"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
     fs.mkdirSync(path.join(staging, "private"), { mode: 0o700 });
     const st = new Store(staging);
-    writeFileAtomic(st.caCertFile, certificatePem(certDer));
-    writeFileAtomic(st.caKeyFile, privateKeyPem(key, o.passphrase), { mode: 0o600 });
-    const inv: Inventory = { version: 1, ca: record("ca", "ca", cert, describeKey(key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
+    writeFileAtomic(st.caCertFile, certificatePem(o.cert.der));
+    writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
+    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
     st.writeInventory(inv);
-    if (replacing) {
+    if (o.replacing) {
       const old = path.join(parent, `.${path.basename(dir)}.replaced-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
       fs.renameSync(dir, old);
       fs.renameSync(staging, dir);
       fs.rmSync(old, { recursive: true, force: true });
     } else {
-      if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty, checked above
+      if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty, checked by checkNewStoreDir
       fs.renameSync(staging, dir);
     }
   } catch (e) {
@@ -137,7 +155,7 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
     throw e;
   }
   if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
-  return { value: { store: new Store(dir), cert }, warnings };
+  return new Store(dir);
 }
 
 // ---------------------------------------------------------------- issuance
@@ -156,6 +174,11 @@ export interface IssueRequest {
   keyType?: string;
   csrRel?: string | null;
   keyRel?: string | null;
+  /**
+   * Renewal: the serial of the name's current certificate, which this one replaces. It must still be
+   * current and valid when the lock is held (implies force for that one certificate).
+   */
+  renews?: string;
 }
 
 export interface Issued {
@@ -164,6 +187,8 @@ export interface Issued {
   certFile: string;
   keyFile: string | null;
   csrFile: string | null;
+  /** The certificate this one replaced (renew or --force), as now recorded: superseded, or still revoked. */
+  replaced: CertRecord | null;
 }
 
 /** Signs and publishes a certificate under the store lock; the inventory is written last. */
@@ -185,7 +210,11 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
   return store.withLock(() => {
     const inv = store.readInventory();
     const existing = store.findByName(inv, req.name);
-    if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
+    if (req.renews !== undefined) {
+      if (!existing || existing.serial !== req.renews)
+        throw inputError(`"${req.name}" changed while renewing (its current certificate is ${existing ? `serial ${existing.serial}` : "gone"}): run renew again`, store.inventoryFile);
+      if (existing.status !== "valid") throw inputError(`"${req.name}" (serial ${existing.serial}) is ${existing.status}: it cannot be renewed`, store.inventoryFile);
+    } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
     let serial: Buffer;
     const serials = new Set([inv.ca.serial, ...inv.certificates.map((c) => c.serial)]);
     do serial = randomSerial();
@@ -204,19 +233,29 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
     );
     const cert = parseCertificate(certDer);
     if (existing) {
-      // --force: the old certificate is kept as superseded, its file under renewed/
+      // renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;
+      // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked
       const oldFile = store.path(existing.certFile);
       if (fs.existsSync(oldFile)) store.write(`renewed/${existing.serial}.crt`, fs.readFileSync(oldFile));
-      existing.status = "superseded";
+      if (existing.status === "valid") existing.status = "superseded";
       existing.certFile = `renewed/${existing.serial}.crt`;
+      existing.renewedBy = cert.serialHex;
     }
     for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
     const certRel = `issued/${req.name}.crt`;
     store.write(certRel, certificatePem(certDer));
     const rec = record(req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null });
+    if (existing) rec.renews = existing.serial;
     inv.certificates.push(rec);
     store.writeInventory(inv);
-    return { record: rec, cert, certFile: store.path(certRel), keyFile: req.keyRel ? store.path(req.keyRel) : null, csrFile: req.csrRel ? store.path(req.csrRel) : null };
+    return {
+      record: rec,
+      cert,
+      certFile: store.path(certRel),
+      keyFile: req.keyRel ? store.path(req.keyRel) : null,
+      csrFile: req.csrRel ? store.path(req.csrRel) : null,
+      replaced: existing ?? null,
+    };
   });
 }
 

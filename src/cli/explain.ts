@@ -27,7 +27,7 @@ export function run([certFile]: string[], o: Record<string, any>): void {
     const { verifyConnection } = require("../verify/verdict") as typeof import("../verify/verdict");
     const { toVerifierConfig } = require("../verify/from-config") as typeof import("../verify/from-config");
     const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
-    const cfg = toVerifierConfig(loadConfig(o.config, serverCwd));
+    const cfg = toVerifierConfig(loadConfig(o.config, serverCwd, version));
     verdict = verdictJson(certFile, verifyConnection(leaf, intermediates, cfg, { version, serverCwd }));
     if (cfg.tls?.caFile) configCa = path.resolve(serverCwd, cfg.tls.caFile);
   }

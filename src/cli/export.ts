@@ -1,29 +1,35 @@
 import * as fs from "node:fs";
+import * as path from "node:path";
+import * as crypto from "node:crypto";
 import { Ctx } from "./context";
-import { Store } from "../store/store";
-import { inputError } from "../errors";
-import { readCertificates, certificatePem } from "../pki/cert";
+import { Store, checkName } from "../store/store";
+import { inputError, usageError } from "../errors";
+import { readCertificates, certificatePem, ParsedCertificate } from "../pki/cert";
+import { OID } from "../asn1/oids";
 import { writeOutput } from "./common";
 
-/** `export <name|ca> --format pem|chain|der`. */
-export function run([name]: string[], o: Record<string, any>): void {
+/** `export <name|ca> --format pem|chain|der|p12|truststore`. */
+export async function run([name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
+  const pkcs12 = o.format === "p12" || o.format === "truststore";
+  if (!pkcs12) for (const [flag, v] of [["--legacy", o.legacy], ["--password-file", o.passwordFile], ["--allow-empty-password", o.allowEmptyPassword]] as const)
+    if (v !== undefined) throw usageError(`${flag} applies only to --format p12 or truststore`);
+  if (name !== "ca") checkName(name);
   const store = Store.open(ctx.dir);
   const ca = store.caCertificate();
   let certFile: string;
+  let keyRel: string | null = null;
   if (name === "ca") certFile = store.caCertFile;
   else {
     const rec = store.findByName(store.readInventory(), name);
     if (!rec) throw inputError(`no certificate named "${name}" in the store`, store.inventoryFile);
     certFile = store.path(rec.certFile);
+    keyRel = rec.keyFile;
+    if (pkcs12 && rec.status !== "valid") ctx.warn(`"${name}" is ${rec.status}: servers that check revocation will refuse it`);
   }
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(certFile);
-  } catch {
-    throw inputError("cannot read the certificate", certFile);
-  }
-  const cert = readCertificates(data, certFile)[0];
+  const cert = readCertificates(readOrFail(certFile, "the certificate"), certFile)[0];
+  if (pkcs12) return exportPkcs12(ctx, store, name, cert, ca, keyRel, o);
+
   let out: Buffer | string;
   switch (o.format) {
     case "der":
@@ -38,4 +44,55 @@ export function run([name]: string[], o: Record<string, any>): void {
   if (o.format === "der" && o.out === undefined && process.stdout.isTTY) throw inputError("refusing to write DER to a terminal: use --out FILE");
   writeOutput(o.out, out, { force: o.force });
   if (o.out) ctx.note(`Wrote ${o.out} (${o.format})`);
+}
+
+function readOrFail(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    throw inputError(`cannot read ${what}`, file);
+  }
+}
+
+/** The CN of a certificate's subject (the last one, as Go and OpenSSL show it), else a fallback. */
+function commonName(c: ParsedCertificate, fallback: string): string {
+  const cns = c.subject.flat().filter((a) => a.type === OID.CN);
+  return cns.length ? cns[cns.length - 1].value : fallback;
+}
+
+/**
+ * `--format p12`: the key (shrouded key bag), the certificate and the CA, with friendlyName (the
+ * name) and localKeyId; `--format truststore`: the CA alone, as a Java trustedCertEntry.
+ * Every refusal comes before the password is asked for.
+ */
+async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCertificate, ca: ParsedCertificate, keyRel: string | null, o: Record<string, any>): Promise<void> {
+  const truststore = o.format === "truststore";
+  if (truststore && name !== "ca") throw inputError(`a trust store holds the CA: use \`mtlsctl export ca --format truststore\` (for ${name}'s key and certificate use --format p12)`);
+  if (!truststore && name === "ca") throw inputError("the CA key is never exported: use --format truststore (Java) or pem for the CA certificate, and --format p12 for a client or server");
+  if (o.out === undefined || o.out === "-") {
+    if (process.stdout.isTTY) throw inputError(`refusing to write a PKCS#12 file to a terminal: use --out FILE`);
+  } else if (!o.force && fs.existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
+
+  let keyPkcs8: Buffer | null = null;
+  if (!truststore) {
+    if (!keyRel) throw inputError(`"${name}" has no key in the store (it was signed from a request: its key stays where the request was made)`, store.inventoryFile);
+    const keyFile = store.path(keyRel);
+    const pem = readOrFail(keyFile, "the key").toString("utf8");
+    const { isEncryptedKeyPem, loadPrivateKey } = require("../pki/keys") as typeof import("../pki/keys");
+    if (isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem)) throw inputError("the key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN.key)", keyFile);
+    const key = loadPrivateKey(pem, keyFile);
+    const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
+    if (!spki.equals(cert.spki)) throw inputError(`the key does not match the certificate of "${name}"`, keyFile);
+    keyPkcs8 = key.export({ type: "pkcs8", format: "der" });
+  }
+
+  const { exportPassword } = require("../export/password") as typeof import("../export/password");
+  const password = await exportPassword(ctx, o);
+  const p12 = require("../export/pkcs12") as typeof import("../export/pkcs12");
+  const legacy = !!o.legacy;
+  const data = truststore
+    ? p12.buildTrustStore({ password, legacy, certs: [{ der: ca.der, friendlyName: commonName(ca, "ca") }] })
+    : p12.buildKeyStore({ password, legacy, keyPkcs8: keyPkcs8!, certDer: cert.der, chainDer: [ca.der], friendlyName: name });
+  writeOutput(o.out, data, { force: o.force, mode: truststore ? 0o644 : 0o600 });
+  if (o.out !== undefined && o.out !== "-") ctx.note(`Wrote ${o.out} (${truststore ? "trust store" : "PKCS#12"}; ${p12.describeVariant(legacy)}${password === "" ? "; EMPTY password" : ""})`);
 }

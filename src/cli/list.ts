@@ -19,6 +19,10 @@ export function listEntries(store: Store, expiringDays?: number) {
     fingerprint: c.fingerprint,
     keyType: c.keyType,
     natsUser: c.kind === "client" && c.status === "valid" ? natsUserOfRecord(store, c).user : null,
+    revokedAt: c.revokedAt,
+    revocationReason: c.revocationReason,
+    renewedBy: c.renewedBy ?? null,
+    renews: c.renews ?? null,
   }));
 }
 

@@ -29,6 +29,10 @@ function sanOptions(cmd: Command): Command {
     .option("--subject <dn>", "subject as RFC 4514, e.g. 'CN=alice,OU=eng,O=Acme' (default CN=<name>)");
 }
 
+// A .p12/.pfx argument of explain/verify: its password is settled before the action (file, env or prompt).
+const P12_READ_HELP = "password of a .p12/.pfx certificate file (first line; - for stdin; else MTLSCTL_P12_PASSWORD or a prompt)";
+const p12PasswordHook = (p: Command, c: Command) => (require("../export/p12-detect") as typeof import("../export/p12-detect")).p12PasswordHook(p, c);
+
 const examples = (lines: string[]) => "\nExamples:\n" + lines.map((l) => "  $ " + l).join("\n") + "\n";
 
 export function buildProgram(): Command {
@@ -75,6 +79,14 @@ export function buildProgram(): Command {
   ca.command("show")
     .description("show the CA certificate")
     .action(action(() => require("./ca/show")));
+  ca.command("import <ca.crt> <ca.key>")
+    .description("adopt an existing CA (a PEM certificate with CA:TRUE and its key, e.g. mkcert's CAROOT files) as a new store")
+    .option("--passphrase-file <file>", "the store's new CA passphrase (first line; - for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
+    .option("--key-passphrase-file <file>", "the current passphrase of an encrypted ca.key (else a prompt)")
+    .option("--no-encrypt", "write the CA key unencrypted (not recommended)")
+    .option("--force", "replace an existing CA and store")
+    .addHelpText("after", examples(["mtlsctl ca import \"$(mkcert -CAROOT)/rootCA.pem\" \"$(mkcert -CAROOT)/rootCA-key.pem\"", "mtlsctl ca import ca.crt ca.key --key-passphrase-file old.txt --passphrase-file new.txt"]))
+    .action(action(() => require("./ca/import")));
 
   // ---- client
   const client = program.command("client").description("client certificates (clientAuth)");
@@ -138,6 +150,44 @@ export function buildProgram(): Command {
     .addHelpText("after", examples(["mtlsctl list", "mtlsctl list --json | jq -r '.[] | .natsUser'"]))
     .action(action(() => require("./list")));
 
+  // ---- lifecycle: status, revoke, crl, renew
+  program
+    .command("status")
+    .description("days left for the CA and every valid certificate; exit 1 when any expires within the window")
+    .option("--expiring <days>", "the window in days (default 30)", intOption("--expiring"))
+    .addHelpText("after", examples(["mtlsctl status", "mtlsctl status --expiring 14 || echo 'renew something'", "mtlsctl status --json | jq '.certificates[] | {name, daysLeft}'"]) + "\nExit codes: 0 nothing expires within the window; 1 something does (or has expired); 3 no store.\n")
+    .action(action(() => require("./status")));
+  program
+    .command("revoke [name]")
+    .description("revoke a name's certificate (and its superseded, unexpired ones) or one --serial, and sign a fresh CRL (<dir>/crl.pem)")
+    .option("--serial <hex>", "revoke exactly this certificate (e.g. an old one superseded by renew)")
+    .option("--reason <reason>", "RFC 5280 reason: unspecified (default), keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise")
+    .option("--next-update-days <n>", "the CRL's nextUpdate, in days from now (default 7)", intOption("--next-update-days"))
+    .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
+    .addHelpText(
+      "after",
+      examples(["mtlsctl revoke alice --reason keyCompromise", "mtlsctl revoke --serial 4f1c...e2 --reason superseded", "mtlsctl config nats --pinned --out /etc/nats/mtls.conf   # nats-server reads no CRL"]),
+    )
+    .action(action(() => require("./revoke")));
+  program
+    .command("crl")
+    .description("sign a fresh CRL (v2, CRL number, reasons) and update <dir>/crl.pem")
+    .option("--out <file>", "write to a file instead of standard output")
+    .option("--der", "DER instead of PEM")
+    .option("--next-update-days <n>", "nextUpdate, in days from now (default 7)", intOption("--next-update-days"))
+    .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
+    .option("--force", "replace an existing --out file")
+    .addHelpText("after", examples(["mtlsctl crl > crl.pem", "mtlsctl crl --der --out /var/www/pki/ca.crl --force", "openssl crl -in pki/crl.pem -CAfile pki/ca.crt -noout -text"]))
+    .action(action(() => require("./crl")));
+  program
+    .command("renew <name>")
+    .description("a new certificate for the same identity (subject and SANs) with a new serial; the old one moves to renewed/")
+    .option("--rekey", "a new key of the same type (private/<name>.key) instead of the same public key")
+    .option("--days <n>", "validity in days (default: the old certificate's length, never past the CA)", intOption("--days"))
+    .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
+    .addHelpText("after", examples(["mtlsctl renew alice", "mtlsctl renew nats1 --days 90", "mtlsctl renew bob --rekey && mtlsctl revoke --serial <old serial> --reason superseded"]))
+    .action(action(() => require("./renew")));
+
   // ---- config
   const config = program.command("config").description("configuration snippets for servers and clients");
   config
@@ -148,10 +198,39 @@ export function buildProgram(): Command {
     .option("--exclude <name>", "leave these clients out (repeatable)", collect)
     .option("--server <name>", "the server certificate to use (default: the newest valid one)")
     .option("--timeout <seconds>", "TLS handshake timeout", intOption("--timeout"), 2)
+    .option("--pinned", "also emit pinned_certs (SHA-256 of each client key): nats-server reads no CRL, pinning is the allow-list it checks")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
     .addHelpText("after", examples(["mtlsctl config nats --out /etc/nats/mtls.conf   # then: include \"mtls.conf\" in nats-server.conf", "mtlsctl config nats --map dn --exclude old-bot"]))
     .action(action(() => require("./config/nats")));
+  config
+    .command("node")
+    .description("a Node.js https server that requires client certificates from this CA (requestCert, rejectUnauthorized)")
+    .option("--server <name>", "the server certificate to use (default: the newest valid one)")
+    .option("--out <file>", "write to a file instead of standard output")
+    .option("--force", "replace an existing --out file")
+    .addHelpText("after", examples(["mtlsctl config node --out server.js && PORT=8443 node server.js"]))
+    .action(action(() => require("./config/node")));
+  config
+    .command("curl <name>")
+    .description("the curl command that calls the server as client <name> (--cert, --key, --cacert; never -k)")
+    .option("--url <url>", "the URL to call (default: https://<the server certificate's first DNS name or IP>:8443/)")
+    .option("--server <name>", "the server certificate whose name goes into the default URL (default: the newest valid one)")
+    .option("--out <file>", "write to a file instead of standard output")
+    .option("--force", "replace an existing --out file")
+    .addHelpText("after", examples(["mtlsctl config curl alice", "mtlsctl config curl alice --url https://api.example.com/health"]))
+    .action(action(() => require("./config/curl")));
+  config
+    .command("java")
+    .description("Java: a mu-server HTTPS server that trusts this CA's client certificates, or (--client NAME) a plain JSSE client")
+    .option("--client <name>", "emit the JSSE client (KeyManager from <name>.p12, TrustManager from the trust store) instead of the server")
+    .option("--server <name>", "the server certificate (default: the newest valid one)")
+    .option("--p12-dir <dir>", "where the .p12 files are (or will be) exported (default: the current directory)")
+    .option("--url <url>", "--client: the URL to call (default: https://<the server's first DNS name or IP>:8443/)")
+    .option("--out <file>", "write to a file instead of standard output")
+    .option("--force", "replace an existing --out file")
+    .addHelpText("after", examples(["mtlsctl config java --out MtlsServer.java", "mtlsctl config java --client alice --out MtlsClient.java"]))
+    .action(action(() => require("./config/java")));
 
   // ---- explain
   program
@@ -161,7 +240,9 @@ export function buildProgram(): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--ca <file>", "the CA bundle to check the chain against (default: the config's ca_file, else the store's CA)")
     .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
-    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain alice.crt --config /etc/nats/nats-server.conf", "mtlsctl explain client-chain.pem --ca ca.pem --json"]))
+    .option("--p12-password-file <file>", P12_READ_HELP)
+    .hook("preAction", p12PasswordHook)
+    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain alice.crt --config /etc/nats/nats-server.conf", "mtlsctl explain client-chain.pem --ca ca.pem --json", "mtlsctl explain alice.p12 --p12-password-file pw.txt"]))
     .action(action(() => require("./explain")));
 
   // ---- verify
@@ -173,6 +254,9 @@ export function buildProgram(): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--connect-user <user>", "the user name the client sends in CONNECT")
     .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
+    .addOption(new Option("--connection-type <type>", "the client's listener: STANDARD, or WEBSOCKET / MQTT (their own tls {} and flag)").choices(["STANDARD", "WEBSOCKET", "MQTT"]).default("STANDARD"))
+    .option("--p12-password-file <file>", P12_READ_HELP)
+    .hook("preAction", p12PasswordHook)
     .addHelpText(
       "after",
       examples([
@@ -186,11 +270,23 @@ export function buildProgram(): Command {
   // ---- export
   program
     .command("export <name>")
-    .description("export a certificate (or `ca`) as PEM, a chain bundle or DER")
-    .addOption(new Option("--format <format>", "output format").choices(["pem", "chain", "der"]).default("pem"))
+    .description("export a certificate (or `ca`) as PEM, a chain bundle, DER, PKCS#12 (key, certificate and CA) or a Java trust store")
+    .addOption(new Option("--format <format>", "output format: p12 = key + certificate + CA chain; truststore = the CA for Java (with `ca`)").choices(["pem", "chain", "der", "p12", "truststore"]).default("pem"))
+    .option("--legacy", "p12/truststore: 3DES and a SHA-1 MAC, for older macOS Keychain, Windows Server 2016 and Java 8/11 (default: AES-256 and SHA-256)")
+    .option("--password-file <file>", "p12/truststore password: the file's first line (- for stdin; else MTLSCTL_P12_PASSWORD or a prompt)")
+    .option("--allow-empty-password", "p12/truststore: accept an empty password (macOS will not import such a file)")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
-    .addHelpText("after", examples(["mtlsctl export alice --format chain --out alice-chain.pem", "mtlsctl export ca --format der --out ca.der"]))
+    .addHelpText(
+      "after",
+      examples([
+        "mtlsctl export alice --format chain --out alice-chain.pem",
+        "mtlsctl export ca --format der --out ca.der",
+        "mtlsctl export alice --format p12 --out alice.p12            # password from MTLSCTL_P12_PASSWORD or a prompt",
+        "mtlsctl export alice --format p12 --legacy --password-file pw.txt --out alice-legacy.p12",
+        "mtlsctl export ca --format truststore --out truststore.p12   # Java: trustedCertEntry",
+      ]),
+    )
     .action(action(() => require("./export")));
 
   return program;

@@ -5,16 +5,11 @@ import { verifyConnection, Verdict } from "../verify/verdict";
 import { toVerifierConfig } from "../verify/from-config";
 import { checkVersion, defaultServerVersion } from "../verify/versions";
 import { readServerConfig, ConfigError } from "../nats/conf/server-config";
-import { usageError, MtlsError } from "../errors";
+import { usageError } from "../errors";
 
 /** Loads the config, mapping a refusal to exit 3 with file:line:col. */
-export function loadConfig(file: string, cwd: string) {
-  try {
-    return readServerConfig(path.resolve(file), process.env, { cwd });
-  } catch (e) {
-    if (e instanceof MtlsError) throw e;
-    throw e;
-  }
+export function loadConfig(file: string, cwd: string, serverVersion: string) {
+  return readServerConfig(path.resolve(file), process.env, { cwd, serverVersion });
 }
 
 function human(file: string, v: Verdict): string {
@@ -57,7 +52,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   const connectPassword = o.connectPasswordFile !== undefined ? readSecretFile(o.connectPasswordFile, "connect password") : undefined;
   let cfg;
   try {
-    cfg = toVerifierConfig(loadConfig(o.config, serverCwd));
+    cfg = toVerifierConfig(loadConfig(o.config, serverCwd, version));
   } catch (e) {
     if (e instanceof ConfigError && ctx.json) {
       for (const _ of files)
@@ -68,7 +63,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   let allAccepted = true;
   for (const f of files) {
     const chain = readPresentedChain(f);
-    const v = verifyConnection(chain.leaf, chain.intermediates, cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd });
+    const v = verifyConnection(chain.leaf, chain.intermediates, cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd, connectionType: o.connectionType });
     if (!v.accepted) allAccepted = false;
     if (ctx.json) {
       process.stdout.write(JSON.stringify(verdictJson(f, v)) + "\n");

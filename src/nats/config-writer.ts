@@ -9,6 +9,7 @@ import { natsUserFor, MapMode, NatsUser } from "./user";
 import { quoteConfString } from "./confstring";
 import { renderTemplate } from "../templates";
 import { inputError } from "../errors";
+import { certOfRecord, spkiPin } from "../lifecycle/pins";
 
 export interface NatsConfigOptions {
   map?: MapMode;
@@ -19,6 +20,18 @@ export interface NatsConfigOptions {
   includeHint?: string;
   version: string;
   now?: Date;
+  /**
+   * Emit `pinned_certs` in the tls block: the key pins of the listed clients' certificates (and of
+   * their superseded, unexpired ones). nats-server has no CRL option; pinning is what it checks.
+   */
+  pinned?: boolean;
+}
+
+export interface Pin {
+  /** Lower-case hex SHA-256 of the certificate's SubjectPublicKeyInfo. */
+  sha256: string;
+  /** The certificates with that key (a renewal without --rekey keeps the key). */
+  certificates: { name: string; serial: string; status: string }[];
 }
 
 export interface MappedUser {
@@ -33,6 +46,10 @@ export interface NatsConfig {
   users: MappedUser[];
   server: CertRecord | null;
   warnings: string[];
+  /** With `pinned`: the pins, in the snippet's order; else null. */
+  pins: Pin[] | null;
+  /** Notes for people (stderr), e.g. what pinning does. */
+  notes: string[];
 }
 
 const isLive = (c: CertRecord, now: Date) => c.status === "valid" && new Date(c.notAfter) > now;
@@ -67,6 +84,7 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
 
   const users: MappedUser[] = [];
   const seen = new Map<string, string>();
+  const mapped = new Set<string>(); // every client that maps to a listed user (duplicates too)
   const clients = inv.certificates
     .filter((c) => c.kind === "client" && isLive(c, now))
     .filter((c) => !o.include?.length || o.include.includes(c.name))
@@ -80,6 +98,7 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
       continue;
     }
     quoteConfString(nu.user, `${c.name}'s user string`); // refuse what cannot be expressed
+    mapped.add(c.name);
     const prev = seen.get(nu.user);
     if (prev !== undefined) {
       warnings.push(`${c.name} maps to the same user as ${prev} (${JSON.stringify(nu.user)}): listed once`);
@@ -89,6 +108,46 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     users.push({ name: c.name, serial: c.serial, user: nu.user, kind: nu.kind });
   }
   if (users.length === 0) warnings.push("no client users: with an empty users list nats-server requires no authentication at all");
+
+  // Revocation: nats-server reads no CRL. A revoked certificate is refused only because its user is
+  // no longer listed, or, with --pinned, because its key is not pinned.
+  const notes: string[] = [];
+  const pinMap = new Map<string, Pin>();
+  if (o.pinned) {
+    const pinnable = inv.certificates.filter(
+      (c) => c.kind === "client" && mapped.has(c.name) && (isLive(c, now) || (c.status === "superseded" && new Date(c.notAfter) > now)),
+    );
+    for (const c of pinnable.sort((a, b) => a.name.localeCompare(b.name) || a.issuedAt.localeCompare(b.issuedAt))) {
+      const pin = spkiPin(certOfRecord(store, c));
+      const p = pinMap.get(pin) ?? { sha256: pin, certificates: [] };
+      p.certificates.push({ name: c.name, serial: c.serial, status: c.status });
+      pinMap.set(pin, p);
+    }
+    if (pinMap.size === 0) warnings.push("--pinned: no client certificate to pin, so no pinned_certs list (an empty one would refuse every client)");
+    notes.push(
+      `nats-server has no CRL support (it never reads crl.pem); pinned_certs is the allow-list it does check: ${pinMap.size} client key(s) pinned. Regenerate this snippet and reload the server after every issue, renew and revoke.`,
+    );
+  }
+  const revoked = inv.certificates.filter((c) => c.kind === "client" && c.status === "revoked" && new Date(c.notAfter) > now);
+  for (const c of revoked) {
+    const cert = certOfRecord(store, c);
+    const pin = spkiPin(cert);
+    if (o.pinned) {
+      if (pinMap.has(pin))
+        warnings.push(`revoked ${c.name} (serial ${c.serial}) has the same key as a pinned certificate: nats-server cannot refuse it by pinning (renew with --rekey)`);
+      continue;
+    }
+    const nu = natsUserFor(cert, o.map ?? "auto");
+    const user = nu.user !== null ? users.find((u) => u.user === nu.user) : undefined;
+    if (user)
+      warnings.push(
+        `revoked ${c.name} (serial ${c.serial}) still maps to the listed user ${JSON.stringify(user.user)} and nats-server has no CRL support: it would be accepted (use --pinned)`,
+      );
+  }
+  if (!o.pinned && revoked.length)
+    notes.push(
+      `nats-server has no CRL support: ${revoked.length} revoked client certificate(s) are refused only because no listed user matches them; add --pinned to also refuse them at the TLS handshake (pinned_certs)`,
+    );
 
   const q = (s: string, what: string) => quoteConfString(s, what);
   const serverCert = server
@@ -103,7 +162,20 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     server_cert: serverCert,
     ca_file: q(store.caCertFile, "ca_file"),
     timeout: String(o.timeout ?? 2),
+    pinned: o.pinned ? pinnedText([...pinMap.values()], q) : "",
     users: usersText || "    # (no client certificates yet)",
   });
-  return { text, users, server, warnings };
+  return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes };
+}
+
+/** The tls block's pinned_certs list (placed after `timeout`), with its comment. */
+function pinnedText(pins: Pin[], q: (s: string, what: string) => string): string {
+  const head =
+    "\n  # nats-server has no CRL support: it never reads crl.pem, so revoking a certificate does not stop it." +
+    "\n  # pinned_certs is the allow-list it does check: after the handshake it refuses any client whose key" +
+    "\n  # (SHA-256 of the SubjectPublicKeyInfo) is not listed (\"certificate not pinned\")." +
+    "\n  # Regenerate this snippet and reload the server after every issue, renew and revoke.";
+  if (pins.length === 0) return head + "\n  # (no client certificate to pin: no pinned_certs list, which would refuse everyone)";
+  const items = pins.map((p) => `    # ${p.certificates.map((c) => `${c.name} serial ${c.serial}${c.status === "valid" ? "" : ` (${c.status})`}`).join(", ")}\n    ${q(p.sha256, "pin")}`);
+  return `${head}\n  pinned_certs: [\n${items.join("\n")}\n  ]`;
 }

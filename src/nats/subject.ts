@@ -36,8 +36,12 @@ function goValue(a: DecodedAttribute): string | null {
     case der.Tag.PrintableString:
     case der.Tag.IA5String:
     case der.Tag.NumericString:
-    case der.Tag.BMPString:
       return a.value;
+    case der.Tag.BMPString: {
+      // Go (x509 and encoding/asn1 alike) strips one trailing 00 00 terminator before decoding
+      const n = a.bytes.length;
+      return n >= 2 && a.bytes[n - 1] === 0 && a.bytes[n - 2] === 0 ? a.value.slice(0, -1) : a.value;
+    }
     default:
       return null;
   }

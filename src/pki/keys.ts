@@ -111,6 +111,29 @@ export function spkiOf(key: crypto.KeyObject): Buffer {
   return pub.export({ type: "spki", format: "der" });
 }
 
+// Issuers repeat across certificates: keep their KeyObjects (a small, bounded cache).
+const keyCache = new Map<string, crypto.KeyObject>();
+
+/** The public key of a SubjectPublicKeyInfo, cached by its DER. */
+export function publicKeyOf(spki: Buffer): crypto.KeyObject {
+  const k = spki.toString("base64");
+  let key = keyCache.get(k);
+  if (!key) {
+    key = crypto.createPublicKey({ key: spki, format: "der", type: "spki" });
+    if (keyCache.size >= 256) keyCache.delete(keyCache.keys().next().value as string);
+    keyCache.set(k, key);
+  }
+  return key;
+}
+
+/** The key type named by a SubjectPublicKeyInfo's algorithm (and curve), read from the DER alone. */
+export function spkiKeyType(spki: Buffer): { algorithm: string; curve?: string } {
+  const [alg] = der.children(der.parseOne(spki));
+  const [oidNode, params] = der.children(alg);
+  const algorithm = der.readOid(oidNode);
+  return { algorithm, curve: params && params.tag === der.Tag.OID ? der.readOid(params) : undefined };
+}
+
 const HASH_BY_OID: Record<string, string> = {
   [OID.sha1]: "sha1",
   [OID.sha224]: "sha224",
@@ -126,7 +149,7 @@ const HASH_BY_OID: Record<string, string> = {
 export function verifySignature(algorithmId: Buffer, spki: Buffer, data: Buffer, signature: Buffer): boolean {
   const [algNode, paramNode] = der.children(der.parseOne(algorithmId));
   const alg = der.readOid(algNode);
-  const pub = crypto.createPublicKey({ key: spki, format: "der", type: "spki" });
+  const pub = publicKeyOf(spki);
   const simple: Record<string, string | null> = {
     [OID.sha1WithRSA]: "sha1",
     [OID.sha224WithRSA]: "sha224",

@@ -2,7 +2,7 @@
  * The store (design.md): easy-rsa's layout plus an inventory.
  *
  *   <dir>/ca.crt  <dir>/private/ca.key  <dir>/issued/<name>.crt  <dir>/private/<name>.key
- *   <dir>/reqs/<name>.csr  <dir>/inventory.json
+ *   <dir>/reqs/<name>.csr  <dir>/inventory.json  <dir>/renewed/<serial>.crt  <dir>/crl.pem
  *
  * The inventory is the commit point: a certificate exists when the inventory lists it. Files are
  * written atomically before the inventory names them, so a crash leaves the old state (perhaps with
@@ -40,12 +40,26 @@ export interface CertRecord {
   keyFile: string | null;
   csrFile: string | null;
   issuedAt: string;
+  /** The serial of the certificate that replaced this one under the same name (renew, or issue --force). */
+  renewedBy?: string | null;
+  /** The serial of the certificate this one replaced. */
+  renews?: string | null;
+}
+
+/** The latest CRL the store signed (`revoke`, `crl`). */
+export interface CrlState {
+  /** The CRL number of the latest CRL (monotonic; the next CRL gets number + 1). */
+  number: number;
+  thisUpdate: string; // ISO 8601
+  nextUpdate: string;
 }
 
 export interface Inventory {
   version: 1;
   ca: CertRecord;
   certificates: CertRecord[];
+  /** Absent until the first CRL. */
+  crl?: CrlState;
 }
 
 export const DEFAULT_DIR = "pki";
@@ -172,8 +186,12 @@ export class Store {
     writeFileAtomic(file, data, { mode });
   }
 
+  /**
+   * The name's current certificate: the newest record of that name that nothing replaced (it may be
+   * revoked). Superseded records, and revoked ones that a later issue --force replaced, are history.
+   */
   findByName(inv: Inventory, name: string): CertRecord | undefined {
-    return inv.certificates.find((c) => c.name === name && c.status !== "superseded");
+    return inv.certificates.filter((c) => c.name === name && c.status !== "superseded" && !c.renewedBy).pop();
   }
 }
 

@@ -9,14 +9,21 @@
  * signatures refused, the leaf's key type, and name constraints on SANs.
  * Not modelled: system roots (when ca_file is absent the verdict says so), revocation (Go has none).
  */
-import * as crypto from "node:crypto";
 import { OID } from "../asn1/oids";
 import * as der from "../asn1/der";
-import { ParsedCertificate, signedBy } from "../pki/cert";
-import { formatRfc4514 } from "../pki/name";
+import { ParsedCertificate } from "../pki/cert";
+import { spkiKeyType, verifySignature } from "../pki/keys";
+import { formatRfc4514, decodeName } from "../pki/name";
+import { goUrlParseError, goX509UriString } from "../nats/gourl";
 
 export interface ChainResult {
   ok: boolean;
+  /**
+   * Where Go's crypto/tls refused: "parse" (x509.ParseCertificate of a certificate the client sent:
+   * "tls: failed to parse client certificate: ..."), "verify" (chain verification: "tls: failed to
+   * verify client certificate: ..."), "key" (the leaf's public key type). Null when ok.
+   */
+  phase: "parse" | "verify" | "key" | null;
   /** Go's error text where it refuses, e.g. "x509: certificate signed by unknown authority". */
   error: string | null;
   /** The chain found (leaf first), when ok. */
@@ -49,7 +56,104 @@ function sigAlgOid(c: ParsedCertificate): string {
   return der.readOid(der.children(der.parseOne(c.signatureAlgorithm))[0]);
 }
 
-const fmtTime = (d: Date) => d.toISOString().replace(".000Z", "Z");
+/** Go's time.RFC3339 in UTC: whole seconds. */
+const fmtTime = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+
+/**
+ * The name Go's UnknownAuthorityError gives a candidate authority: its last CN, else its first O,
+ * else "serial:" and the decimal serial number.
+ */
+function goCertName(c: ParsedCertificate): string {
+  let cn = "";
+  let o: string | null = null;
+  for (const rdn of c.subject)
+    for (const a of rdn) {
+      if (a.type === OID.CN) cn = a.value;
+      else if (a.type === OID.O && o === null) o = a.value;
+    }
+  if (cn) return cn;
+  if (o !== null) return o;
+  return "serial:" + BigInt("0x" + c.serialHex).toString(10);
+}
+
+// ---------------------------------------------------------------- Go's x509.ParseCertificate
+
+/** Go's x509 isPrintable: PrintableString characters plus '*' and '&'. */
+function goPrintable(b: number): boolean {
+  return (
+    (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || (b >= 0x27 && b <= 0x29) || (b >= 0x2b && b <= 0x2f) ||
+    b === 0x20 || b === 0x3a || b === 0x3d || b === 0x3f || b === 0x2a || b === 0x26
+  );
+}
+
+function validUtf8(b: Buffer): boolean {
+  return Buffer.from(b.toString("utf8"), "utf8").equals(b);
+}
+
+/** Go 1.19's parseASN1String: null when the value is accepted, else its error text. */
+function goStringError(tag: number, v: Buffer): string | null {
+  switch (tag) {
+    case der.Tag.T61String:
+      return null;
+    case der.Tag.PrintableString:
+      return v.every(goPrintable) ? null : "invalid PrintableString";
+    case der.Tag.UTF8String:
+      return validUtf8(v) ? null : "invalid UTF-8 string";
+    case der.Tag.BMPString:
+      return v.length % 2 === 0 ? null : "invalid BMPString";
+    case der.Tag.IA5String:
+      return v.every((b) => b < 0x80) ? null : "invalid IA5String";
+    case der.Tag.NumericString:
+      return v.every((b) => (b >= 0x30 && b <= 0x39) || b === 0x20) ? null : "invalid NumericString";
+    default:
+      return `unsupported string type: ${tag}`;
+  }
+}
+
+/** Go's %q for the ASCII text that reaches it here. */
+const goQuoteAscii = (s: string) => JSON.stringify(s).replace(/\\u00([0-9a-f]{2})/g, "\\x$1");
+
+/**
+ * The error Go 1.19.8's x509.ParseCertificate returns for what mtlsctl can build or meet in a
+ * client certificate, or null: attribute values of the issuer and subject names (string types and
+ * their character sets), and the SAN entries (IA5 text, URIs that url.Parse accepts with a valid
+ * domain as host, IP lengths), in Go's order (issuer, subject, then the SANs in order).
+ */
+export function goParseError(c: ParsedCertificate): string | null {
+  for (const raw of [c.issuerRaw, c.subjectRaw]) {
+    for (const rdn of decodeName(raw))
+      for (const a of rdn) {
+        const e = goStringError(a.tag, a.bytes);
+        if (e) return `x509: invalid RDNSequence: invalid attribute value: ${e}`;
+      }
+  }
+  const san = c.extensions.find((e) => e.oid === OID.subjectAltName);
+  if (san) {
+    for (const gn of der.children(der.parseOne(san.value))) {
+      const text = gn.content.toString("latin1");
+      const ia5 = gn.content.every((b) => b < 0x80);
+      switch (gn.tag) {
+        case 0x81:
+          if (!ia5) return "x509: SAN rfc822Name is malformed";
+          break;
+        case 0x82:
+          if (!ia5) return "x509: SAN dNSName is malformed";
+          break;
+        case 0x86: {
+          if (!ia5) return "x509: SAN uniformResourceIdentifier is malformed";
+          const urlErr = goUrlParseError(text);
+          if (urlErr !== null) return `x509: cannot parse URI ${goQuoteAscii(text)}: parse ${goQuoteAscii(text)}: ${urlErr}`;
+          if (goX509UriString(text) === null) return `x509: cannot parse URI ${goQuoteAscii(text)}: invalid domain`;
+          break;
+        }
+        case 0x87:
+          if (gn.content.length !== 4 && gn.content.length !== 16) return `x509: cannot parse IP address of length ${gn.content.length}`;
+          break;
+      }
+    }
+  }
+  return null;
+}
 
 function checkValidity(c: ParsedCertificate, now: Date): string | null {
   if (now < c.notBefore) return `x509: certificate has expired or is not yet valid: current time ${fmtTime(now)} is before ${fmtTime(c.notBefore)}`;
@@ -73,11 +177,21 @@ function chainAllowsUsage(chain: ParsedCertificate[], usage: string): boolean {
   return true;
 }
 
+/** Go's TLS takes RSA, ECDSA on P-256/P-384/P-521, or Ed25519 client keys. */
 function leafKeyOk(c: ParsedCertificate): boolean {
   try {
-    const k = crypto.createPublicKey({ key: c.spki, format: "der", type: "spki" });
-    if (k.asymmetricKeyType === "rsa" || k.asymmetricKeyType === "ed25519") return true;
-    return k.asymmetricKeyType === "ec" && ["prime256v1", "secp384r1", "secp521r1"].includes(String(k.asymmetricKeyDetails?.namedCurve));
+    const { algorithm, curve } = spkiKeyType(c.spki);
+    if (algorithm === OID.rsaEncryption || algorithm === OID.ed25519) return true;
+    return algorithm === OID.ecPublicKey && [OID.p256, OID.p384, OID.p521].includes(curve as never);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `cert` carries a valid signature by the key in `issuerSpki` (checked over its TBS). */
+function signedBy(cert: ParsedCertificate, issuerSpki: Buffer): boolean {
+  try {
+    return verifySignature(cert.signatureAlgorithm, issuerSpki, cert.tbs, cert.signature);
   } catch {
     return false;
   }
@@ -146,12 +260,15 @@ function uriHost(u: string): string | null {
 }
 
 function checkNameConstraints(leaf: ParsedCertificate, ca: ParsedCertificate, nc: NameConstraints): string | null {
-  const who = formatRfc4514(ca.subject);
+  // Go's CertificateInvalidError for CANotAuthorizedForThisName (the CA is not named)
+  const prefix = "x509: a root or intermediate certificate is not authorized to sign for this name: ";
+  const typeName = { dns: "DNS name", email: "email address", uri: "URI", ip: "IP address" } as const;
+  const show = (c: unknown) => (Buffer.isBuffer(c) ? c.toString("hex") : String(c));
   const check = (kind: "dns" | "email" | "uri" | "ip", value: string, match: (c: never) => boolean): string | null => {
     const ex = (nc.excluded[kind] as never[]).find((c) => match(c));
-    if (ex !== undefined) return `x509: a root or intermediate certificate (${who}) excludes the ${kind === "dns" ? "DNS name" : kind} "${value}"`;
+    if (ex !== undefined) return `${prefix}${typeName[kind]} ${goQuoteAscii(value)} is excluded by constraint ${goQuoteAscii(show(ex))}`;
     const perm = nc.permitted[kind] as never[];
-    if (perm.length && !perm.some((c) => match(c))) return `x509: a root or intermediate certificate (${who}) does not permit the ${kind === "dns" ? "DNS name" : kind} "${value}"`;
+    if (perm.length && !perm.some((c) => match(c))) return `${prefix}${typeName[kind]} ${goQuoteAscii(value)} is not permitted by any constraint`;
     return null;
   };
   const { ipBytes } = require("../pki/san") as typeof import("../pki/san");
@@ -183,12 +300,19 @@ function checkNameConstraints(leaf: ParsedCertificate, ca: ParsedCertificate, nc
  */
 export function verifyClientChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], roots: ParsedCertificate[], now = new Date()): ChainResult {
   const checks: ChainResult["checks"] = [];
-  const fail = (name: string, error: string): ChainResult => {
+  const fail = (name: string, error: string, phase: ChainResult["phase"] = "verify"): ChainResult => {
     checks.push({ name, ok: false, detail: error });
-    return { ok: false, error, chain: [], checks };
+    return { ok: false, phase, error, chain: [], checks };
   };
 
-  if (!leafKeyOk(leaf)) return fail("key", "tls: client certificate contains an unsupported public key (Go accepts RSA, ECDSA P-256/P-384/P-521, Ed25519)");
+  // crypto/tls parses every certificate the client sent before it verifies anything
+  for (const c of [leaf, ...intermediates]) {
+    const e = goParseError(c);
+    if (e) return fail("parse", e, "parse");
+  }
+  checks.push({ name: "parse", ok: true, detail: "Go's x509 parser accepts every certificate sent" });
+
+  if (!leafKeyOk(leaf)) return fail("key", "tls: client certificate contains an unsupported public key (Go accepts RSA, ECDSA P-256/P-384/P-521, Ed25519)", "key");
   checks.push({ name: "key", ok: true, detail: "public key type usable by Go's TLS" });
 
   const unhandled = (c: ParsedCertificate) => c.extensions.find((e) => e.critical && !HANDLED.has(e.oid));
@@ -209,11 +333,11 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
       // CheckSignatureFrom: a v3 parent must assert CA:TRUE, and keyCertSign when it has a KeyUsage
       const bc = p.c.basicConstraints;
       if ((p.c.version === 3 && !bc) || (bc && !bc.ca) || (p.c.keyUsage && !p.c.keyUsage.includes(5))) {
-        errors.push(`x509: certificate signed by unknown authority (possibly because of "x509: invalid signature: parent certificate cannot sign this kind of certificate" while trying to verify candidate authority certificate "${formatRfc4514(p.c.subject)}")`);
+        errors.push(`x509: certificate signed by unknown authority (possibly because of "x509: invalid signature: parent certificate cannot sign this kind of certificate" while trying to verify candidate authority certificate ${goQuoteAscii(goCertName(p.c))})`);
         continue;
       }
       if (!signedBy(cur, p.c.spki)) {
-        errors.push(`x509: certificate signed by unknown authority (possibly because of "crypto: verification error" while trying to verify candidate authority certificate "${formatRfc4514(p.c.subject)}")`);
+        errors.push(`x509: certificate signed by unknown authority (possibly because of "crypto: verification error" while trying to verify candidate authority certificate ${goQuoteAscii(goCertName(p.c))})`);
         continue;
       }
       const weak = WEAK_SIGS[sigAlgOid(cur)];
@@ -260,5 +384,5 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
 
   if (!chainAllowsUsage(chain, OID.clientAuth)) return fail("eku", "x509: certificate specifies an incompatible key usage");
   checks.push({ name: "eku", ok: true, detail: leaf.extKeyUsage ? "clientAuth allowed along the chain" : "no EKU extension (Go treats it as any usage)" });
-  return { ok: true, error: null, chain, checks };
+  return { ok: true, phase: null, error: null, chain, checks };
 }

@@ -1,5 +1,5 @@
 /** Turns the config reader's ServerConfig into what the verifier decides on. */
-import type { ServerConfig } from "../nats/conf/server-config";
+import type { ServerConfig, TlsConfig } from "../nats/conf/server-config";
 import type { VerifierConfig } from "./verdict";
 import type { MapUser } from "./mapping";
 
@@ -8,20 +8,14 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
   const nkeys: VerifierConfig["nkeys"] = [];
   for (const u of sc.users) {
     if (u.nkey) nkeys.push({ nkey: u.nkey, account: u.account });
-    else if (u.user !== undefined) users.push({ user: u.user, password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes });
+    else if (u.user !== undefined) users.push({ user: u.user, ...(u.userBytes ? { userBytes: u.userBytes } : {}), password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes });
   }
-  const t = sc.tls;
+  const tlsOf = (t: TlsConfig | undefined): VerifierConfig["tls"] =>
+    t ? { caFile: t.caFile, verify: t.verify, verifyAndMap: t.map, mapVerifyConflict: t.verifyUncertain, pinnedCerts: t.pinnedCerts, laterKeys: t.laterKeys } : null;
   return {
     file: sc.file,
-    tls: t
-      ? {
-          caFile: t.caFile,
-          verify: t.verify,
-          verifyAndMap: t.map,
-          mapVerifyConflict: t.verifyUncertain,
-          pinnedCerts: t.pinnedCerts,
-        }
-      : null,
+    tls: tlsOf(sc.tls),
+    listeners: { WEBSOCKET: tlsOf(sc.websocket?.tls), MQTT: tlsOf(sc.mqtt?.tls) },
     users,
     nkeys,
     singleUser: sc.authorization?.user !== undefined ? { user: sc.authorization.user, password: sc.authorization.password } : undefined,

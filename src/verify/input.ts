@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import { inputError } from "../errors";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
+import { isPkcs12 } from "../export/p12-detect";
 
 const MAX_INPUT = 1 << 20;
 
@@ -27,9 +28,15 @@ export interface PresentedChain {
   intermediates: ParsedCertificate[];
 }
 
-/** PEM (leaf then intermediates) or DER (a single certificate). */
+/**
+ * PEM (leaf then intermediates), DER (a single certificate) or PKCS#12 (.p12/.pfx: the key's
+ * certificate, then the others; its password was settled by the command's preAction hook).
+ */
 export function readPresentedChain(file: string): PresentedChain {
-  const certs = readCertificates(readFileChecked(file, "certificate"), file);
+  const data = readFileChecked(file, "certificate");
+  const certs = isPkcs12(data)
+    ? (require("../export/pkcs12") as typeof import("../export/pkcs12")).readPkcs12Certificates(data, file) // loads pkijs only here
+    : readCertificates(data, file);
   return { file, leaf: certs[0], intermediates: certs.slice(1) };
 }
 

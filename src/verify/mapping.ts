@@ -5,12 +5,17 @@
  */
 import type { ParsedCertificate } from "../pki/cert";
 import { dnStageDn, goDcString, goSubjectString, hasSubject } from "../nats/subject";
-import { tryParseDn, dnEqual, rdnsMatch } from "../nats/ldapdn";
+import { tryParseDn, goRunes, rdnsMatchConsumesOnce, type LdapDn } from "../nats/ldapdn";
 import { goX509UriString } from "../nats/gourl";
 import { atLeast, ServerVersion } from "./versions";
 
 export interface MapUser {
   user: string;
+  /**
+   * The user string's exact bytes when they are not UTF-8 (a config `"\xE9"` escape); the server
+   * compares bytes, so such a user differs from the text with U+FFFD shown in `user`.
+   */
+  userBytes?: Buffer;
   password?: string;
   account: string | null;
   allowedConnectionTypes?: string[];
@@ -26,51 +31,150 @@ export interface MapResult {
   reason: string;
 }
 
+/** The bytes the server compares, one char per byte (certificate strings are UTF-8 text; SANs ASCII). */
+const byteKey = (s: string | Buffer) => (typeof s === "string" ? Buffer.from(s, "utf8") : s).toString("latin1");
+
 const allowedOn = (u: MapUser, connType: string) => !u.allowedConnectionTypes || u.allowedConnectionTypes.length === 0 || u.allowedConnectionTypes.includes(connType);
 
-export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, users: MapUser[], version: ServerVersion, connType = "STANDARD"): MapResult {
+/**
+ * An attribute type folded the way Go's EqualFold relates it to the DN stage's ASCII type names:
+ * ASCII letters fold to lower case, U+212A (Kelvin sign) to "k" and U+017F (long s) to "s". Any
+ * other non-ASCII rune folds onto no ASCII letter, so such a type can never equal a certificate's
+ * type: null.
+ */
+function typeKey(type: string): string | null {
+  let out = "";
+  for (const r of goRunes(type)) {
+    if (r < 0x80) out += String.fromCharCode(r >= 0x41 && r <= 0x5a ? r + 0x20 : r);
+    else if (r === 0x212a) out += "k";
+    else if (r === 0x17f) out += "s";
+    else return null;
+  }
+  return out;
+}
+
+/** RDN equality is "same count, each side contains every attribute of the other": count + set of keys. */
+function rdnKeys(dn: LdapDn): string[] | null {
+  const keys: string[] = [];
+  for (const rdn of dn) {
+    const attrs = new Set<string>();
+    for (const a of rdn) {
+      const t = typeKey(a.type);
+      if (t === null) return null;
+      attrs.add(JSON.stringify([t, a.value]));
+    }
+    keys.push(JSON.stringify([rdn.length, [...attrs].sort()]));
+  }
+  return keys;
+}
+
+const push = (m: Map<string, number[]>, k: string, i: number) => {
+  const l = m.get(k);
+  if (l) l.push(i);
+  else m.set(k, [i]);
+};
+
+/**
+ * The users table, indexed once per config so that each certificate costs hash look-ups: the
+ * exact-string table the server keeps, plus keys for the DN stage's two tiers (the server scans
+ * every user there; the index finds the same users without scanning).
+ */
+export class UserIndex {
+  readonly users: MapUser[];
+  readonly version: ServerVersion;
+  private readonly byName = new Map<string, number>();
+  private readonly equal = new Map<string, number[]>();
+  private readonly reordered = new Map<string, number[]>();
+  private readonly consumeOnce: boolean;
+
+  constructor(users: MapUser[], version: ServerVersion) {
+    this.users = users;
+    this.version = version;
+    this.consumeOnce = rdnsMatchConsumesOnce(version);
+    users.forEach((u, i) => {
+      this.byName.set(byteKey(u.userBytes ?? u.user), i);
+      const dn = tryParseDn(u.userBytes ?? u.user);
+      if (!dn) return; // the server skips users whose name ParseDN refuses
+      const keys = rdnKeys(dn);
+      if (!keys) return; // a type that can never equal a certificate's
+      push(this.equal, JSON.stringify(keys), i);
+      push(this.reordered, this.reorderedKey(keys), i);
+    });
+  }
+
+  /** Same count; consume-once: the same multiset of RDNs; set-style: the set of the user's RDNs. */
+  private reorderedKey(keys: string[]): string {
+    return JSON.stringify([keys.length, this.consumeOnce ? [...keys].sort() : [...new Set(keys)].sort()]);
+  }
+
+  exact(name: string, connType: string): MapUser | undefined {
+    const i = this.byName.get(byteKey(name));
+    return i !== undefined && allowedOn(this.users[i], connType) ? this.users[i] : undefined;
+  }
+
+  /** Users whose DN equals the certificate's, in config order. */
+  dnEqual(cert: LdapDn, connType: string): MapUser[] {
+    const keys = rdnKeys(cert);
+    if (!keys) return [];
+    return (this.equal.get(JSON.stringify(keys)) ?? []).map((i) => this.users[i]).filter((u) => allowedOn(u, connType));
+  }
+
+  /** Users whose RDNs match the certificate's in another order (RDNsMatch), in config order. */
+  dnReordered(cert: LdapDn, connType: string): MapUser[] {
+    const keys = rdnKeys(cert);
+    if (!keys) return [];
+    let hits: number[];
+    if (this.consumeOnce) hits = this.reordered.get(this.reorderedKey(keys)) ?? [];
+    else {
+      // set-style: the user's RDN set is any non-empty subset of the certificate's, with the same count
+      const uniq = [...new Set(keys)].sort();
+      hits = [];
+      for (let mask = 1; mask < 1 << uniq.length; mask++) {
+        const subset = uniq.filter((_, b) => mask & (1 << b));
+        hits.push(...(this.reordered.get(JSON.stringify([keys.length, subset])) ?? []));
+      }
+      hits.sort((a, b) => a - b);
+    }
+    return hits.map((i) => this.users[i]).filter((u) => allowedOn(u, connType));
+  }
+}
+
+export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, usersOrIndex: MapUser[] | UserIndex, version: ServerVersion, connType = "STANDARD"): MapResult {
+  const index = usersOrIndex instanceof UserIndex && usersOrIndex.version === version ? usersOrIndex : new UserIndex(usersOrIndex instanceof UserIndex ? usersOrIndex.users : usersOrIndex, version);
   const { email, dns, uri } = cert.sans;
   const subj = hasSubject(cert.subjectRaw);
   if (!(email.length || subj || uri.length || (atLeast(version, "2.14.1") && dns.length)))
     return { candidates: [], matchedBy: null, reason: `User required in cert, none found${dns.length ? " (servers before 2.14.1 ignore DNS SANs in this check)" : ""}` };
 
-  const byName = new Map<string, MapUser>();
-  for (const u of users) byName.set(u.user, u);
-  const exact = (s: string) => {
-    const u = byName.get(s);
-    return u && allowedOn(u, connType) ? u : undefined;
-  };
-
   for (const e of email) {
-    const u = exact(e);
+    const u = index.exact(e, connType);
     if (u) return { candidates: [u], matchedBy: "email", reason: `Using email found in cert for auth [${JSON.stringify(e)}]` };
   }
   for (const d of dns) {
-    const u = exact(d);
+    const u = index.exact(d, connType);
     if (u) return { candidates: [u], matchedBy: "dns", reason: `Using SAN found in cert for auth [${JSON.stringify(d)}]` };
   }
   for (const raw of uri) {
     const s = goX509UriString(raw);
     if (s === null) continue; // the handshake already failed on such a certificate
-    const u = exact(s);
+    const u = index.exact(s, connType);
     if (u) return { candidates: [u], matchedBy: "uri", reason: `Using URI found in cert for auth [${JSON.stringify(s)}]` };
   }
 
   const goStr = goSubjectString(cert.subjectRaw);
   const certDn = dnStageDn(cert.subjectRaw, true);
   if (certDn) {
-    const parsed = users.filter((u) => allowedOn(u, connType)).map((u) => ({ u, dn: tryParseDn(u.user) })).filter((x) => x.dn !== null);
-    const equal = parsed.filter((x) => dnEqual(x.dn!, certDn)).map((x) => x.u);
+    const equal = index.dnEqual(certDn, connType);
     if (equal.length) return { candidates: equal, matchedBy: "dn", reason: `Using DistinguishedNameMatch for auth [${JSON.stringify(equal.length === 1 ? equal[0].user : goStr)}]` };
-    const reordered = parsed.filter((x) => rdnsMatch(x.dn!, certDn, version)).map((x) => x.u);
+    const reordered = index.dnReordered(certDn, connType);
     if (reordered.length) return { candidates: reordered, matchedBy: "dn-reordered", reason: `Using DistinguishedNameMatch for auth [${JSON.stringify(reordered.length === 1 ? reordered[0].user : goStr)}] (RDNs in another order)` };
   }
   const dc = goDcString(cert.subjectRaw);
   if (dc !== null) {
-    const u = exact(dc);
+    const u = index.exact(dc, connType);
     if (u) return { candidates: [u], matchedBy: "subject-dc", reason: `Using RDNSequence for auth [${JSON.stringify(dc)}]` };
   }
-  const u = exact(goStr);
+  const u = index.exact(goStr, connType);
   if (u) return { candidates: [u], matchedBy: "subject", reason: `Using certificate subject for auth [${JSON.stringify(goStr)}]` };
   return { candidates: [], matchedBy: null, reason: `User in cert [${JSON.stringify(goStr)}], not found` };
 }

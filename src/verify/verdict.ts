@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
-import { mapCertificate, MapUser, MatchedBy } from "./mapping";
+import { mapCertificate, MapUser, MatchedBy, UserIndex } from "./mapping";
 import { ServerVersion } from "./versions";
 
 /** What the verifier needs of a server configuration (see src/nats/conf for the reader). */
@@ -23,7 +23,11 @@ export interface VerifierConfig {
     /** verify_and_map: true together with an explicit verify: false (resolved at random per restart). */
     mapVerifyConflict: boolean;
     pinnedCerts?: string[];
+    /** Keys newer than 2.9.10 that were accepted (e.g. ocsp_peer, handshake_first). */
+    laterKeys?: string[];
   };
+  /** The listener blocks' own tls {} (websocket and MQTT clients use those, with their own flags). */
+  listeners?: Partial<Record<"WEBSOCKET" | "MQTT", VerifierConfig["tls"]>>;
   users: MapUser[];
   nkeys: { nkey: string; account: string | null }[];
   /** authorization { user, password } (a single user) */
@@ -54,9 +58,25 @@ export interface VerifyOptions {
   now?: Date;
   /** The server's working directory, against which it opens cert/key/ca files. */
   serverCwd: string;
+  /** STANDARD (default), WEBSOCKET or MQTT. */
+  connectionType?: string;
 }
 
 const BCRYPT = /^\$2[abxy]\$\d\d\$/;
+
+/** ca_file contents by path: read once per process, as the server reads it once at start. */
+const rootsCache = new Map<string, ParsedCertificate[]>();
+
+/** One user index per config and version, so that many certificates cost hash look-ups each. */
+const indexes = new WeakMap<VerifierConfig, UserIndex>();
+function indexFor(cfg: VerifierConfig, version: ServerVersion): UserIndex {
+  let ix = indexes.get(cfg);
+  if (!ix || ix.version !== version) {
+    ix = new UserIndex(cfg.users, version);
+    indexes.set(cfg, ix);
+  }
+  return ix;
+}
 
 /** The server's password check: bcrypt when the stored value looks like one, else exact ("" must equal ""). */
 export function passwordMatches(stored: string | undefined, sent: string | undefined): boolean {
@@ -90,8 +110,11 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
   const base = { serverVersion: o.version, notes, ambiguous: false, candidates: [] as string[], account: null, matchedBy: null, user: null };
   const refuse = (stage: Verdict["stage"], reason: string, extra: Partial<Verdict> = {}): Verdict => ({ ...base, accepted: false, stage, reason, ...extra });
 
-  const tls = cfg.tls;
-  if (!tls) return refuse("tls", "the config has no tls {} block: the server does not offer TLS to clients and never asks for a certificate");
+  const connType = o.connectionType ?? "STANDARD";
+  const tls = connType === "STANDARD" ? cfg.tls : cfg.listeners?.[connType as "WEBSOCKET" | "MQTT"];
+  const where = connType === "STANDARD" ? "the config has no tls {} block" : `the ${connType.toLowerCase()} block has no tls {}`;
+  if (!tls) return refuse("tls", `${where}: the server does not offer TLS to these clients and never asks for a certificate`);
+  if (tls.laterKeys?.includes("ocsp_peer")) notes.push("ocsp_peer is set: the server may also refuse a certificate its OCSP responder reports revoked (not modelled)");
   const requestsCert = tls.verify || tls.verifyAndMap;
   let tlsChecks: ChainResult["checks"] | undefined;
   if (tls.mapVerifyConflict)
@@ -102,14 +125,17 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
     if (tls.caFile) {
       const caPath = path.resolve(o.serverCwd, tls.caFile);
       if (!path.isAbsolute(tls.caFile)) notes.push(`ca_file "${tls.caFile}" is relative: resolved against ${o.serverCwd} (the server opens it relative to its working directory, not the config file)`);
-      let data: Buffer;
+      const cached = rootsCache.get(caPath);
+      let data: Buffer | undefined;
+      if (!cached)
+        try {
+          data = fs.readFileSync(caPath);
+        } catch {
+          return refuse("config", `ca_file ${caPath} cannot be read: the server would refuse to start`);
+        }
       try {
-        data = fs.readFileSync(caPath);
-      } catch {
-        return refuse("config", `ca_file ${caPath} cannot be read: the server would refuse to start`);
-      }
-      try {
-        roots = readCertificates(data, caPath);
+        roots = cached ?? readCertificates(data!, caPath);
+        rootsCache.set(caPath, roots); // the server loads ca_file once, at start
       } catch {
         return refuse("config", `failed to parse root ca certificate in ${caPath}: the server would refuse to start`);
       }
@@ -120,7 +146,10 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
     }
     const chain = verifyClientChain(leaf, intermediates, roots, o.now ?? new Date());
     tlsChecks = chain.checks;
-    if (!chain.ok) return refuse("tls", `TLS handshake error: tls: failed to verify client certificate: ${chain.error}`, { tlsChecks });
+    if (!chain.ok) {
+      const what = chain.phase === "parse" ? "tls: failed to parse client certificate: " : chain.phase === "key" ? "" : "tls: failed to verify client certificate: ";
+      return refuse("tls", `TLS handshake error: ${what}${chain.error}`, { tlsChecks });
+    }
     if (tls.pinnedCerts?.length) {
       const spkiHash = crypto.createHash("sha256").update(leaf.spki).digest("hex");
       if (!tls.pinnedCerts.some((p) => p.toLowerCase() === spkiHash)) return refuse("tls", `TLS handshake error: certificate not pinned (SPKI SHA-256 ${spkiHash} is not in pinned_certs)`, { tlsChecks });
@@ -138,7 +167,7 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
     }
     if (o.connectUser) notes.push(`User ${JSON.stringify(o.connectUser)} found in connect proto, but user required from cert: the name sent is ignored`);
     if (cfg.noAuthUser) notes.push("no_auth_user is not consulted when verify_and_map is on");
-    const m = mapCertificate(leaf, cfg.users, o.version);
+    const m = mapCertificate(leaf, indexFor(cfg, o.version), o.version, connType);
     if (!m.candidates.length) return refuse("map", m.reason, { tlsChecks });
     const names = m.candidates.map((c) => c.user);
     const ambiguous = m.candidates.length > 1;

@@ -14,12 +14,14 @@ export function run(_args: string[], o: Record<string, any>): void {
     exclude: o.exclude,
     server: o.server,
     timeout: o.timeout,
+    pinned: !!o.pinned,
     includeHint: o.out ? path.basename(o.out) : undefined,
     version: require("../../../package.json").version,
   });
   ctx.warnAll(cfg.warnings);
+  for (const n of cfg.notes) ctx.note(n);
   if (o.json) {
-    ctx.result({ config: cfg.text, out: o.out ?? null, server: cfg.server?.name ?? null, users: cfg.users, warnings: ctx.warnings }, () => "");
+    ctx.result({ config: cfg.text, out: o.out ?? null, server: cfg.server?.name ?? null, users: cfg.users, pins: cfg.pins, notes: cfg.notes, warnings: ctx.warnings }, () => "");
     if (o.out) writeOutput(o.out, cfg.text, { force: o.force });
     return;
   }

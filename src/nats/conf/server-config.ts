@@ -27,6 +27,7 @@ import {
 import { decodeRune } from "./lexer";
 
 export { ConfigError } from "./parser";
+import { atLeast } from "../../verify/versions";
 export type { ConfValue, ConfMap, ConfEntry, Pos } from "./parser";
 
 // ---------------------------------------------------------------------------------------------
@@ -77,6 +78,8 @@ export interface TlsConfig {
   verifyCertAndCheckKnownUrls: boolean;
   /** The keys as written, in order. */
   keys: string[];
+  /** Keys accepted only because the modelled server is newer than 2.9.10 (e.g. handshake_first). */
+  laterKeys?: string[];
 }
 
 export interface SimpleAuth {
@@ -153,7 +156,29 @@ export interface ServerConfig {
   unchecked: string[];
 }
 
+/**
+ * TLS keys that servers after 2.9.10 accept (reference §4), with the first release that has each.
+ * None of them changes which user a certificate maps to; ocsp_peer can refuse certificates at the
+ * handshake (OCSP is not modelled: the verdict notes it).
+ */
+const LATER_TLS_KEYS: Record<string, { since: string; kinds: string[] }> = {
+  ocsp_peer: { since: "2.9.21", kinds: ["bool", "map"] },
+  handshake_first: { since: "2.10.0", kinds: ["bool", "string"] },
+  first: { since: "2.10.0", kinds: ["bool", "string"] },
+  immediate: { since: "2.10.0", kinds: ["bool", "string"] },
+  cert_store: { since: "2.10.0", kinds: ["string"] },
+  cert_match_by: { since: "2.10.0", kinds: ["string"] },
+  cert_match: { since: "2.10.0", kinds: ["string"] },
+  min_version: { since: "2.10.21", kinds: ["string"] },
+  certs: { since: "2.11.0", kinds: ["array"] },
+  ca_certs_match: { since: "2.11.0", kinds: ["array", "string"] },
+  cert_match_skip_invalid: { since: "2.11.0", kinds: ["bool"] },
+  allow_insecure_cipher_suites: { since: "2.12.0", kinds: ["bool"] },
+};
+
 export interface ReadOptions {
+  /** The nats-server version whose configuration language to accept (default 2.9.10). */
+  serverVersion?: string;
   /** Where the server runs: `cert_file`, `key_file` and `ca_file` are opened relative to it. Default: process.cwd(). */
   cwd?: string;
   /** Load the certificate, key and CA files as the server does (default true). */
@@ -403,6 +428,7 @@ class Checker {
   readonly warnings: ConfigWarning[] = [];
   readonly result: ServerConfig;
   private readonly cwd: string;
+  private readonly serverVersion: string;
   private readonly checkFiles: boolean;
   /** Users and nkeys of the one table, for the duplicate check. */
   private readonly seen = new Set<string>();
@@ -411,6 +437,7 @@ class Checker {
 
   constructor(file: string, files: string[], tree: ConfMap, variables: VariableRef[], opts: ReadOptions) {
     this.cwd = opts.cwd ?? process.cwd();
+    this.serverVersion = opts.serverVersion ?? "2.9.10";
     this.checkFiles = opts.checkFiles ?? true;
     this.result = { file, files, tree, variables, accounts: [], users: [], warnings: this.warnings, startupProblems: [], unchecked: [] };
   }
@@ -739,8 +766,16 @@ class Checker {
             if (pins.length) tc.pinnedCerts = pins;
             break;
           }
-          default:
+          default: {
+            // keys later servers added (reference §4): accepted when the modelled version has them
+            const gate = LATER_TLS_KEYS[k];
+            if (gate && atLeast(this.serverVersion, gate.since)) {
+              if (!gate.kinds.includes(v.kind)) fail(`error parsing tls config, '${k}' wrong type`, p);
+              (tc.laterKeys ??= []).push(k);
+              break;
+            }
             fail(`error parsing tls config, unknown field [${goQuote(f.key)}]`, p);
+          }
         }
       }
       // verify: `verify` sets it, `verify_and_map: true` sets it too; the last one visited wins

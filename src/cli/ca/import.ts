@@ -1,0 +1,82 @@
+/**
+ * `ca import <ca.crt> <ca.key>`: adopts an existing CA (mkcert's CAROOT files, an openssl-made CA)
+ * as a new store, exactly as `ca init` creates one, with the key re-encrypted under the mtlsctl
+ * passphrase (PBES2, AES-256) unless --no-encrypt. Everything is checked before anything is asked
+ * for or written: the certificate is a CA (CA:TRUE, keyCertSign when keyUsage is present, current,
+ * a valid self-signature when self-issued) and the key belongs to it.
+ */
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import { Ctx, getSecret } from "../context";
+import { checkNewStoreDir, createStore } from "../../ca";
+import { inputError } from "../../errors";
+import { KeyUsage, readCertificates, signedBy } from "../../pki/cert";
+import { describeKey, isEncryptedKeyPem, loadPrivateKey, signerFor } from "../../pki/keys";
+import { formatRfc4514 } from "../../pki/name";
+import { readFileChecked } from "../../verify/input";
+
+export async function run([certFile, keyFile]: string[], o: Record<string, any>): Promise<void> {
+  const ctx = new Ctx(o);
+  if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
+  const replacing = checkNewStoreDir(ctx.dir, o.force);
+
+  // the certificate: one, a CA, current
+  const certs = readCertificates(readFileChecked(certFile, "CA certificate"), certFile);
+  if (certs.length !== 1) throw inputError(`expected one certificate (the CA), found ${certs.length}`, certFile);
+  const cert = certs[0];
+  if (!cert.basicConstraints?.ca) throw inputError("not a CA certificate (basicConstraints CA:TRUE is missing)", certFile);
+  if (cert.keyUsage && !cert.keyUsage.includes(KeyUsage.keyCertSign)) throw inputError("its keyUsage does not allow signing certificates (keyCertSign)", certFile);
+  const now = Date.now();
+  if (cert.notAfter.getTime() <= now) throw inputError(`the CA certificate expired on ${cert.notAfter.toISOString()}`, certFile);
+  if (cert.notBefore.getTime() > now) throw inputError(`the CA certificate is not valid before ${cert.notBefore.toISOString()}`, certFile);
+  const selfIssued = cert.issuerRaw.equals(cert.subjectRaw);
+  if (selfIssued && !signedBy(cert, cert.spki)) throw inputError("its self-signature does not verify (damaged certificate)", certFile);
+  if (!selfIssued)
+    ctx.warn(`${certFile}: not a root (issued by ${formatRfc4514(require("../../pki/name").decodeName(cert.issuerRaw))}): verifiers that need the whole chain must also trust its issuer`);
+
+  // the key: PEM, decrypted if need be, the certificate's own, and one mtlsctl can sign with
+  const pem = readFileChecked(keyFile, "CA key").toString("utf8");
+  const encrypted = isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem);
+  const oldPassphrase = encrypted
+    ? await getSecret(ctx, { what: `passphrase of ${keyFile}`, file: o.keyPassphraseFile, fileFlag: "--key-passphrase-file", env: "MTLSCTL_KEY_PASSPHRASE" })
+    : undefined;
+  const key = loadPrivateKey(pem, keyFile, oldPassphrase);
+  if (key.type !== "private") throw inputError("not a private key", keyFile);
+  const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
+  if (!spki.equals(cert.spki)) throw inputError(`the key does not match the certificate ${certFile}`, keyFile);
+  try {
+    signerFor(key);
+  } catch {
+    throw inputError(`mtlsctl cannot sign with a ${describeKey(key)} key`, keyFile);
+  }
+
+  const passphrase =
+    o.encrypt === false ? undefined : await getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+  const warnings: string[] = [];
+  const store = createStore(ctx.dir, { cert, key, passphrase, replacing }, warnings);
+  ctx.warnAll(warnings);
+  ctx.result(
+    {
+      dir: ctx.dir,
+      imported: { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) },
+      subject: formatRfc4514(cert.subject),
+      keyType: describeKey(key),
+      serial: cert.serialHex,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      fingerprint: cert.fingerprint,
+      certFile: store.caCertFile,
+      keyFile: store.caKeyFile,
+      encrypted: passphrase !== undefined,
+      warnings: ctx.warnings,
+    },
+    () =>
+      [
+        `Imported CA ${ctx.bold(formatRfc4514(cert.subject))} (${describeKey(key)}), valid until ${cert.notAfter.toISOString()}`,
+        `  store        ${ctx.dir}`,
+        `  certificate  ${store.caCertFile}`,
+        `  key          ${store.caKeyFile} (${passphrase !== undefined ? "encrypted, AES-256" : "NOT encrypted"})`,
+        `  SHA-256      ${cert.fingerprint}`,
+      ].join("\n"),
+  );
+}

@@ -1,0 +1,38 @@
+/** `config curl <name>`: the curl command that calls the server as client <name> (templates/curl.sh). */
+import { Ctx } from "../context";
+import { Store } from "../../store/store";
+import { renderTemplate } from "../../templates";
+import { writeOutput } from "../common";
+import { checkUrl, defaultUrl, headerVars, pickServer, requireCert, shellQuote } from "../../export/snippets";
+
+export function run([name]: string[], o: Record<string, any>): void {
+  const ctx = new Ctx(o);
+  const store = Store.open(ctx.dir);
+  const inv = store.readInventory();
+  const rec = requireCert(store, inv, name);
+  const notes: string[] = [];
+  let url = o.url !== undefined ? checkUrl(o.url) : defaultUrl(pickServer(store, inv, o.server));
+  if (url === null) {
+    url = "https://server.example:8443/";
+    ctx.warn("no server certificate with a DNS name or IP in the store: the URL is a placeholder (give --url)");
+    notes.push("The URL is a placeholder: no server certificate in the store names a host (mtlsctl config curl --url).");
+  }
+  let keyFile: string;
+  if (rec.keyFile) keyFile = store.path(rec.keyFile);
+  else {
+    keyFile = `${name}.key`;
+    ctx.warn(`"${name}" was signed from a request: its key is not in the store; the command uses ./${name}.key, where \`mtlsctl client csr\` wrote it`);
+    notes.push(`The key is not in the store: ${name}.key is where \`mtlsctl client csr ${name}\` wrote it.`);
+  }
+  const text = renderTemplate("curl.sh", {
+    ...headerVars(store),
+    name,
+    notes: notes.map((n) => "\n# " + n).join(""),
+    cert_file: shellQuote(store.path(rec.certFile)),
+    key_file: shellQuote(keyFile),
+    ca_file: shellQuote(store.caCertFile),
+    url: shellQuote(url),
+  });
+  writeOutput(o.out, text, { force: o.force });
+  if (o.out) ctx.note(`Wrote ${o.out}`);
+}

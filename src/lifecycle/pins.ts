@@ -1,0 +1,26 @@
+/** Reading a record's certificate, and the key pin nats-server checks (pinned_certs). */
+import * as fs from "node:fs";
+import * as crypto from "node:crypto";
+import { inputError } from "../errors";
+import { ParsedCertificate, readCertificates } from "../pki/cert";
+import type { CertRecord, Store } from "../store/store";
+
+/** The certificate file an inventory record names (exit 3 when it is missing). */
+export function certOfRecord(store: Store, rec: CertRecord): ParsedCertificate {
+  const file = store.path(rec.certFile);
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(file);
+  } catch {
+    throw inputError("the certificate listed in the inventory is missing", file);
+  }
+  return readCertificates(data, file)[0];
+}
+
+/**
+ * nats-server's pin for a certificate: the lower-case hex SHA-256 of its DER SubjectPublicKeyInfo
+ * (`pinned_certs`, reference §1.1; the server compares case-insensitively).
+ */
+export function spkiPin(cert: Pick<ParsedCertificate, "spki">): string {
+  return crypto.createHash("sha256").update(cert.spki).digest("hex");
+}
