@@ -1,0 +1,774 @@
+/**
+ * The oracle: `mtlsctl verify --json` must decide exactly as the real nats-server 2.9.10 does
+ * (/usr/sbin/nats-server, Debian) which user a client certificate becomes, or why it is refused.
+ *
+ * For each case of reference §5 (/work/shared/reference/nats-mapping.md) that a plain NATS client
+ * can reproduce, a server config is written, the real server is started (with -D), the npm `nats`
+ * client connects with the certificate (and the CONNECT user/password of the case), and
+ * /connz?auth=true (authorized_user, account) or the server's log (TLS handshake error vs
+ * Authorization Violation, and whether a user was mapped before the refusal) says what happened.
+ * `mtlsctl verify <cert> --config <file> --json` runs on the same certificate, config and CONNECT
+ * credentials. Each case asserts at once that the server's outcome (accepted, user, account, stage,
+ * tier) is the one the reference gives and that the verifier's is that same one, so they agree and
+ * a bug that breaks both the same way still fails; then that the verifier's tier (DN Equal vs
+ * RDNsMatch) is the reference's, and that its reason contains the server's own deciding log line.
+ *
+ * Beyond §5: the URI table of §2.6, Go's parse-time refusals of §1.3 (R*), raw-byte user strings
+ * (U4, U5), more chain cases (T*b/c, Trsa, Ted25519), the config reader on includes, variables
+ * and environment variables (CFG*), and configs the server refuses to load (K*: `nats-server -t`
+ * fails and verify exits 3 with stage "config", in the same words and at the same line and column).
+ *
+ * Cases share one server config where their users cannot change each other's outcome (every
+ * expectation below is the reference's, so a grouping mistake fails too). Groups run four at a
+ * time; each server is stopped when its group is done (and again in afterAll).
+ *
+ * Not reproduced here (they need another listener, command-line flags, restarts or no
+ * certificate at all, or they concern a display string the verifier does not output):
+ * T15 (no client certificate: verify needs one), X1 (MQTT), X2 (random across restarts),
+ * X4/X5 (--tls* flags), M1 (the /connz display string; not a verify output). Certificates that
+ * OpenSSL (under the npm client) refuses to load cannot be presented either: invalid UTF-8 in a
+ * UTF8String, an odd-length BMPString.
+ *
+ * ORACLE_DUMP=<file> writes each case's deciding server log lines and the verifier's reason;
+ * MTLSCTL_KEEP_ORACLE=1 keeps the work directory (configs, logs, certificates).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { nkeys } from "nats";
+import { tmpDir, tool } from "./helpers/cli";
+import { dn, issue, makeCa, nameConstraints, writePair, spkiSha256, Issued, CertSpec, OID, KeyUsage, SubjectSpec } from "./helpers/certs";
+import { ConnectAs, Observed, Server, UserSpec, VerdictJson, checkConfig, pool, probe, startServer, stopAll, verifyCli } from "./helpers/oracle";
+import { generateKey } from "../src/pki/keys";
+import * as der from "../src/asn1/der";
+
+jest.setTimeout(120_000);
+
+// ------------------------------------------------------------------ what a case expects
+
+type Tier = "email" | "dns" | "uri" | "dn" | "dn-reordered" | "subject-dc" | "subject";
+type Want =
+  /** Connected as this user (account: null for the global one), by this tier (null: no mapping). */
+  | { user: string; tier: Tier | null; account?: string }
+  /** Refused: at the TLS handshake, by the mapping (nobody found), or after mapping (the password). */
+  | { refused: "tls" | "map"; tier?: undefined }
+  | { refused: "auth"; tier: Tier | null }
+  /** The server picks one of these at random on each connection. */
+  | { random: string[]; tier: Tier }
+  /** The server refuses to load the config (`nats-server -t` fails; verify exits 3). */
+  | { config: true };
+
+interface Case {
+  id: string;
+  why: string;
+  /** A key of CERTS. */
+  cert: string;
+  connect?: ConnectAs;
+  want: Want;
+  /**
+   * The server's error position for this refused config changes from run to run (it visits the
+   * top-level keys in Go's random map order): do not compare positions.
+   */
+  placeVaries?: boolean;
+  /** A line the server must log for this connection, and the verifier must give as a note. */
+  alsoSays?: string;
+}
+
+interface Group {
+  name: string;
+  users?: UserSpec[];
+  accounts?: Record<string, UserSpec[]>;
+  noAuthUser?: string;
+  /** Defaults: verify_and_map true, no verify key, ca_file the client CA (absolute). */
+  tls?: { map?: boolean; verify?: boolean; caFile?: "client-ca" | "relative" | "none" | string; pinned?: string[]; extraLines?: string[] };
+  /** Config text appended as is, and files written next to it first (e.g. includes). */
+  extra?: string;
+  files?: Record<string, string>;
+  /** Environment of both the server and the verifier. */
+  env?: (work: string) => Record<string, string>;
+  cases: Case[];
+}
+
+/**
+ * Random cases: 20 connections; if they all became the same user, more (up to 200) until another
+ * user shows. Go's map iteration is not a fair coin: with two users the first slot visited is the
+ * same one 7 times in 8 (the reference saw 15 to 1), so 20 alone would miss the second user about
+ * once in 15 runs.
+ */
+const RANDOM_TRIES = 20;
+const RANDOM_MAX_TRIES = 200;
+
+// ------------------------------------------------------------------ certificates
+
+const A: SubjectSpec = dn(["O", "Acme"], ["CN", "alice"]);
+const DAY = 86_400_000;
+const UNKNOWN_EXT = "1.3.6.1.4.1.99999.1";
+
+interface Pki {
+  ca: Issued;
+  other: Issued;
+  inter: Record<string, Issued>;
+}
+
+/** The client certificates: leaf, then what the client sends after it. */
+const CERTS: Record<string, (p: Pki) => { leaf: Issued; chain?: Issued[] }> = {};
+const leaf = (name: string, spec: Omit<CertSpec, "issuer"> & { issuer?: Issued }, chain?: (p: Pki) => Issued[]) => {
+  CERTS[name] = (p) => ({ leaf: issue({ issuer: p.ca, ...spec }), chain: chain?.(p) });
+};
+const under = (inter: string, spec: Omit<CertSpec, "issuer">, extraChain: string[] = []) => (p: Pki) => ({
+  leaf: issue({ ...spec, issuer: p.inter[inter] }),
+  chain: [p.inter[inter], ...extraChain.map((x) => p.inter[x])],
+});
+
+leaf("A", { subject: A });
+leaf("E1", { subject: dn(["CN", "x"]), sans: [{ email: "bob@example.com" }] });
+leaf("E2", { subject: dn(["CN", "x"]), sans: [{ email: "Bob@Example.com" }] });
+leaf("E3", { subject: dn(["CN", "x"]), sans: [{ email: "a@example.com" }, { email: "b@example.com" }] });
+leaf("E4", { subject: A, sans: [{ email: "b@example.com" }, { dns: "h.example.com" }, { uri: "spiffe://t/x" }] });
+leaf("E5", { subject: A, sans: [{ dns: "h.example.com" }, { uri: "spiffe://t/x" }] });
+leaf("E6", { subject: A, sans: [{ uri: "spiffe://t/x" }] });
+leaf("E7", { subject: dn(["O", "Acme"], ["CN", "alice"], ["emailAddress", "alice@example.com"]) });
+leaf("E8", { subject: dn(["CN", "x"]), sans: [{ ip: "127.0.0.1" }] });
+leaf("E9", { subject: dn(["CN", "x"]), sans: [{ dns: "H.Example.com" }] });
+leaf("E10", { subject: dn(["CN", "x"]), sans: [{ dns: "*.example.com" }] });
+leaf("E11", { subject: dn(["CN", "x"]), sans: [{ uri: "SPIFFE://Example.org/A" }] });
+leaf("E12", { subject: dn(["CN", "x"]), sans: [{ uri: "spiffe://t/x#" }] });
+leaf("E13", { subject: dn(["CN", "x"]), sans: [{ uri: "http://t/a b" }] });
+leaf("E14", { subject: [], sans: [{ dns: "h.example.com" }] });
+leaf("E15", { subject: [], sans: [{ email: "b@example.com" }] });
+leaf("E16", { subject: A, sans: [{ email: "nomatch@example.com" }] });
+leaf("D6", { subject: dn(["O", "Acme, Inc."], ["CN", "alice"]) });
+leaf("D9", { subject: dn(["O", "Acme"], ["OU", "a"], ["OU", "b"], ["CN", "x"]) });
+leaf("D12", { subject: [[["O", "Acme"], ["OU", "eng"]], [["CN", "x"]]] });
+leaf("D14", { subject: dn(["CN", "a"], ["CN", "b"]) });
+leaf("D16", { subject: dn(["DC", "org"], ["DC", "example"], ["O", "Acme"], ["CN", "alice"]) });
+leaf("D18", { subject: dn(["DC", "org"], ["DC", "example"], ["UID", "u1"], ["CN", "alice"]) });
+leaf("D19", { subject: dn(["DC", "org"], ["DC", "example"], ["UID", "u1"]) });
+leaf("D25", { subject: dn(["CN", "a=b"]) });
+leaf("D26", { subject: dn(["CN", "#1"]) });
+leaf("D27", { subject: dn(["CN", " alice "]) });
+leaf("D28", { subject: dn(["CN", "José"]) });
+leaf("D30", { subject: dn(["CN", "Zoë", der.Tag.BMPString]) });
+leaf("D31", { subject: dn(["CN", "alice"], ["SERIALNUMBER", "42", der.Tag.PrintableString]) });
+leaf("D33", { subject: dn(["CN", "x"], ["OU", "u"], ["C", "US"], ["O", "o"], ["L", "LA"], ["ST", "CA"]) });
+leaf("D35", { subject: dn(["CN", 'a"b']) });
+leaf("D36", { subject: dn(["CN", "a\\b"]) });
+leaf("D37", { subject: dn(["CN", "a\nb"]) });
+leaf("D38", { subject: dn(["O", "mkcert development certificate"], ["OU", "testuser@MacBook-Pro.local (Test User)"]) });
+leaf("D39", { subject: dn(["CN", "x#y}z$HOME'q"]) });
+leaf("D40", { subject: dn(["title", "boss"]) });
+leaf("D41", { subject: dn(["CN", "a+b"]) });
+leaf("D42", { subject: dn(["DC", "org"], ["CN", "alice"]), sans: [{ email: "a@example.com" }] });
+leaf("D43", { subject: dn(["CN", "alice"]) });
+leaf("D44", { subject: [], sans: [{ email: "nobody@example.com" }] });
+leaf("D45", { subject: dn(["O", "NATS"], ["OU", "Users"], ["CN", "Alice"]) });
+leaf("D47", { subject: A, sans: [{ email: "CN=alice,O=Acme@x" }] });
+leaf("U", { subject: dn(["CN", Buffer.from("Jos\xe9", "latin1"), der.Tag.T61String]) });
+leaf("U4", { subject: dn(["CN", "Jos\ufffd"]) });
+leaf("U5", { subject: dn(["CN", "Zo\u00eb\u0000", der.Tag.BMPString]) });
+// parse-time rejections (reference §1.3): Go's x509 parser refuses these certificates in the handshake
+leaf("R1", { subject: dn(["CN", "x"]), sans: [{ email: "caf\xe9@example.com" }] });
+leaf("R2", { subject: dn(["CN", "x"]), sans: [{ dns: "h\xe9.example.com" }] });
+leaf("R3", { subject: dn(["CN", "x"]), sans: [{ uri: "spiffe://t/%zz" }] });
+leaf("R4", { subject: dn(["CN", "x"]), sans: [{ uri: "spiffe://a..b/x" }] });
+leaf("R5", { subject: dn(["CN", "a@b", der.Tag.PrintableString]) });
+leaf("R6", { subject: dn(["CN", "a*&b", der.Tag.PrintableString]) });
+// (invalid UTF-8 in a UTF8String and an odd-length BMPString cannot be tested here: OpenSSL, under
+// the npm client, refuses to load such a certificate, so the client never presents it)
+leaf("R7", { subject: dn(["DC", Buffer.from("ex\xe9", "latin1")], ["CN", "x"]) });
+leaf("R8", { subject: dn(["CN", Buffer.from([0, 0, 0, 0x75]), der.Tag.UniversalString]) });
+// URI SANs as Go's url.String() writes them back (reference §2.6)
+const URI_TABLE: [string, string][] = [
+  ["HTTP://t:8080/x", "http://t:8080/x"],
+  ["spiffe://t/x?", "spiffe://t/x?"],
+  ["spiffe://t/x#a b", "spiffe://t/x#a%20b"],
+  ["spiffe://t/%41", "spiffe://t/%41"],
+  ["spiffe://t/a%2fb", "spiffe://t/a%2fb"],
+  ["spiffe://t/a%7eb", "spiffe://t/a%7eb"],
+  ["spiffe:/x", "spiffe:/x"],
+  ["spiffe:///x", "spiffe:///x"],
+  ["urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66", "urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"],
+  ["spiffe://user@t/x", "spiffe://user@t/x"],
+];
+URI_TABLE.forEach(([raw], i) => leaf(`URI${i + 1}`, { subject: dn(["CN", "x"]), sans: [{ uri: raw }] }));
+leaf("URIonly", { subject: [], sans: [{ uri: "spiffe://t/only" }] });
+leaf("DF", { subject: dn(["ST", "CA"], ["CN", "x"]) });
+leaf("BOB", { subject: dn(["O", "Acme"], ["CN", "bob"]) });
+leaf("BARE", { subject: dn(["CN", "bare"]) });
+leaf("C2", { subject: A, sans: [{ email: "a@example.com" }] });
+// TLS stage
+leaf("T1", { subject: A, eku: [OID.serverAuth] });
+leaf("T2", { subject: A, eku: null });
+leaf("T3", { subject: A, eku: [OID.anyExtendedKeyUsage] });
+leaf("T3b", { subject: A, eku: [OID.serverAuth, OID.clientAuth] });
+leaf("T4", { subject: A, notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) });
+leaf("T5", { subject: A, notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 30 * DAY) });
+CERTS["T6"] = (p) => ({ leaf: issue({ subject: A, issuer: p.other }) });
+CERTS["T7"] = under("good", { subject: A });
+CERTS["T7b"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }) }); // intermediate not sent
+CERTS["T7c"] = under("expired", { subject: A });
+CERTS["T8"] = under("second", { subject: A }, ["path0"]);
+CERTS["T8b"] = under("good2", { subject: A }, ["good"]); // two intermediates, no path length: fine
+CERTS["T9"] = under("notCa", { subject: A });
+CERTS["T9b"] = under("noBc", { subject: A });
+CERTS["T9c"] = under("noCertSign", { subject: A });
+CERTS["T10"] = under("serverOnly", { subject: A });
+CERTS["T11"] = under("nc", { subject: A, sans: [{ dns: "h.other.org" }] });
+CERTS["T11b"] = under("nc", { subject: A, sans: [{ dns: "h.example.com" }] });
+CERTS["T12"] = under("nc", { subject: A });
+leaf("T13", { subject: A, keyUsage: [KeyUsage.keyEncipherment] });
+leaf("T13b", { subject: A, keyUsage: null });
+leaf("T14", { subject: A, extraExtensions: [{ oid: UNKNOWN_EXT, critical: true, value: der.nul() }] });
+leaf("T14b", { subject: A, extraExtensions: [{ oid: UNKNOWN_EXT, critical: false, value: der.nul() }] });
+CERTS["T14c"] = under("critExt", { subject: A });
+leaf("Trsa", { subject: A, key: generateKey("rsa-2048") });
+leaf("Ted25519", { subject: A, key: generateKey("ed25519") });
+leaf("T17", { subject: A });
+leaf("T18pinned", { subject: A });
+leaf("T18other", { subject: A });
+
+function intermediates(ca: Issued): Record<string, Issued> {
+  const i = (cn: string, spec: Omit<CertSpec, "subject" | "issuer"> = {}, issuer: Issued = ca) => issue({ subject: dn(["CN", cn]), issuer, basic: { ca: true }, ...spec });
+  const good = i("Intermediate");
+  const path0 = i("Intermediate pathLen 0", { basic: { ca: true, pathLen: 0 } });
+  return {
+    good,
+    good2: i("Intermediate 2", {}, good),
+    path0,
+    second: i("Second intermediate", {}, path0),
+    expired: i("Expired intermediate", { notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) }),
+    notCa: i("Intermediate CA FALSE", { basic: "leaf", keyUsage: [KeyUsage.keyCertSign], eku: null }),
+    noBc: i("Intermediate without basicConstraints", { basic: "none", eku: null }),
+    noCertSign: i("Intermediate without keyCertSign", { keyUsage: [KeyUsage.digitalSignature] }),
+    serverOnly: i("Intermediate serverAuth only", { eku: [OID.serverAuth] }),
+    nc: i("Intermediate constrained to example.com", { extraExtensions: [nameConstraints({ permittedDns: ["example.com"] })] }),
+    critExt: i("Intermediate with an unknown critical extension", { extraExtensions: [{ oid: UNKNOWN_EXT, critical: true, value: der.nul() }] }),
+  };
+}
+
+// ------------------------------------------------------------------ the cases (reference §5)
+
+const nkeyUser = nkeys.createUser().getPublicKey();
+const bcryptPw = (() => {
+  const bcrypt = require("bcryptjs") as typeof import("bcryptjs");
+  return bcrypt.hashSync("pw", 4).replace(/^\$2b\$/, "$2a$");
+})();
+
+const ALICE = "CN=alice,O=Acme";
+const u = (...names: (string | Buffer)[]): UserSpec[] => names.map((n) => ({ user: n }));
+const one = (id: string, why: string, cert: string, users: UserSpec[], want: Want, connect?: ConnectAs): Group => ({ name: id, users, cases: [{ id, why, cert, want, connect }] });
+
+const GROUPS: Group[] = [
+  {
+    name: "E-sans",
+    users: u("bob@example.com", "b@example.com", "127.0.0.1", "h.example.com", "*.example.com", "SPIFFE://Example.org/A", "spiffe://Example.org/A", "spiffe://t/x#", "spiffe://t/x", "http://t/a b", "http://t/a%20b"),
+    cases: [
+      { id: "E1", why: "baseline email", cert: "E1", want: { user: "bob@example.com", tier: "email" } },
+      { id: "E2", why: "email is exact, case-sensitive", cert: "E2", want: { refused: "map" } },
+      { id: "E3", why: "every email is tried in order", cert: "E3", want: { user: "b@example.com", tier: "email" } },
+      { id: "E8", why: "IP SANs are ignored", cert: "E8", want: { refused: "map" } },
+      { id: "E9", why: "DNS is case-sensitive", cert: "E9", want: { refused: "map" } },
+      { id: "E10", why: "a wildcard is a literal", cert: "E10", want: { user: "*.example.com", tier: "dns" } },
+      { id: "E11", why: "URI scheme lower-cased", cert: "E11", want: { user: "spiffe://Example.org/A", tier: "uri" } },
+      { id: "E12", why: "empty URI fragment dropped", cert: "E12", want: { user: "spiffe://t/x", tier: "uri" } },
+      { id: "E13", why: "URI path re-escaped", cert: "E13", want: { user: "http://t/a%20b", tier: "uri" } },
+      { id: "E14", why: "empty subject + DNS only: 'none found' before 2.14.1", cert: "E14", want: { refused: "map" } },
+      { id: "E15", why: "empty subject + email passes the guard", cert: "E15", want: { user: "b@example.com", tier: "email" } },
+    ],
+  },
+  {
+    name: "E-uri",
+    users: u(...URI_TABLE.map(([, s]) => s), "spiffe://t/only"),
+    cases: [
+      ...URI_TABLE.map(([raw, s], i): Case => ({ id: `URI${i + 1}`, why: `URI SAN ${JSON.stringify(raw)} compared as ${JSON.stringify(s)}`, cert: `URI${i + 1}`, want: { user: s, tier: "uri" } })),
+      { id: "URIonly", why: "empty subject with a URI SAN passes the guard", cert: "URIonly", want: { user: "spiffe://t/only", tier: "uri" } },
+    ],
+  },
+  one("E4", "email > DNS > URI > DN", "E4", u("b@example.com", "h.example.com", "spiffe://t/x", ALICE), { user: "b@example.com", tier: "email" }),
+  one("E5", "DNS > URI > DN", "E5", u(ALICE, "h.example.com", "spiffe://t/x"), { user: "h.example.com", tier: "dns" }),
+  one("E6", "URI > DN", "E6", u(ALICE, "spiffe://t/x"), { user: "spiffe://t/x", tier: "uri" }),
+  one("E16", "fall-through from a non-matching email to the DN", "E16", u(ALICE), { user: ALICE, tier: "dn" }),
+  {
+    name: "D-misc",
+    users: u(
+      "alice@example.com", ALICE, // E7
+      "CN=a=b", // D25
+      "CN=#1", "CN=\\#1", // D26
+      "CN= alice ", "CN=\\ alice\\ ", // D27
+      "CN=José", // D28
+      "CN=Zoë", // D30
+      "serialnumber=42,CN=alice", // D31
+      "CN=x,OU=u,O=o,L=LA,ST=CA,C=US", // D33
+      'CN=a\\"b', // D35
+      "CN=a\\\\b", // D36
+      "CN=a\nb", // D37
+      "OU=testuser@MacBook-Pro.local (Test User),O=mkcert development certificate", // D38
+      "CN=x#y}z$HOME'q", // D39
+      "2.5.4.12=boss", "CN=boss", // D40
+      "CN=Alice,CN=Alice,O=NATS", // D45
+    ),
+    cases: [
+      { id: "E7", why: "subject emailAddress is not a SAN; unknown OID skips the DN stage; Go string drops it", cert: "E7", want: { user: ALICE, tier: "subject" } },
+      { id: "D25", why: "ParseDN mis-splits '='; the Go string matches", cert: "D25", want: { user: "CN=a=b", tier: "subject" } },
+      { id: "D26", why: "a leading '#' must be escaped", cert: "D26", want: { user: "CN=\\#1", tier: "dn" } },
+      { id: "D27", why: "edge spaces", cert: "D27", want: { user: "CN=\\ alice\\ ", tier: "dn" } },
+      { id: "D28", why: "non-ASCII literal", cert: "D28", want: { user: "CN=José", tier: "dn" } },
+      { id: "D30", why: "BMPString decoded to UTF-8", cert: "D30", want: { user: "CN=Zoë", tier: "dn" } },
+      { id: "D31", why: "SERIALNUMBER printed first; type case folded", cert: "D31", want: { user: "serialnumber=42,CN=alice", tier: "dn" } },
+      { id: "D33", why: "Go's canonical order (RDNsMatch)", cert: "D33", want: { user: "CN=x,OU=u,O=o,L=LA,ST=CA,C=US", tier: "dn-reordered" } },
+      { id: "D35", why: "two escaping layers", cert: "D35", want: { user: 'CN=a\\"b', tier: "dn" } },
+      { id: "D36", why: "backslash", cert: "D36", want: { user: "CN=a\\\\b", tier: "dn" } },
+      { id: "D37", why: "newline not escaped", cert: "D37", want: { user: "CN=a\nb", tier: "dn" } },
+      { id: "D38", why: "real-world mkcert subject", cert: "D38", want: { user: "OU=testuser@MacBook-Pro.local (Test User),O=mkcert development certificate", tier: "dn" } },
+      { id: "D39", why: "config-hostile characters", cert: "D39", want: { user: "CN=x#y}z$HOME'q", tier: "dn" } },
+      { id: "D40", why: "only an unknown OID: DN stage skipped, Go string empty", cert: "D40", want: { refused: "map" } },
+      { id: "D45", why: "set-style RDNsMatch (upstream fix's own test)", cert: "D45", want: { user: "CN=Alice,CN=Alice,O=NATS", tier: "dn-reordered" } },
+    ],
+  },
+  one("D1", "baseline DN", "A", u(ALICE), { user: ALICE, tier: "dn" }),
+  one("D2", "OpenSSL order accepted (RDNsMatch)", "A", u("O=Acme,CN=alice"), { user: "O=Acme,CN=alice", tier: "dn-reordered" }),
+  one("D3", "type case-insensitive; user reported verbatim", "A", u("cn=alice,o=Acme"), { user: "cn=alice,o=Acme", tier: "dn" }),
+  one("D4", "value case-sensitive", "A", u("CN=Alice,O=Acme"), { refused: "map" }),
+  one("D5", "spaces trimmed", "A", u("CN = alice , O = Acme"), { user: "CN = alice , O = Acme", tier: "dn" }),
+  one("D6", "escaped comma", "D6", u("CN=alice,O=Acme\\, Inc."), { user: "CN=alice,O=Acme\\, Inc.", tier: "dn" }),
+  one("D7", "hex escape", "D6", u("CN=alice,O=Acme\\2C Inc."), { user: "CN=alice,O=Acme\\2C Inc.", tier: "dn" }),
+  one("D8", "unescaped comma splits the RDN", "D6", u("CN=alice,O=Acme, Inc."), { refused: "map" }),
+  one("D9", "Go merges repeated OU", "D9", u("CN=x,OU=a+OU=b,O=Acme"), { user: "CN=x,OU=a+OU=b,O=Acme", tier: "subject" }),
+  one("D10", "true reversed order", "D9", u("CN=x,OU=b,OU=a,O=Acme"), { user: "CN=x,OU=b,OU=a,O=Acme", tier: "dn" }),
+  one("D11", "Go keeps DER value order; the DN has 4 RDNs", "D9", u("CN=x,OU=b+OU=a,O=Acme"), { refused: "map" }),
+  one("D12", "multi-valued RDN", "D12", u("CN=x,OU=eng+O=Acme"), { user: "CN=x,OU=eng+O=Acme", tier: "dn" }),
+  one("D13", "Go flattens the multi-valued RDN", "D12", u("CN=x,OU=eng,O=Acme"), { user: "CN=x,OU=eng,O=Acme", tier: "subject" }),
+  one("D14", "only the last CN survives in Go's string", "D14", u("CN=b"), { user: "CN=b", tier: "subject" }),
+  one("D15", "the first CN is invisible", "D14", u("CN=a"), { refused: "map" }),
+  {
+    name: "D-dc",
+    users: u("CN=alice,O=Acme,DC=example,DC=org", "CN=alice,DC=org,DC=example", ",DC=org,DC=example", "CN=alice,DC=org", "a@example.com"),
+    cases: [
+      { id: "D16", why: "DC in the DN stage", cert: "D16", want: { user: "CN=alice,O=Acme,DC=example,DC=org", tier: "dn" } },
+      { id: "D18", why: "DER-order DCs; UID dropped", cert: "D18", want: { user: "CN=alice,DC=org,DC=example", tier: "subject-dc" } },
+      { id: "D19", why: "leading comma", cert: "D19", want: { user: ",DC=org,DC=example", tier: "subject-dc" } },
+      { id: "D42", why: "email before everything", cert: "D42", want: { user: "a@example.com", tier: "email" } },
+    ],
+  },
+  one("D17", "DCs ignored entirely by Go's string", "D16", u(ALICE), { user: ALICE, tier: "subject" }),
+  one("D20", "set-style RDNsMatch", "A", u("CN=alice,CN=alice"), { user: "CN=alice,CN=alice", tier: "dn-reordered" }),
+  one("D21", "map iteration: two Equal users", "A", u(ALICE, "cn=alice,o=Acme"), { random: [ALICE, "cn=alice,o=Acme"], tier: "dn" }),
+  one("D22", "Equal beats reordered", "A", u("O=Acme,CN=alice", ALICE), { user: ALICE, tier: "dn" }),
+  one("D23", "trailing empty attribute dropped", "A", u("CN=alice,O=Acme,OU="), { user: "CN=alice,O=Acme,OU=", tier: "dn" }),
+  one("D24", "trailing comma", "A", u("CN=alice,O=Acme,"), { user: "CN=alice,O=Acme,", tier: "dn" }),
+  one("D29", "hex-escaped UTF-8", "D28", u("CN=Jos\\C3\\A9"), { user: "CN=Jos\\C3\\A9", tier: "dn" }),
+  one("D32", "OIDs are not names", "A", u("2.5.4.3=alice,2.5.4.10=Acme"), { refused: "map" }),
+  one("D34", "';' is not a separator", "A", u("CN=alice;O=Acme"), { refused: "map" }),
+  one("D41", "'+' must be escaped", "D41", u("CN=a+b", "CN=a\\+b"), { user: "CN=a\\+b", tier: "dn" }),
+  one("D43", "a trailing '+' drops O=Acme", "D43", u("CN=alice,O=Acme+"), { user: "CN=alice,O=Acme+", tier: "dn" }),
+  one("D44", "the empty DN equals the empty subject", "D44", u("CN="), { user: "CN=", tier: "dn" }),
+  one("D46", "randomness in the RDNsMatch tier", "A", u("O=Acme,CN=alice", "o=Acme,cn=alice"), { random: ["O=Acme,CN=alice", "o=Acme,cn=alice"], tier: "dn-reordered" }),
+  one("D47", "an email candidate never matches a DN user", "D47", u(ALICE), { user: ALICE, tier: "dn" }),
+  // raw T61 bytes. authorized_user is JSON from Go, which writes the invalid byte as U+FFFD.
+  one("U1", "raw T61 byte, user with the same raw byte", "U", u(Buffer.from("CN=Jos\xe9", "latin1")), { user: "CN=Jos\ufffd", tier: "dn" }),
+  one("U2", "raw T61 byte: U+FFFD in the Go string", "U", u("CN=Jos\ufffd"), { user: "CN=Jos\ufffd", tier: "subject" }),
+  one("U3", "raw T61 byte as a DN hex escape", "U", u("CN=Jos\\E9"), { user: "CN=Jos\\E9", tier: "dn" }),
+  // not in §5: a user written with a raw byte is a different user from one with U+FFFD in UTF-8
+  one("U4", "a user with the raw byte 0xE9 does not match a UTF8String U+FFFD", "U4", u(Buffer.from("CN=Jos\xe9", "latin1")), { refused: "map" }),
+  one("U5", "a BMPString's trailing 00 00 is stripped by Go", "U5", u("CN=Zo\u00eb"), { user: "CN=Zo\u00eb", tier: "dn" }),
+  {
+    name: "R",
+    users: u("CN=x", "caf\u00e9@example.com", "CN=a@b", "CN=a*&b", "CN=a\\FF", "CN=u"),
+    cases: [
+      { id: "R1", why: "non-ASCII byte in an email SAN", cert: "R1", want: { refused: "tls" } },
+      { id: "R2", why: "non-ASCII byte in a DNS SAN", cert: "R2", want: { refused: "tls" } },
+      { id: "R3", why: "URI SAN that url.Parse rejects", cert: "R3", want: { refused: "tls" } },
+      { id: "R4", why: "URI SAN whose host is not a valid domain", cert: "R4", want: { refused: "tls" } },
+      { id: "R5", why: "PrintableString with '@'", cert: "R5", want: { refused: "tls" } },
+      { id: "R6", why: "PrintableString with '*' and '&' (Go allows them)", cert: "R6", want: { user: "CN=a*&b", tier: "dn" } },
+      { id: "R7", why: "an IA5String (DC) with a non-ASCII byte", cert: "R7", want: { refused: "tls" } },
+      { id: "R8", why: "a UniversalString value", cert: "R8", want: { refused: "tls" } },
+    ],
+  },
+  {
+    name: "P1-P3",
+    users: [{ user: ALICE, password: "pw" }],
+    cases: [
+      { id: "P1", why: "certificate + password: no password sent", cert: "A", want: { refused: "auth", tier: "dn" } },
+      { id: "P2", why: "certificate + password: the password sent", cert: "A", connect: { pass: "pw" }, want: { user: ALICE, tier: "dn" } },
+      { id: "P3", why: "certificate + password: a wrong password", cert: "A", connect: { pass: "nope" }, want: { refused: "auth", tier: "dn" } },
+    ],
+  },
+  {
+    name: "P4",
+    users: [{ user: ALICE, password: bcryptPw }],
+    cases: [
+      { id: "P4", why: "bcrypt compare", cert: "A", connect: { pass: "pw" }, want: { user: ALICE, tier: "dn" } },
+      { id: "P4b", why: "bcrypt compare, wrong password", cert: "A", connect: { pass: "pW" }, want: { refused: "auth", tier: "dn" } },
+    ],
+  },
+  {
+    name: "P4y",
+    users: [{ user: ALICE, password: bcryptPw.replace(/^\$2a\$/, "$2y$") }],
+    cases: [{ id: "P4y", why: "bcrypt with the $2y$ prefix", cert: "A", connect: { pass: "pw" }, want: { user: ALICE, tier: "dn" } }],
+  },
+  one("P5", "an extra password is fatal", "A", u(ALICE), { refused: "auth", tier: "dn" }, { pass: "x" }),
+  {
+    name: "P6",
+    users: u(ALICE, "bob"),
+    cases: [
+      {
+        id: "P6",
+        why: "the user name sent is ignored",
+        cert: "A",
+        connect: { user: "bob" },
+        want: { user: ALICE, tier: "dn" },
+        alsoSays: 'User "bob" found in connect proto, but user required from cert',
+      },
+    ],
+  },
+  one("C1", "the connection-type filter applies in the DN stage", "A", [{ user: ALICE, allowed: ["WEBSOCKET"] }, { user: "O=Acme,CN=alice" }], { user: "O=Acme,CN=alice", tier: "dn-reordered" }),
+  one("C2", "the filter on the exact stage continues the search", "C2", [{ user: "a@example.com", allowed: ["MQTT"] }, { user: ALICE }], { user: ALICE, tier: "dn" }),
+  one("C3", "allowed_connection_types are upper-cased", "A", [{ user: ALICE, allowed: ["standard"] }], { user: ALICE, tier: "dn" }),
+  one("DF", "attribute types compare with Go's EqualFold: 'ſT' is 'ST'", "DF", u("CN=x,\u017fT=CA"), { user: "CN=x,\u017fT=CA", tier: "dn" }),
+  { name: "A1", accounts: { A: u(ALICE) }, cases: [{ id: "A1", why: "accounts share the table", cert: "A", want: { user: ALICE, tier: "dn", account: "A" } }] },
+  { name: "A3", users: u("O=Acme,CN=alice"), accounts: { A: u(ALICE) }, cases: [{ id: "A3", why: "tiers cross blocks", cert: "A", want: { user: ALICE, tier: "dn", account: "A" } }] },
+  one("N1", "nkeys do not block mapping", "A", [{ nkey: nkeyUser }, { user: ALICE }], { user: ALICE, tier: "dn" }),
+  one("N2", "nkey users only: nothing to map to", "A", [{ nkey: nkeyUser }], { refused: "map" }),
+  { name: "X3", users: u("bob", "CN=nobody"), noAuthUser: "bob", cases: [{ id: "X3", why: "no_auth_user is bypassed under map", cert: "A", want: { refused: "map" } }] },
+  {
+    name: "V",
+    users: u(ALICE),
+    tls: { map: false, verify: true },
+    cases: [
+      { id: "V1", why: "verify without map: no user sent", cert: "A", want: { refused: "auth", tier: null } },
+      { id: "V2", why: "verify without map: CONNECT names the password-less user", cert: "A", connect: { user: ALICE }, want: { user: ALICE, tier: null } },
+      { id: "V2b", why: "verify without map: any trusted certificate can claim it", cert: "E1", connect: { user: ALICE }, want: { user: ALICE, tier: null } },
+    ],
+  },
+  // the config reader: users from an include, a variable, an environment variable (re-parsed as a
+  // config value), a single-quoted raw string and a bare string
+  {
+    name: "CFG",
+    extra: 'include "cfg-users.inc"',
+    files: { "cfg-users.inc": ["alice_dn: 'CN=alice,O=Acme'", "authorization {", "  users: [", "    {user: $alice_dn}", "    {user: $ORACLE_CFG_USER}", "    {user: 'CN=a\\b'}", "    {user: CN=bare}", "  ]", "}", ""].join("\n") },
+    env: () => ({ ORACLE_CFG_USER: '"CN=bob,O=Acme"' }),
+    cases: [
+      { id: "CFG1", why: "a user named by a variable (defined and used in an included file)", cert: "A", want: { user: ALICE, tier: "dn" } },
+      { id: "CFG2", why: "a user from an environment variable holding a quoted string", cert: "BOB", want: { user: "CN=bob,O=Acme", tier: "dn" } },
+      { id: "CFG3", why: "single-quoted 'CN=a\\b' is raw: a DN parse error, and not Go's string", cert: "D36", want: { refused: "map" } },
+      { id: "CFG4", why: "a bare string user", cert: "BARE", want: { user: "CN=bare", tier: "dn" } },
+    ],
+  },
+  // configs the server refuses to load: verify must refuse them too (stage "config", exit 3)
+  { name: "K1", users: u(ALICE), accounts: { A: u(ALICE) }, cases: [{ id: "K1", why: "the same user in authorization and an account", cert: "A", want: { config: true }, placeVaries: true }] },
+  { name: "K2", users: u(ALICE), tls: { extraLines: ['min_version: "1.2"'] }, cases: [{ id: "K2", why: "a tls key newer than 2.9.10 (min_version)", cert: "A", want: { config: true } }] },
+  { name: "K3", users: [{ nkey: "UABC" }], cases: [{ id: "K3", why: "a malformed nkey", cert: "A", want: { config: true } }] },
+  { name: "K4", users: [{ user: ALICE, allowed: ["FOO"] }], cases: [{ id: "K4", why: "an unknown connection type", cert: "A", want: { config: true } }] },
+  { name: "K5", users: u(ALICE), tls: { extraLines: ["verify_cert_and_check_known_urls: true"] }, cases: [{ id: "K5", why: "verify_cert_and_check_known_urls in the client tls block", cert: "A", want: { config: true } }] },
+  {
+    name: "K7",
+    extra: ["outer_dn: 'CN=alice,O=Acme'", 'include "k7.inc"'].join("\n"),
+    files: { "k7.inc": "authorization { users: [ {user: $outer_dn} ] }\n" },
+    cases: [{ id: "K7", why: "a variable of the including file is not visible in the included file", cert: "A", want: { config: true } }],
+  },
+  { name: "K6", users: u(ALICE, ""), cases: [{ id: "K6", why: "an empty user", cert: "A", want: { config: true } }] },
+  {
+    name: "T",
+    users: u(ALICE),
+    tls: { caFile: "relative" }, // ca_file relative to the server's working directory (verify --server-cwd)
+    cases: [
+      { id: "T1", why: "serverAuth-only leaf", cert: "T1", want: { refused: "tls" } },
+      { id: "T2", why: "leaf without EKU", cert: "T2", want: { user: ALICE, tier: "dn" } },
+      { id: "T3", why: "anyExtendedKeyUsage", cert: "T3", want: { user: ALICE, tier: "dn" } },
+      { id: "T3b", why: "serverAuth + clientAuth", cert: "T3b", want: { user: ALICE, tier: "dn" } },
+      { id: "T4", why: "expired", cert: "T4", want: { refused: "tls" } },
+      { id: "T5", why: "not yet valid", cert: "T5", want: { refused: "tls" } },
+      { id: "T6", why: "signed by another CA", cert: "T6", want: { refused: "tls" } },
+      { id: "T7", why: "an intermediate sent by the client", cert: "T7", want: { user: ALICE, tier: "dn" } },
+      { id: "T7b", why: "the intermediate not sent", cert: "T7b", want: { refused: "tls" } },
+      { id: "T7c", why: "an expired intermediate", cert: "T7c", want: { refused: "tls" } },
+      { id: "T8", why: "pathLen 0 with a second intermediate", cert: "T8", want: { refused: "tls" } },
+      { id: "T8b", why: "two intermediates, no path length", cert: "T8b", want: { user: ALICE, tier: "dn" } },
+      { id: "T9", why: "intermediate with CA:FALSE", cert: "T9", want: { refused: "tls" } },
+      { id: "T9b", why: "intermediate without basicConstraints", cert: "T9b", want: { refused: "tls" } },
+      { id: "T9c", why: "intermediate whose KeyUsage lacks keyCertSign", cert: "T9c", want: { refused: "tls" } },
+      { id: "T10", why: "serverAuth-only intermediate", cert: "T10", want: { refused: "tls" } },
+      { id: "T11", why: "name constraints: DNS SAN outside", cert: "T11", want: { refused: "tls" } },
+      { id: "T11b", why: "name constraints: DNS SAN inside", cert: "T11b", want: { user: ALICE, tier: "dn" } },
+      { id: "T12", why: "name constraints: no SANs", cert: "T12", want: { user: ALICE, tier: "dn" } },
+      { id: "T13", why: "KeyUsage keyEncipherment only (ignored)", cert: "T13", want: { user: ALICE, tier: "dn" } },
+      { id: "T13b", why: "no KeyUsage", cert: "T13b", want: { user: ALICE, tier: "dn" } },
+      { id: "T14", why: "unknown critical extension", cert: "T14", want: { refused: "tls" } },
+      { id: "T14b", why: "unknown non-critical extension", cert: "T14b", want: { user: ALICE, tier: "dn" } },
+      { id: "T14c", why: "unknown critical extension on the intermediate", cert: "T14c", want: { refused: "tls" } },
+      { id: "Trsa", why: "RSA leaf", cert: "Trsa", want: { user: ALICE, tier: "dn" } },
+      { id: "Ted25519", why: "Ed25519 leaf", cert: "Ted25519", want: { user: ALICE, tier: "dn" } },
+    ],
+  },
+  {
+    name: "T16",
+    users: u(ALICE),
+    tls: { caFile: "none" },
+    env: (work) => ({ SSL_CERT_FILE: path.join(work, "client-ca.crt") }),
+    cases: [
+      { id: "T16", why: "no ca_file: system roots (SSL_CERT_FILE)", cert: "A", want: { user: ALICE, tier: "dn" } },
+      { id: "T16b", why: "no ca_file: a CA outside the system roots", cert: "T6", want: { refused: "tls" } },
+    ],
+  },
+  {
+    name: "T17",
+    users: u(ALICE),
+    tls: { caFile: "T17.crt" },
+    cases: [
+      { id: "T17", why: "a leaf in ca_file is its own trust anchor", cert: "T17", want: { user: ALICE, tier: "dn" } },
+      { id: "T17b", why: "its CA is not in ca_file", cert: "A", want: { refused: "tls" } },
+    ],
+  },
+  {
+    name: "T18",
+    users: u(ALICE),
+    tls: { pinned: ["T18pinned"] },
+    cases: [
+      { id: "T18", why: "pinned_certs: the pinned key", cert: "T18pinned", want: { user: ALICE, tier: "dn" } },
+      { id: "T18b", why: "pinned_certs: another key", cert: "T18other", want: { refused: "tls" } },
+    ],
+  },
+];
+
+// ------------------------------------------------------------------ running them
+
+interface Outcome {
+  observed: Observed[];
+  verdict: VerdictJson;
+  /** For a config the server refuses: what `nats-server -t` said. */
+  config?: { ok: boolean; output: string; configFile: string };
+}
+const outcomes = new Map<string, Outcome>();
+const servers: Server[] = [];
+let work = "";
+
+/** The log's tier names ("dn" covers both DN-stage tiers). */
+const logTier = (t: Tier | string | null | undefined): string | null => (t === "dn-reordered" ? "dn" : (t ?? null));
+
+/** What a side decided, in the reference's terms. */
+interface Summary {
+  accepted: boolean;
+  user: string | null;
+  account: string | null;
+  stage: "tls" | "map" | "auth" | null;
+  /** The tier that matched (as the server's log names it), also before a password refusal. */
+  tier: string | null;
+}
+
+function fromObserved(o: Observed, mapConfig: boolean): Summary {
+  if (o.connected) return { accepted: true, user: o.user, account: o.account, stage: null, tier: o.via };
+  const stage = o.refusal === "tls" ? "tls" : o.mappedBeforeRefusal || !mapConfig ? "auth" : "map";
+  return { accepted: false, user: null, account: null, stage, tier: o.refusal === "auth" ? o.via : null };
+}
+
+function fromVerdict(v: VerdictJson): Summary {
+  if (v.accepted) return { accepted: true, user: v.user, account: v.account, stage: null, tier: logTier(v.matchedBy) };
+  return { accepted: false, user: null, account: null, stage: v.stage === "config" ? ("config" as never) : v.stage, tier: v.stage === "auth" ? logTier(v.matchedBy) : null };
+}
+
+function fromWant(w: Want): Summary {
+  if ("user" in w) return { accepted: true, user: w.user, account: w.account ?? null, stage: null, tier: logTier(w.tier) };
+  if ("config" in w) throw new Error("config cases have no connection summary");
+  if ("refused" in w) return { accepted: false, user: null, account: null, stage: w.refused, tier: w.refused === "auth" ? logTier(w.tier) : null };
+  throw new Error("random cases have no single summary");
+}
+
+/**
+ * What the server's log says decided this connection, in its own words: the TLS handshake error,
+ * or the mapping's last word ("Using … for auth [...]", "User in cert [...], not found", …).
+ * Times are replaced by "T" (the two sides look at the clock at different moments).
+ */
+function decisive(o: Observed): string | null {
+  const lines = o.logLines.map((l) => l.replace(/^.*? - cid:\d+ - (?:"[^"]*" - )?/, ""));
+  const tls = lines.find((l) => l.startsWith("TLS handshake error: "));
+  if (tls) return noTimes(tls);
+  const re = /^(Using .* for auth \[.*\]|User in cert \[.*\], not found|User required in cert, none found|authentication error - Nkey ".*")$/;
+  const line = [...lines].reverse().find((l) => re.test(l));
+  // Go's %q writes a byte that is not UTF-8 as \xHH; the verifier's JSON shows it as U+FFFD
+  return line === undefined ? null : line.replace(/\\x[0-9a-f]{2}/g, "\ufffd");
+}
+const noTimes = (s: string) => s.replace(/current time \S+ is (after|before) \S+/g, "current time T is $1 T");
+
+const connectKey = (c?: ConnectAs) => JSON.stringify([c?.user ?? null, c?.pass ?? null]);
+
+async function runGroup(g: Group, pairs: Record<string, { cert: string; key: string }>, serverTrust: string): Promise<void> {
+  const t = g.tls ?? {};
+  const ca = t.caFile ?? "client-ca";
+  const caFile = ca === "none" ? null : ca === "client-ca" ? path.join(work, "client-ca.crt") : ca === "relative" ? "client-ca.crt" : path.join(work, ca);
+  const env = g.env?.(work);
+  for (const [name, text] of Object.entries(g.files ?? {})) fs.writeFileSync(path.join(work, name), text);
+  const spec = {
+    tls: {
+      certFile: path.join(work, "server.crt"),
+      keyFile: path.join(work, "server.key"),
+      caFile,
+      map: t.map ?? true,
+      verify: t.verify,
+      pinned: t.pinned?.map((name) => spkiSha256(leaves.get(name)!)),
+      extraLines: t.extraLines,
+    },
+    users: g.users,
+    accounts: g.accounts,
+    noAuthUser: g.noAuthUser,
+    extra: g.extra,
+  };
+  const verifyOpts = (cases: Case[]) => ({
+    dir: work,
+    // the T group leaves --server-version out: the default is the installed nats-server's
+    serverVersion: g.name === "T" ? undefined : "2.9.10",
+    serverCwd: work,
+    connectUser: cases[0].connect?.user,
+    connectPassword: cases[0].connect?.pass,
+    env,
+  });
+
+  // a config the server refuses to load: `nats-server -t`, and verify must exit 3
+  if (g.cases.some((c) => "config" in c.want)) {
+    const check = await checkConfig(work, `group-${g.name}`, spec, { env });
+    const vs = await verifyCli(check.configFile, g.cases.map((c) => pairs[c.cert].cert), { ...verifyOpts(g.cases), configError: true });
+    g.cases.forEach((c, i) => outcomes.set(c.id, { observed: [], config: check, verdict: vs[i] }));
+    return;
+  }
+
+  const server = await startServer(work, `group-${g.name}`, spec, { env });
+  servers.push(server);
+  // the verifier, one run per set of CONNECT credentials, while the server is probed
+  const byConnect = new Map<string, Case[]>();
+  for (const c of g.cases) byConnect.set(connectKey(c.connect), [...(byConnect.get(connectKey(c.connect)) ?? []), c]);
+  const verdicts = new Map<string, VerdictJson>();
+  const verifying = Promise.all(
+    [...byConnect.values()].map(async (cases) => {
+      const vs = await verifyCli(server.configFile, cases.map((c) => pairs[c.cert].cert), verifyOpts(cases));
+      cases.forEach((c, i) => verdicts.set(c.id, vs[i]));
+    }),
+  );
+  verifying.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+  const observed = new Map<string, Observed[]>();
+  try {
+    for (const c of g.cases) {
+      const list: Observed[] = [];
+      const users = () => new Set(list.map((x) => x.user)).size;
+      do list.push(await probe(server, pairs[c.cert], serverTrust, c.connect));
+      while ("random" in c.want && (list.length < RANDOM_TRIES || (users() < 2 && list.length < RANDOM_MAX_TRIES)));
+      observed.set(c.id, list);
+    }
+  } finally {
+    await server.stop();
+  }
+  await verifying;
+  for (const c of g.cases) outcomes.set(c.id, { observed: observed.get(c.id)!, verdict: verdicts.get(c.id)! });
+}
+
+/** The leaf written under each CERTS name (for pinned_certs). */
+const leaves = new Map<string, Issued>();
+
+beforeAll(async () => {
+  tool("nats-server"); // a missing binary fails here, never skips
+  work = tmpDir("mtlsctl-oracle-");
+  const ca = makeCa("Oracle Client CA");
+  const other = makeCa("Oracle Other CA");
+  const pki: Pki = { ca, other, inter: intermediates(ca) };
+  fs.writeFileSync(path.join(work, "client-ca.crt"), ca.pem);
+  // the server's own certificate comes from a separate CA, so the client's TLS library never
+  // finds (and sends) a client certificate's issuer from its trust store
+  const serverCa = makeCa("Oracle Server CA");
+  fs.writeFileSync(path.join(work, "server-ca.crt"), serverCa.pem);
+  writePair(work, "server", issue({ subject: dn(["CN", "nats"]), issuer: serverCa, sans: [{ dns: "localhost" }, { ip: "127.0.0.1" }], eku: [OID.serverAuth] }));
+  const pairs: Record<string, { cert: string; key: string }> = {};
+  for (const [name, make] of Object.entries(CERTS)) {
+    const { leaf: l, chain } = make(pki);
+    pairs[name] = writePair(work, name, l, chain);
+    leaves.set(name, l);
+  }
+  await pool(4, GROUPS.map((g) => () => runGroup(g, pairs, path.join(work, "server-ca.crt"))));
+}, 115_000);
+
+/** Whether the verifier agreed with the server on accepted-or-not and on the user (the issue's count). */
+function agrees(c: Case, o: Outcome | undefined): boolean {
+  if (!o || !o.verdict) return false;
+  const v = o.verdict;
+  if ("config" in c.want) return !!o.config && !o.config.ok && v.stage === "config";
+  if (!o.observed.length) return false;
+  if ("random" in c.want) return v.accepted && v.ambiguous && o.observed.every((x) => x.connected && v.candidates.includes(x.user!));
+  const s = o.observed[0];
+  return s.connected === v.accepted && (!s.connected || s.user === v.user);
+}
+
+afterAll(async () => {
+  const agreed = ALL_CASES.filter(({ c }) => agrees(c, outcomes.get(c.id))).length;
+  console.log(`agreement: ${agreed}/${ALL_CASES.length} (certificates made by mtlsctl's encoder, nats-server 2.9.10)`);
+  if (process.env.ORACLE_DUMP) {
+    const rows = [...outcomes.entries()].map(([id, o]) => ({ id, server: o.observed[0]?.logLines.filter((l) => /ERR|WRN|Using|found|could not/.test(l)).map((l) => l.replace(/^.*? - (cid:\d+ - )?("[^"]*" - )?/, "")), verifier: o.verdict?.reason, users: o.observed.map((x) => x.user) }));
+    fs.writeFileSync(process.env.ORACLE_DUMP, JSON.stringify(rows, null, 1));
+  }
+  await stopAll(servers);
+  if (work && !process.env.MTLSCTL_KEEP_ORACLE) fs.rmSync(work, { recursive: true, force: true });
+});
+
+function explain(c: Case, o: Outcome): string {
+  const obs = o.observed.map((x) => (x.connected ? `connected as ${JSON.stringify(x.user)} (${x.via})` : `refused (${x.refusal}): ${x.clientError}\n    ${x.logLines.filter((l) => /ERR|WRN|auth|cert/.test(l)).join("\n    ")}`));
+  return `${c.id} (${c.why})\n  server: ${obs.slice(0, 3).join("\n  server: ")}\n  verifier: ${JSON.stringify({ ...o.verdict, tlsChecks: undefined, file: undefined })}`;
+}
+
+const ALL_CASES = GROUPS.flatMap((g) => g.cases.map((c) => ({ g, c })));
+
+describe("verify --json agrees with nats-server 2.9.10", () => {
+  test("every case id is unique", () => {
+    const ids = ALL_CASES.map((x) => x.c.id);
+    expect(ids.length).toBe(new Set(ids).size);
+  });
+
+  test.each(ALL_CASES.map((x) => [`${x.c.id}: ${x.c.why}`, x] as const))("%s", (_title, { g, c }) => {
+    const o = outcomes.get(c.id);
+    if (!o || !o.verdict || !(o.observed.length || o.config)) throw new Error(`${c.id}: no outcome (the setup failed)`);
+    const v = o.verdict;
+    expect(v.serverVersion).toBe("2.9.10");
+    if ("config" in c.want) {
+      // both refuse the file, the verifier in the server's words
+      const said = o.config!.output
+        .trim()
+        .split("\n")
+        .pop()!
+        .replace(/^nats-server: /, "")
+        .replace(/^.*?\.(conf|inc):\d+:\d+: /, "")
+        .replace(/^error parsing include file '[^']*', /, "");
+      const detail = `${c.id} (${c.why})\n  nats-server -t: ${o.config!.output.trim()}\n  verifier: ${JSON.stringify(v)}`;
+      expect({ detail, server: o.config!.ok, verifier: { accepted: v.accepted, stage: v.stage } }).toEqual({ detail, server: false, verifier: { accepted: false, stage: "config" } });
+      expect({ detail, sameWords: v.reason.includes(said) }).toEqual({ detail, sameWords: true });
+      // and at the same place (the server prints file:line:col, mtlsctl "line L, column C" on stderr)
+      const at = o.config!.output.match(/:(\d+):(\d+): /);
+      if (at && !c.placeVaries) expect({ detail, samePlace: String(v.stderr).includes(`line ${at[1]}, column ${at[2]}`) }).toEqual({ detail, samePlace: true });
+      return;
+    }
+    const mapConfig = g.tls?.map ?? true;
+    const detail = explain(c, o);
+    if ("random" in c.want) {
+      const seen = new Set(o.observed.map((x) => (x.connected ? x.user : `refused: ${x.refusal}`)));
+      const counts = [...seen].map((u) => `${JSON.stringify(u)} ×${o.observed.filter((x) => (x.connected ? x.user : `refused: ${x.refusal}`) === u).length}`).join(", ");
+      const server = { users: [...seen].sort(), tiers: [...new Set(o.observed.map((x) => x.via))], counts };
+      const verifier = { accepted: v.accepted, ambiguous: v.ambiguous, candidates: [...v.candidates].sort(), user: v.user, matchedBy: v.matchedBy };
+      const want = [...c.want.random].sort();
+      // the server: every connection maps to one of the reference's users, and more than one was seen
+      expect({ detail, server }).toEqual({ detail, server: { users: want, tiers: [logTier(c.want.tier)], counts } });
+      // the verifier: ambiguous among exactly those, and every user the server picked is a candidate
+      expect({ detail, verifier }).toEqual({ detail, verifier: { accepted: true, ambiguous: true, candidates: want, user: null, matchedBy: c.want.tier } });
+      for (const s of seen) expect(v.candidates).toContain(s);
+      return;
+    }
+    const want = fromWant(c.want);
+    const server = fromObserved(o.observed[0], mapConfig);
+    const verifier = fromVerdict(v);
+    // the server does what the reference says, the verifier predicts exactly that
+    expect({ detail, server, verifier }).toEqual({ detail, server: want, verifier: want });
+    // and the verifier's finer tier (DN Equal vs RDNsMatch) is the reference's
+    if (c.want.tier !== undefined && (want.accepted || want.stage === "auth")) expect({ detail, matchedBy: v.matchedBy }).toEqual({ detail, matchedBy: c.want.tier });
+    if (c.alsoSays) {
+      expect({ detail, server: o.observed[0].logLines.some((l) => l.includes(c.alsoSays!)) }).toEqual({ detail, server: true });
+      expect({ detail, verifier: v.notes.some((n) => n.includes(c.alsoSays!)) }).toEqual({ detail, verifier: true });
+    }
+    // and the verifier says why in the server's own words (the log line that decided)
+    const said = decisive(o.observed[0]);
+    if (said !== null) expect({ detail, reason: noTimes(v.reason).includes(said) }).toEqual({ detail, reason: true });
+    if (want.accepted) expect({ detail, ambiguous: v.ambiguous, candidates: v.candidates }).toEqual({ detail, ambiguous: false, candidates: [want.user] });
+  });
+});
