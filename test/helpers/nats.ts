@@ -124,7 +124,8 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
  * (written by `mtlsctl config nats --out`). The include is written relative to the main config's
  * directory: nats-server 2.9.10 joins every include path onto that directory, even an absolute one.
  */
-export async function startNatsServer(snippetFile: string, o: { debug?: boolean; dir?: string; startTimeoutMs?: number } = {}): Promise<NatsServer> {
+export async function startNatsServer(snippetFile: string, o: { debug?: boolean; dir?: string; startTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<NatsServer> {
+  const env = { ...process.env, ...o.env };
   const bin = tool("nats-server");
   const ownDir = o.dir === undefined;
   const dir = o.dir ?? tmpDir("mtlsctl-nats-");
@@ -137,7 +138,7 @@ export async function startNatsServer(snippetFile: string, o: { debug?: boolean;
   fs.writeFileSync(configFile, [`listen: 127.0.0.1:${port}`, `http: 127.0.0.1:${monitorPort}`, `include ${JSON.stringify(include)}`, ""].join("\n"));
 
   // 1. the server must accept the configuration (-t): exit code 0
-  const check = spawnSync(bin, ["-t", "-c", configFile], { cwd: dir, encoding: "utf8", timeout: 15_000 });
+  const check = spawnSync(bin, ["-t", "-c", configFile], { cwd: dir, encoding: "utf8", timeout: 15_000, env });
   if (check.error) throw check.error;
   if (check.status !== 0)
     throw new Error(`nats-server -t -c ${configFile} exited ${check.status}:\n${check.stdout}${check.stderr}\n--- ${configFile}\n${fs.readFileSync(configFile, "utf8")}\n--- ${snippetFile}\n${fs.readFileSync(snippetFile, "utf8")}`);
@@ -145,7 +146,7 @@ export async function startNatsServer(snippetFile: string, o: { debug?: boolean;
   // 2. run it
   const logFile = path.join(dir, `nats-${port}.log`);
   const out = fs.openSync(logFile, "a");
-  const child = spawn(bin, ["-c", configFile, ...(o.debug === false ? [] : ["-D"])], { cwd: dir, stdio: ["ignore", out, out] });
+  const child = spawn(bin, ["-c", configFile, ...(o.debug === false ? [] : ["-D"])], { cwd: dir, stdio: ["ignore", out, out], env });
   fs.closeSync(out);
   const log = () => {
     try {

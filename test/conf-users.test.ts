@@ -1,0 +1,100 @@
+/**
+ * The config reader finds the same users as the real nats-server 2.9.10: for a corpus of configs
+ * (every string form and escape, includes, variables, environment variables, accounts, last-wins
+ * keys, bcrypt), each user the reader reports logs in on the server with its password and is
+ * reported by /connz as that user in that account; a name the reader does not report is refused.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { connect } from "nats";
+import { tmpDir } from "./helpers/cli";
+import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
+import { readServerConfig } from "../src/nats/conf/server-config";
+
+// bcrypt of "s3cret" (cost 4), made with bcryptjs for this test
+const BCRYPT = "$2b$04$klDCS2SGRrTWinBuS/3LBOLA0gEyk3kRN3M/cMs2ShSNDSn1dxTlK";
+
+interface Corpus {
+  name: string;
+  files: Record<string, string>; // main.conf plus any includes
+  env?: Record<string, string>;
+  /** user -> password the client sends (the plain one for bcrypt) */
+  passwords: Record<string, string>;
+}
+
+const CORPUS: Corpus[] = [
+  {
+    name: "string forms",
+    files: { "main.conf": 'authorization {\n  users = [\n    { user: bare, password: p1 }\n    { user: "dq \\"quoted\\" \\\\ \\t tab", password: "p\\x41" }\n    { user: \'sq raw \\n $HOME\', password: \'p3\' }\n    { user = "eq-sep", password = p4 }\n    { user "ws-sep", password "p5" }\n  ]\n}\n' },
+    passwords: { bare: "p1", 'dq "quoted" \\ \t tab': "pA", "sq raw \\n $HOME": "p3", "eq-sep": "p4", "ws-sep": "p5" },
+  },
+  {
+    name: "hostile strings",
+    files: { "main.conf": 'authorization { users = [\n  { user: "#not-a-comment // nor this", password: "}{][" }\n  { user: "true", password: "1MB" }\n  { user: "José ünïcode", password: "$2b$ not bcrypt" }\n] }\n' },
+    passwords: { "#not-a-comment // nor this": "}{][", true: "1MB", "José ünïcode": "$2b$ not bcrypt" },
+  },
+  {
+    name: "include relative to the including file",
+    files: { "main.conf": "include 'sub/users.conf'\n", "sub/users.conf": "authorization {\n  include more.conf\n}\n", "sub/more.conf": "users = [ { user: inc1, password: i1 }, { user: inc2, password: i2 } ]\n" },
+    passwords: { inc1: "i1", inc2: "i2" },
+  },
+  {
+    name: "variables, scopes and the environment",
+    files: { "main.conf": "PW = outer\nauthorization {\n  PW2 = inner\n  users = [ { user: v1, password: $PW }, { user: v2, password: $PW2 }, { user: $NAME_FROM_ENV, password: $PASS_FROM_ENV } ]\n}\n" },
+    env: { NAME_FROM_ENV: "envuser", PASS_FROM_ENV: '"env pass"' },
+    passwords: { v1: "outer", v2: "inner", envuser: "env pass" },
+  },
+  {
+    name: "accounts and authorization share one table",
+    files: { "main.conf": "authorization { users = [ { user: g1, password: a } ] }\naccounts {\n  A { users = [ { user: a1, password: b } ] }\n  B { users: [ { USER: b1, PassWord: c } ] }\n}\n" },
+    passwords: { g1: "a", a1: "b", b1: "c" },
+  },
+  {
+    name: "last wins, bcrypt, block string",
+    files: { "main.conf": `authorization { users = [\n  { user: first, user: second, password: x }\n  { user: hashed, password: "${BCRYPT}" }\n  { user: blk, password: (\nmulti\n)\n  }\n] }\n` },
+    passwords: { second: "x", hashed: "s3cret", blk: "\nmulti\n" },
+  },
+];
+
+const servers: NatsServer[] = [];
+afterAll(async () => {
+  await stopAllNatsServers();
+});
+
+async function login(server: NatsServer, user: string, pass: string): Promise<{ ok: boolean; user?: string; account?: string | null }> {
+  const name = `conf-users-${Math.random().toString(36).slice(2)}`;
+  try {
+    const nc = await connect({ servers: `127.0.0.1:${server.port}`, name, reconnect: false, timeout: 5000, authenticator: (() => ({ user, pass })) as never });
+    await nc.flush();
+    const connz = await (await fetch(`http://127.0.0.1:${server.monitorPort}/connz?auth=true`)).json();
+    const c = connz.connections.find((x: { name: string }) => x.name === name);
+    await nc.close();
+    return { ok: true, user: c?.authorized_user, account: c?.account ?? null };
+  } catch {
+    return { ok: false };
+  }
+}
+
+test.each(CORPUS.map((c) => [c.name, c] as const))("%s: the reader's users are the server's", async (_n, c) => {
+  // the bcrypt fixture must really be bcrypt("s3cret")
+  expect(require("bcryptjs").compareSync("s3cret", BCRYPT)).toBe(true);
+  const dir = tmpDir("mtlsctl-conf-users-");
+  for (const [f, text] of Object.entries(c.files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), text);
+  }
+  const cfg = readServerConfig(path.join(dir, "main.conf"), { ...process.env, ...c.env }, { cwd: dir });
+  const found = cfg.users.map((u) => [u.user, u.password, u.account] as const);
+  expect(found.map((f) => f[0]).sort()).toEqual(Object.keys(c.passwords).sort());
+
+  const server = await startNatsServer(path.join(dir, "main.conf"), { dir, env: c.env });
+  servers.push(server);
+  for (const [user, , account] of found) {
+    const r = await login(server, user!, c.passwords[user!]);
+    expect({ user, r }).toEqual({ user, r: { ok: true, user, account: account ?? null } });
+  }
+  // a user the reader does not report, and a wrong password, are refused
+  expect((await login(server, "nobody-" + Date.now(), "x")).ok).toBe(false);
+  expect((await login(server, found[0][0]!, "wrong-password")).ok).toBe(false);
+  await server.stop();
+}, 30_000);
