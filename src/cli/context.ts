@@ -1,7 +1,7 @@
 /** What every command gets: global options, output helpers and secret input. */
 import * as fs from "node:fs";
 import { inputError, usageError } from "../errors";
-import { resolveStoreDir } from "../store/store";
+import * as path from "node:path";
 
 export interface GlobalOptions {
   dir?: string;
@@ -20,7 +20,8 @@ export class Ctx {
   readonly warnings: string[] = [];
 
   constructor(g: GlobalOptions) {
-    this.dir = resolveStoreDir(g.dir);
+    // --dir, else MTLSCTL_DIR, else ./pki (kept here so that context loads no store code)
+    this.dir = path.resolve(g.dir ?? process.env.MTLSCTL_DIR ?? "pki");
     this.json = !!g.json;
     this.quiet = !!g.quiet;
     this.color = g.color !== false && !process.env.NO_COLOR && !!process.stdout.isTTY;
@@ -92,12 +93,11 @@ export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
   const env = process.env[spec.env];
   if (env !== undefined && env !== "") return env;
   if (!ctx.interactive) throw usageError(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env} (no terminal to ask on)`);
-  const { password } = require("@inquirer/prompts") as typeof import("@inquirer/prompts");
-  const io = { output: process.stderr };
+  const { askPassword } = require("./prompts") as typeof import("./prompts"); // loads @inquirer/prompts only now
   for (;;) {
-    const first = await password({ message: `${spec.what}:`, mask: "*", validate: (v) => (v.length > 0 ? true : "it cannot be empty") }, io);
+    const first = await askPassword(ctx, `${spec.what}:`);
     if (!spec.confirm) return first;
-    const again = await password({ message: `${spec.what} (again):`, mask: "*" }, io);
+    const again = await askPassword(ctx, `${spec.what} (again):`, false);
     if (again === first) return first;
     process.stderr.write("mtlsctl: they differ, try again\n");
   }

@@ -1,5 +1,8 @@
 /** Subject alternative names: validation, DER encoding and decoding. */
-import * as net from "node:net";
+import type * as NetModule from "node:net";
+
+// node:net is loaded only when an IP address is handled (it costs start-up time otherwise)
+const net = (): typeof NetModule => require("node:net");
 import * as der from "../asn1/der";
 import { inputError } from "../errors";
 
@@ -48,7 +51,7 @@ export function checkUri(u: string): string {
 }
 
 export function checkIp(a: string): string {
-  if (!net.isIP(a)) throw inputError(`IP address "${printable(a)}" is not valid`);
+  if (!net().isIP(a)) throw inputError(`IP address "${printable(a)}" is not valid`);
   // net.isIP accepts an IPv6 zone index ("fe80::1%eth0"); a certificate cannot carry one, and
   // ipBytes would drop it silently.
   if (a.includes("%")) throw inputError(`IP address "${printable(a)}" is not valid (a zone index such as "%eth0" cannot go in a certificate)`);
@@ -64,7 +67,7 @@ export function checkSans(s: Sans): Sans {
 }
 
 export function ipBytes(a: string): Buffer {
-  if (net.isIPv4(a)) return Buffer.from(a.split(".").map(Number));
+  if (net().isIPv4(a)) return Buffer.from(a.split(".").map(Number));
   let s = a;
   let tail: number[] = [];
   const v4 = s.match(/^(.*:)(\d+\.\d+\.\d+\.\d+)$/);

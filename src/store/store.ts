@@ -60,8 +60,21 @@ export interface Inventory {
   certificates: CertRecord[];
   /** Absent until the first CRL. */
   crl?: CrlState;
+  /** NKey users (`nkey create`); absent until the first. Names share the certificates' name space. */
+  nkeys?: NkeyRecord[];
 }
 
+/** An NKey user pair: the seed is in nkeys/<name>.nk (mode 0600), never in the inventory. */
+export interface NkeyRecord {
+  name: string;
+  /** The user public key (U...): the string nats-server lists as `{ nkey: "U..." }`. */
+  publicKey: string;
+  createdAt: string; // ISO 8601
+  /** The seed file, relative to the store. */
+  seedFile: string;
+}
+
+/** The default store directory (src/cli/context.ts resolves --dir the same way). */
 export const DEFAULT_DIR = "pki";
 
 export const NAME_RULE = /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/;
@@ -135,7 +148,7 @@ export class Store {
     } catch {
       throw inputError("the inventory is corrupted (not valid JSON)", this.inventoryFile);
     }
-    if (!inv || inv.version !== 1 || !inv.ca || !Array.isArray(inv.certificates))
+    if (!inv || inv.version !== 1 || !inv.ca || !Array.isArray(inv.certificates) || (inv.nkeys !== undefined && !Array.isArray(inv.nkeys)))
       throw inputError("the inventory is corrupted (unexpected structure)", this.inventoryFile);
     return inv;
   }

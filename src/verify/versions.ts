@@ -2,7 +2,6 @@
  * The nats-server behaviours the verifier models (reference §4). Each version-gated rule asks
  * atLeast(version, "x.y.z").
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -78,6 +77,8 @@ export function defaultServerVersion(): { version: ServerVersion; source: string
   } catch {
     /* no cache yet */
   }
+  // loaded only on a cache miss: node:child_process costs a few ms of start-up
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const r = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 5000 });
   const m = r.stdout?.match(/v?(\d+\.\d+\.\d+)/);
   if (r.status !== 0 || !m) return { version: NEWEST_MODELLED, source: `newest modelled (${bin} --version gave no version)` };
