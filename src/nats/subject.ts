@@ -8,24 +8,14 @@
  */
 import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
-import { decodeName, DecodedAttribute } from "../pki/name";
+import { CANONICAL_ORDER, decodeName, DecodedAttribute, SHORT_NAMES } from "../pki/name";
 import { byteText, formatDn } from "./ldapdn";
 
-/** The ten types of the DN stage's table, with the names it gives them. */
-export const DN_STAGE_TYPES: Record<string, string> = {
-  [OID.CN]: "CN",
-  [OID.SERIALNUMBER]: "SERIALNUMBER",
-  [OID.C]: "C",
-  [OID.L]: "L",
-  [OID.ST]: "ST",
-  [OID.STREET]: "STREET",
-  [OID.O]: "O",
-  [OID.OU]: "OU",
-  [OID.POSTALCODE]: "POSTALCODE",
-  [OID.DC]: "DC",
-};
+/** The ten types of the DN stage's table, with the names it gives them: Go's nine, and DC. */
+export const DN_STAGE_TYPES: Record<string, string> = Object.fromEntries([...CANONICAL_ORDER, OID.DC].map((t) => [t, SHORT_NAMES[t]]));
 
-const GO_STRING_TYPES = new Set<string>([OID.C, OID.ST, OID.L, OID.STREET, OID.POSTALCODE, OID.O, OID.OU, OID.CN, OID.SERIALNUMBER]);
+/** The nine types Go's subject string keeps (CANONICAL_ORDER is ToRDNSequence's order). */
+const GO_STRING_TYPES = new Set<string>(CANONICAL_ORDER);
 
 /** The string value as Go sees it: T61String keeps its raw bytes, read here as UTF-8 with U+FFFD for bad bytes. */
 function goValue(a: DecodedAttribute): string | null {
@@ -94,18 +84,6 @@ export function goEscape(v: string): string {
   return out;
 }
 
-const GO_NAMES: Record<string, string> = {
-  [OID.C]: "C",
-  [OID.ST]: "ST",
-  [OID.L]: "L",
-  [OID.STREET]: "STREET",
-  [OID.POSTALCODE]: "POSTALCODE",
-  [OID.O]: "O",
-  [OID.OU]: "OU",
-  [OID.CN]: "CN",
-  [OID.SERIALNUMBER]: "SERIALNUMBER",
-};
-
 /** Go's pkix.Name fields after parsing, rebuilt by ToRDNSequence (DER order). */
 function goRdnSequence(subjectRaw: Buffer): { type: string; value: string }[][] {
   const multi: Record<string, string[]> = {};
@@ -121,7 +99,7 @@ function goRdnSequence(subjectRaw: Buffer): { type: string; value: string }[][] 
       else (multi[a.type] ??= []).push(v);
     }
   const seq: { type: string; value: string }[][] = [];
-  for (const t of [OID.C, OID.ST, OID.L, OID.STREET, OID.POSTALCODE, OID.O, OID.OU]) {
+  for (const t of CANONICAL_ORDER.slice(0, 7)) { // C, ST, L, STREET, POSTALCODE, O, OU
     if (multi[t]?.length) seq.push(multi[t].map((value) => ({ type: t, value })));
   }
   if (cn) seq.push([{ type: OID.CN, value: cn }]);
@@ -133,7 +111,7 @@ function goRdnSequence(subjectRaw: Buffer): { type: string; value: string }[][] 
 export function goSubjectString(subjectRaw: Buffer): string {
   return goRdnSequence(subjectRaw)
     .reverse()
-    .map((rdn) => rdn.map((a) => `${GO_NAMES[a.type]}=${goEscape(a.value)}`).join("+"))
+    .map((rdn) => rdn.map((a) => `${SHORT_NAMES[a.type]}=${goEscape(a.value)}`).join("+"))
     .join(",");
 }
 

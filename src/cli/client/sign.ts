@@ -1,35 +1,17 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Ctx } from "../context";
 import { buildSubject, fromCsr, issue } from "../../ca";
 import { readCsr, csrPem } from "../../pki/csr";
+import { readFileChecked } from "../../verify/input";
 import { openCa, reportIssued, sansFromOptions } from "../common";
 import { ExitCode, inputError, MtlsError, usageError } from "../../errors";
 import { checkSans, hasSans } from "../../pki/san";
 import { NAME_RULE } from "../../store/store";
 import { describeKey, goAcceptsKey } from "../../pki/keys";
 
-const MAX_INPUT = 1 << 20;
-
-export function readInputFile(file: string, what: string): Buffer {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    throw inputError(`cannot read the ${what} (no such file)`, file);
-  }
-  if (st.isDirectory()) throw inputError("is a directory, not a file", file);
-  if (st.size > MAX_INPUT) throw inputError(`the ${what} is larger than 1 MB`, file);
-  try {
-    return fs.readFileSync(file);
-  } catch {
-    throw inputError(`cannot read the ${what}`, file);
-  }
-}
-
 export async function run([csrFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const csr = readCsr(readInputFile(csrFile, "certificate request"), csrFile);
+  const csr = readCsr(readFileChecked(csrFile, "certificate request"), csrFile);
   // refused here, naming the file and before any passphrase prompt (issue() checks it again)
   if (!goAcceptsKey(csr.publicKey))
     throw inputError(`the request's ${describeKey(csr.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`, csrFile);
