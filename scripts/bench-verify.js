@@ -51,8 +51,9 @@ module.exports = function benchVerify(n = Number(process.env.BENCH_VERIFY_N || 1
   fs.writeFileSync(path.join(work, "nats.conf"), `authorization {\n  users = [\n${users.map((u) => `    { user: ${quoteConfString(u)} }`).join("\n")}\n  ]\n}\ntls {\n  ca_file: "${path.join(work, "ca.crt")}"\n  verify_and_map: true\n}\n`);
   // the CLI in one process; peak RSS read at exit
   const driver = `const {runCli}=require(${JSON.stringify(path.join(ROOT, "dist/cli/run.js"))});const t=process.hrtime.bigint();runCli(process.argv).then((c)=>{const ms=Number(process.hrtime.bigint()-t)/1e6;process.stderr.write(JSON.stringify({code:c,ms,maxRssKb:process.resourceUsage().maxRSS})+"\\n");});`;
-  const argv = ["-e", driver, "mtlsctl", "--quiet", "verify", "--server-version", "2.9.10", "--config", path.join(work, "nats.conf"), ...files];
-  const r = spawnSync(process.execPath, argv, { encoding: "utf8", maxBuffer: 1 << 28 });
+  // names relative to the work directory: 100,000 absolute paths would pass the kernel's argument limit (E2BIG)
+  const argv = ["-e", driver, "mtlsctl", "--quiet", "verify", "--server-version", "2.9.10", "--config", path.join(work, "nats.conf"), ...files.map((f) => path.basename(f))];
+  const r = spawnSync(process.execPath, argv, { cwd: work, encoding: "utf8", maxBuffer: 1 << 28 });
   const stat = JSON.parse(r.stderr.trim().split("\n").pop());
   fs.rmSync(work, { recursive: true, force: true });
   if (stat.code !== 0) throw new Error(`verify exited ${stat.code}: ${r.stderr.slice(0, 2000)}`);

@@ -36,13 +36,16 @@ const cases = {
   "mtlsctl --help": () => time(process.execPath, [BIN, "--help"], env),
   "mtlsctl client issue (ec-p256)": (i) => time(process.execPath, [BIN, "client", "issue", `c${i}`, "--email", `c${i}@example.com`], env),
 };
+// issue 9 (scripts/bench-peers.js): explain, client issue rsa-2048 and each peer, in this same interleaved loop
+const peers = require("./bench-peers.js");
+Object.assign(cases, peers.peerCases(work, env, time));
 const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let w = 0; w < 3; w++) for (const k of Object.keys(cases)) cases[k](`warm${w}`); // warm the file cache
 for (let i = 0; i < RUNS; i++) for (const k of Object.keys(cases)) samples[k].push(cases[k](i));
 fs.rmSync(work, { recursive: true, force: true });
 
 const base = median(samples["node -e 0"]);
-const goals = { "mtlsctl --help": 1.4, "mtlsctl client issue (ec-p256)": 2.5 };
+const goals = { "mtlsctl --help": 1.3, "mtlsctl explain cert.pem": 1.3, "mtlsctl client issue (ec-p256)": 2, "mtlsctl client issue (rsa-2048)": 2 };
 const rows = Object.keys(cases).map((k) => {
   const m = median(samples[k]);
   const ratio = m / base;
@@ -57,13 +60,17 @@ if (process.env.BENCH_SKIP_VERIFY !== "1") {
   verifyRow = { case: `mtlsctl verify: ${v.n} certs x ${v.n} users, one process`, certsPerSec: Math.round(v.certsPerSec), peakMb: Math.round(v.peakMb), goal: ">= 5000/s", met: v.certsPerSec >= 5000 };
 }
 
+// the bulk-issuance row (scripts/bench-bulk.js): { n, certsPerSec, opensslSignPerSec, peakMb, bulk1kMs, singles1kMs, ... }
+let bulkRow = null;
+if (process.env.BENCH_SKIP_BULK !== "1" && fs.existsSync(path.join(__dirname, "bench-bulk.js"))) bulkRow = require("./bench-bulk.js")();
+// issue 9: 1,000 certificates vs the peers, RSA key generation, the optional 100,000 memory runs
+const log = (m) => process.stderr.write(m + "\n");
+const thousandRow = peers.thousand({ log });
+const rsaRow = peers.rsa();
+const scaleRow = peers.scale({ log });
+
 const machine = `${os.cpus().length} x ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-console.log(`mtlsctl bench: ${RUNS} interleaved runs each, medians; ${machine}\n`);
-const head = ["case", "median ms", "x node -e 0", "goal", "met"];
-const table = [head, ...rows.map((r) => [r.case, r.medianMs.toFixed(1), r.ratioToNode.toFixed(2), r.goal, r.met === null ? "" : r.met ? "yes" : "NO"])];
-const w = head.map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
-for (const r of table) console.log("| " + r.map((c, i) => String(c).padEnd(w[i])).join(" | ") + " |");
-if (verifyRow) console.log(`\n${verifyRow.case}: ${verifyRow.certsPerSec} certificates/s (goal ${verifyRow.goal}: ${verifyRow.met ? "met" : "NOT met"}), peak RSS ${verifyRow.peakMb} MB`);
+const report = peers.report({ rows, samples, runs: RUNS, machine, bulk: bulkRow, verify: verifyRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow });
 fs.mkdirSync(path.join(ROOT, "bench"), { recursive: true });
-fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows, verify: verifyRow }, null, 2) + "\n");
+fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, table: report.table, rows, verify: verifyRow, bulk: bulkRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow }, null, 2) + "\n");
 console.log("\nwritten: bench/results.json");

@@ -11,6 +11,8 @@ have openssl || need+=(openssl)
 have curl || need+=(curl)
 { have java && have keytool && have javac; } || need+=(default-jdk-headless)
 have script || need+=(bsdutils)
+# the NKey Go snippet is built offline from Debian's nats.go sources (GOPATH mode)
+{ have go && have gofmt && [ -f /usr/share/gocode/src/github.com/nats-io/nats.go/nats.go ]; } || need+=(golang-go golang-github-nats-io-go-nats-dev)
 have pk12util || need+=(libnss3-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need[*]}"

@@ -13,6 +13,7 @@ import { describeKey, generateKey, goAcceptsKey, isRsa, KeyType, privateKeyPem, 
 import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableReasons, DnDer, decodeName } from "./pki/name";
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
+import { crashPoint } from "./store/crashpoints";
 import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
 import { dnStageString, goSubjectString } from "./nats/subject";
 
@@ -47,7 +48,7 @@ export function buildSubject(rfc4514: string, warnings: string[], what = "subjec
   return { der: encodeName(rdns), rdns };
 }
 
-function checkDays(days: number | undefined, dflt: number): number {
+export function checkDays(days: number | undefined, dflt: number): number {
   const d = days ?? dflt;
   if (!Number.isInteger(d) || d < 1 || d > 36500) throw inputError(`--days must be a whole number from 1 to 36500 (got ${days})`);
   return d;
@@ -131,21 +132,28 @@ export function createStore(dir: string, o: { cert: ParsedCertificate; key: cryp
   const staging = path.join(parent, `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
   try {
     fs.mkdirSync(staging, { mode: 0o755 });
-    for (const sub of ["issued", "reqs", "renewed", "nkeys"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
+    for (const sub of ["issued", "reqs", "renewed"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
+    fs.mkdirSync(path.join(staging, "nkeys"), { mode: 0o700 }); // NKey seeds are secrets, like private/
     fs.mkdirSync(path.join(staging, "private"), { mode: 0o700 });
+    crashPoint(`staging directory created: ${staging}`);
     const st = new Store(staging);
     writeFileAtomic(st.caCertFile, certificatePem(o.cert.der));
     writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
     const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
     st.writeInventory(inv);
+    crashPoint(`before the staging directory is renamed into place: ${dir}`);
     if (o.replacing) {
+      // a crash between these renames leaves the old store aside: Store.open/exists put it back
       const old = path.join(parent, `.${path.basename(dir)}.replaced-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
       fs.renameSync(dir, old);
+      crashPoint(`old store moved aside, new one not yet in place: ${old}`);
       fs.renameSync(staging, dir);
+      crashPoint(`after the staging directory is renamed into place, old store not yet removed: ${dir}`);
       fs.rmSync(old, { recursive: true, force: true });
     } else {
       if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty, checked by checkNewStoreDir
       fs.renameSync(staging, dir);
+      crashPoint(`after the staging directory is renamed into place: ${dir}`);
     }
   } catch (e) {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -232,17 +240,30 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
       signerFor(caKey),
     );
     const cert = parseCertificate(certDer);
+    const certRel = `issued/${req.name}.crt`;
     if (existing) {
       // renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;
-      // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked
-      const oldFile = store.path(existing.certFile);
-      if (fs.existsSync(oldFile)) store.write(`renewed/${existing.serial}.crt`, fs.readFileSync(oldFile));
+      // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked.
+      // Crash safety: the old files that the new ones will overwrite (certificate, request, key) are
+      // first copied to renewed/<serial>.{crt,csr,key} and that move committed, so a crash before the
+      // final inventory write leaves the old certificate whole; the new files are then unlisted and
+      // removed by the next command that takes the lock (Store.withLock).
+      const rewritten = new Set([certRel, ...(req.extraFiles ?? []).map((f) => f.rel)]);
+      const moveAside = (rel: string | null, ext: string, mode: number): string | null => {
+        if (!rel || (ext !== "crt" && !rewritten.has(rel))) return rel;
+        const to = `renewed/${existing.serial}.${ext}`;
+        if (!fs.existsSync(store.path(rel))) return ext === "crt" ? to : null;
+        store.write(to, fs.readFileSync(store.path(rel)), mode);
+        return to;
+      };
+      existing.certFile = moveAside(existing.certFile, "crt", 0o644)!;
+      existing.csrFile = moveAside(existing.csrFile, "csr", 0o644);
+      existing.keyFile = moveAside(existing.keyFile, "key", 0o600);
+      store.writeInventory(inv);
       if (existing.status === "valid") existing.status = "superseded";
-      existing.certFile = `renewed/${existing.serial}.crt`;
       existing.renewedBy = cert.serialHex;
     }
     for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
-    const certRel = `issued/${req.name}.crt`;
     store.write(certRel, certificatePem(certDer));
     const rec = record(req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null });
     if (existing) rec.renews = existing.serial;

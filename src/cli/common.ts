@@ -5,6 +5,7 @@ import { Ctx, getSecret } from "./context";
 import { Store, checkName } from "../store/store";
 import type { ParsedCertificate } from "../pki/cert";
 import { inputError } from "../errors";
+import { checkKeyFileMode } from "../pki/keys";
 import { Sans } from "../pki/san";
 import { natsUserFor } from "../nats/user";
 import type { Issued } from "../ca";
@@ -22,9 +23,11 @@ export async function openCa(ctx: Ctx, opts: { passphraseFile?: string; force?: 
     checkName(name);
     const existing = store.findByName(store.readInventory(), name);
     if (existing && !opts.force) throw inputError(`"${name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
+    if ((store.readInventory().nkeys ?? []).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`, store.inventoryFile);
   }
   const caCert = store.caCertificate();
   if (caCert.notAfter.getTime() <= Date.now()) throw inputError(`the CA certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
+  checkKeyFileMode(store.caKeyFile); // refused before any passphrase prompt
   const passphrase = store.caKeyEncrypted()
     ? await getSecret(ctx, { what: "CA passphrase", file: opts.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" })
     : undefined;

@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import { inputError, usageError } from "../errors";
 import * as path from "node:path";
+import { isatty } from "node:tty";
 
 export interface GlobalOptions {
   dir?: string;
@@ -24,8 +25,9 @@ export class Ctx {
     this.dir = path.resolve(g.dir ?? process.env.MTLSCTL_DIR ?? "pki");
     this.json = !!g.json;
     this.quiet = !!g.quiet;
-    this.color = g.color !== false && !process.env.NO_COLOR && !!process.stdout.isTTY;
-    this.interactive = !g.yes && !!process.stdin.isTTY && !!process.stderr.isTTY;
+    // isatty(fd), not process.stdin.isTTY: touching process.stdin/stderr builds their streams (a few ms of start-up)
+    this.color = g.color !== false && !process.env.NO_COLOR && isatty(1);
+    this.interactive = !g.yes && isatty(0) && isatty(2);
   }
 
   warn(msg: string): void {
@@ -92,7 +94,7 @@ export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
   if (spec.file !== undefined) return readSecretFile(spec.file, spec.what);
   const env = process.env[spec.env];
   if (env !== undefined && env !== "") return env;
-  if (!ctx.interactive) throw usageError(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env} (no terminal to ask on)`);
+  if (!ctx.interactive) throw (require("./prompts") as typeof import("./prompts")).cannotAsk(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env}`);
   const { askPassword } = require("./prompts") as typeof import("./prompts"); // loads @inquirer/prompts only now
   for (;;) {
     const first = await askPassword(ctx, `${spec.what}:`);

@@ -27,8 +27,11 @@ export function run([certFile]: string[], o: Record<string, any>): void {
     const { verifyConnection } = require("../verify/verdict") as typeof import("../verify/verdict");
     const { toVerifierConfig } = require("../verify/from-config") as typeof import("../verify/from-config");
     const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
-    const cfg = toVerifierConfig(loadConfig(o.config, serverCwd, version));
-    verdict = verdictJson(certFile, verifyConnection(leaf, intermediates, cfg, { version, serverCwd }));
+    const sc = loadConfig(o.config, serverCwd, version);
+    const cfg = toVerifierConfig(sc);
+    const v = verifyConnection(leaf, intermediates, cfg, { version, serverCwd });
+    v.notes.push(...(require("../lint") as typeof import("../lint")).lintNotes(sc, version)); // `mtlsctl lint`'s findings, as notes
+    verdict = verdictJson(certFile, v);
     if (cfg.tls?.caFile) configCa = path.resolve(serverCwd, cfg.tls.caFile);
   }
   // Roots: --ca, else the config's ca_file, else the store's CA when there is a store

@@ -7,6 +7,7 @@ import { inputError, usageError } from "../errors";
 import { readCertificates, certificatePem, ParsedCertificate } from "../pki/cert";
 import { OID } from "../asn1/oids";
 import { writeOutput } from "./common";
+import { formatRfc4514 } from "../pki/name";
 
 /** `export <name|ca> --format pem|chain|der|p12|truststore`. */
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
@@ -41,6 +42,7 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
     default:
       out = certificatePem(cert.der);
   }
+  if (ctx.json) return exportJson(ctx, name, o, out, { subject: formatRfc4514(cert.subject), serial: cert.serialHex, fingerprint: cert.fingerprint });
   if (o.format === "der" && o.out === undefined && process.stdout.isTTY) throw inputError("refusing to write DER to a terminal: use --out FILE");
   writeOutput(o.out, out, { force: o.force });
   if (o.out) ctx.note(`Wrote ${o.out} (${o.format})`);
@@ -70,7 +72,7 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
   if (truststore && name !== "ca") throw inputError(`a trust store holds the CA: use \`mtlsctl export ca --format truststore\` (for ${name}'s key and certificate use --format p12)`);
   if (!truststore && name === "ca") throw inputError("the CA key is never exported: use --format truststore (Java) or pem for the CA certificate, and --format p12 for a client or server");
   if (o.out === undefined || o.out === "-") {
-    if (process.stdout.isTTY) throw inputError(`refusing to write a PKCS#12 file to a terminal: use --out FILE`);
+    if (process.stdout.isTTY && !ctx.json) throw inputError(`refusing to write a PKCS#12 file to a terminal: use --out FILE`);
   } else if (!o.force && fs.existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
 
   let keyPkcs8: Buffer | null = null;
@@ -93,6 +95,32 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
   const data = truststore
     ? p12.buildTrustStore({ password, legacy, certs: [{ der: ca.der, friendlyName: commonName(ca, "ca") }] })
     : p12.buildKeyStore({ password, legacy, keyPkcs8: keyPkcs8!, certDer: cert.der, chainDer: [ca.der], friendlyName: name });
+  if (ctx.json)
+    return exportJson(ctx, name, o, data, { subject: formatRfc4514(cert.subject), serial: cert.serialHex, fingerprint: cert.fingerprint, legacy, emptyPassword: password === "" }, truststore ? 0o644 : 0o600);
   writeOutput(o.out, data, { force: o.force, mode: truststore ? 0o644 : 0o600 });
   if (o.out !== undefined && o.out !== "-") ctx.note(`Wrote ${o.out} (${truststore ? "trust store" : "PKCS#12"}; ${p12.describeVariant(legacy)}${password === "" ? "; EMPTY password" : ""})`);
+}
+
+/**
+ * --json: the facts, and the exported data itself when there is no --out (text formats as text,
+ * DER and PKCS#12 as base64); with --out the file is written as without --json.
+ */
+function exportJson(ctx: Ctx, name: string, o: Record<string, any>, data: string | Buffer, facts: Record<string, unknown>, mode?: number): void {
+  const toFile = o.out !== undefined && o.out !== "-";
+  if (toFile) writeOutput(o.out, data, { force: o.force, mode });
+  const buf = typeof data === "string" ? Buffer.from(data) : data;
+  ctx.result(
+    {
+      name,
+      format: o.format,
+      out: toFile ? path.resolve(o.out) : null,
+      bytes: buf.length,
+      sha256: crypto.createHash("sha256").update(buf).digest("hex"),
+      ...facts,
+      encoding: toFile ? null : typeof data === "string" ? "pem" : "base64",
+      data: toFile ? null : typeof data === "string" ? data : data.toString("base64"),
+      warnings: ctx.warnings,
+    },
+    () => "",
+  );
 }

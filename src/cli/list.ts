@@ -26,17 +26,45 @@ export function listEntries(store: Store, expiringDays?: number) {
   }));
 }
 
+/** The NKey users, as list rows of kind "nkey" (they do not expire, so --expiring leaves them out). */
+export function nkeyEntries(store: Store, expiringDays?: number) {
+  if (expiringDays !== undefined) return [];
+  return (store.readInventory().nkeys ?? []).map((k) => ({
+    name: k.name,
+    kind: "nkey" as const,
+    serial: null,
+    subject: null,
+    sans: null,
+    notBefore: k.createdAt,
+    notAfter: null,
+    daysLeft: null,
+    status: "valid" as const,
+    fingerprint: null,
+    keyType: "nkey-ed25519",
+    natsUser: k.publicKey,
+    publicKey: k.publicKey,
+    seedFile: store.path(k.seedFile),
+    revokedAt: null,
+    revocationReason: null,
+    renewedBy: null,
+    renews: null,
+  }));
+}
+
 export function run(_args: string[], o: Record<string, any>): void {
   const ctx = new Ctx(o);
   const store = Store.open(ctx.dir);
   const rows = listEntries(store, o.expiring);
+  const nkeys = nkeyEntries(store, o.expiring);
   if (ctx.json) {
-    process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    process.stdout.write(JSON.stringify([...rows, ...nkeys], null, 2) + "\n");
     return;
   }
   const table = [["NAME", "KIND", "STATUS", "SERIAL", "EXPIRES", "DAYS", "NATS USER / SUBJECT"]];
   for (const r of rows)
     table.push([r.name, r.kind, r.status, r.serial.slice(0, 16), r.notAfter.slice(0, 10), String(r.daysLeft), r.natsUser !== null ? JSON.stringify(r.natsUser) : r.subject]);
+  for (const k of nkeys) table.push([k.name, k.kind, k.status, "-", "never", "-", JSON.stringify(k.natsUser)]);
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  ctx.result(null, () => table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")).join("\n"));
+  const right = 5; // DAYS, right-aligned
+  ctx.result(null, () => table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : i === right ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ")).join("\n"));
 }

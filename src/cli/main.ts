@@ -2,7 +2,7 @@
  * The command tree. Only commander is loaded at start-up; each action loads its own module
  * (one file per verb) when it runs, so `--help` stays close to Node's own start time.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Argument, Command, CommanderError, Option } from "commander";
 import { collect, intOption } from "./options";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -62,6 +62,13 @@ export function buildProgram(): Command {
       ]) + "\nExit codes: 0 ok; 1 a negative answer (verify refused, status expiring); 2 usage; 3 bad input or state; 4 internal error.\n",
     );
 
+  // ---- init (the wizard)
+  program
+    .command("init")
+    .description("guided set-up on a terminal: a CA, server and first client certificates, a NATS config; prints the equivalent commands")
+    .addHelpText("after", "\nWithout a terminal (or with --yes) it stops with exit 2: use mtlsctl ca init, server issue, client issue and config nats.\n")
+    .action(action(() => require("./init")));
+
   // ---- ca
   const ca = program.command("ca").description("the certificate authority");
   ca.command("init")
@@ -92,8 +99,8 @@ export function buildProgram(): Command {
   const client = program.command("client").description("client certificates (clientAuth)");
   sanOptions(
     client
-      .command("csr <name>")
-      .description("on the client's machine: make a key and a certificate request (no CA needed)")
+      .command("csr [name]")
+      .description("on the client's machine: make a key and a certificate request (no CA needed; with no NAME, asks on a terminal)")
       .option("--key <type>", KEY_HELP, "ec-p256")
       .option("--out-dir <dir>", "where to write <name>.key and <name>.csr", "."),
   )
@@ -113,16 +120,18 @@ export function buildProgram(): Command {
     .option("--force", "replace an existing certificate of that name")
     .addHelpText("after", examples(["mtlsctl client sign alice.csr", "mtlsctl client sign req.csr --name bob --email bob@example.com --days 90"]))
     .action(action(() => require("./client/sign")));
-  sanOptions(client.command("issue <name>").description("on the CA: key, request and certificate in one step").option("--key <type>", KEY_HELP, "ec-p256"))
+  sanOptions(client.command("issue [name]").description("on the CA: key, request and certificate in one step (with no NAME, asks on a terminal)").option("--key <type>", KEY_HELP, "ec-p256"))
     .option("--days <n>", "validity in days (default 365, never past the CA)", intOption("--days"))
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
     .option("--force", "replace an existing certificate of that name")
+    .option("--from <file>", "bulk: one client per row of a CSV (header: name plus any of email,dns,uri,ip,subject,key,days; several values ;-separated) or a JSON array of objects; skips names that exist")
     .addHelpText(
       "after",
       examples([
         "mtlsctl client issue alice --email alice@example.com",
         "mtlsctl client issue svc1 --uri spiffe://example.org/svc1",
         "mtlsctl client issue bob --subject 'CN=bob,OU=ops,O=Acme'     # maps by subject DN",
+        "mtlsctl client issue --from users.csv                         # bulk; a bad row is reported with its line, the rest issued",
       ]),
     )
     .action(action(() => require("./client/issue")));
@@ -130,8 +139,8 @@ export function buildProgram(): Command {
   // ---- server
   const server = program.command("server").description("server certificates (serverAuth) for the server itself");
   server
-    .command("issue <name>")
-    .description("issue a server certificate")
+    .command("issue [name]")
+    .description("issue a server certificate (with no NAME or no --dns/--ip, asks on a terminal)")
     .option("--dns <name>", "DNS SAN (repeatable)", collect)
     .option("--ip <address>", "IP SAN (repeatable)", collect)
     .option("--subject <dn>", "subject as RFC 4514 (default CN=<name>)")
@@ -199,9 +208,11 @@ export function buildProgram(): Command {
     .option("--server <name>", "the server certificate to use (default: the newest valid one)")
     .option("--timeout <seconds>", "TLS handshake timeout", intOption("--timeout"), 2)
     .option("--pinned", "also emit pinned_certs (SHA-256 of each client key): nats-server reads no CRL, pinning is the allow-list it checks")
+    .option("--allow-pub <subject>", "every listed user (certificate or NKey) may publish only to these subjects (repeatable; * and > wildcards)", collect)
+    .option("--allow-sub <subject>", "every listed user may subscribe only to these subjects (repeatable)", collect)
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
-    .addHelpText("after", examples(["mtlsctl config nats --out /etc/nats/mtls.conf   # then: include \"mtls.conf\" in nats-server.conf", "mtlsctl config nats --map dn --exclude old-bot"]))
+    .addHelpText("after", examples(["mtlsctl config nats --out /etc/nats/mtls.conf   # then: include \"mtls.conf\" in nats-server.conf", "mtlsctl config nats --map dn --exclude old-bot", "mtlsctl config nats --include svc-nk --allow-pub 'orders.>' --allow-sub '_INBOX.>'"]))
     .action(action(() => require("./config/nats")));
   config
     .command("node")
@@ -231,6 +242,32 @@ export function buildProgram(): Command {
     .option("--force", "replace an existing --out file")
     .addHelpText("after", examples(["mtlsctl config java --out MtlsServer.java", "mtlsctl config java --client alice --out MtlsClient.java"]))
     .action(action(() => require("./config/java")));
+  config
+    .command("nkey-client")
+    .description("a NATS client that connects as NKey user <name> with its seed (node: npm nats; go: nats.go)")
+    .argument("<lang>", "node or go")
+    .argument("<name>", "the NKey's name (mtlsctl nkey create NAME)")
+    .option("--cert <name>", "also present this client certificate (needed when the server's tls {} has verify or verify_and_map, as `config nats` emits)")
+    .option("--url <url>", "the server URL (default: nats://<the server certificate's first DNS name or IP>:4222; NATS_URL overrides it at run time)")
+    .option("--server <name>", "the server certificate whose name goes into the default URL (default: the newest valid one)")
+    .option("--out <file>", "write to a file instead of standard output")
+    .option("--force", "replace an existing --out file")
+    .addHelpText("after", examples(["mtlsctl config nkey-client node svc-nk --cert svc --out client.js && node client.js", "mtlsctl config nkey-client go svc-nk --cert svc --out main.go"]))
+    .action(action(() => require("./config/nkey-client")));
+
+  // ---- nkey
+  const nkey = program.command("nkey").description("NKey users (a public key in the server's config, a seed with the client)");
+  nkey
+    .command("create <name>")
+    .description("make a user NKey pair: the seed goes to <dir>/nkeys/<name>.nk (mode 0600), the public key (U...) to the inventory")
+    .option("--show-seed", "also print the seed (a secret: it logs in as this user)")
+    .option("--force", "replace an existing NKey of that name (a new pair)")
+    .addHelpText("after", examples(["mtlsctl nkey create svc-nk", "mtlsctl config nats --out /etc/nats/mtls.conf   # lists { nkey: \"U...\" } beside the certificate users"]))
+    .action(action(() => require("./nkey/create")));
+  nkey
+    .command("list")
+    .description("list the NKey users (name, public key, seed file)")
+    .action(action(() => require("./nkey/list")));
 
   // ---- explain
   program
@@ -247,13 +284,14 @@ export function buildProgram(): Command {
 
   // ---- verify
   program
-    .command("verify <cert...>")
-    .description("whether nats-server would accept each certificate with this config, and as which user")
+    .command("verify [cert...]")
+    .description("whether nats-server would accept each certificate (and/or an NKey) with this config, and as which user")
     .requiredOption("--config <file>", "the nats-server configuration (includes and variables are followed)")
     .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--connect-user <user>", "the user name the client sends in CONNECT")
     .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
+    .option("--nkey-seed <file>", "the client also sends this NKey (seed file, e.g. pki/nkeys/NAME.nk): checked before the certificate; no cert needed when the config asks for none")
     .addOption(new Option("--connection-type <type>", "the client's listener: STANDARD, or WEBSOCKET / MQTT (their own tls {} and flag)").choices(["STANDARD", "WEBSOCKET", "MQTT"]).default("STANDARD"))
     .option("--p12-password-file <file>", P12_READ_HELP)
     .hook("preAction", p12PasswordHook)
@@ -263,9 +301,25 @@ export function buildProgram(): Command {
         "mtlsctl verify pki/issued/alice.crt --config /etc/nats/nats-server.conf",
         "mtlsctl verify *.crt --config nats.conf --json     # one JSON object per line",
         "mtlsctl verify bob.crt --config nats.conf --server-version 2.14.5",
+        "mtlsctl verify pki/issued/svc.crt --nkey-seed pki/nkeys/svc-nk.nk --config nats.conf   # the nkey decides the user",
       ]) + "\nExit codes: 0 every certificate accepted; 1 one or more refused; 3 the config or a certificate cannot be read.\n",
     )
     .action(action(() => require("./verify")));
+
+  // ---- lint
+  program
+    .command("lint <nats.conf>")
+    .description("findings in a nats-server config (and certificates) that make the server refuse it, pick users at random, lock users out or let one in as another")
+    .option("--certs <dir>", "also check every .crt/.pem certificate in DIR against the config")
+    .option("--store", "also check the store's valid client certificates (and pinned_certs) against the config")
+    .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
+    .option("--server-cwd <dir>", "the server's working directory, against which it opens cert_file, key_file and ca_file (default: the current directory)")
+    .addHelpText(
+      "after",
+      examples(["mtlsctl lint /etc/nats/nats-server.conf", "mtlsctl lint nats.conf --store --json | jq '.findings[] | select(.severity == \"error\")'", "mtlsctl lint nats.conf --certs ./clients --server-version 2.14.5"]) +
+        "\nEach finding: file:line: severity CODE message, then how to fix it. Codes NATS000-NATS049 are stable (see the README).\nExit codes: 0 no error-level finding; 1 one or more; 2 usage; 3 the config cannot be read or lexed.\n",
+    )
+    .action(action(() => require("./lint")));
 
   // ---- export
   program
@@ -288,6 +342,21 @@ export function buildProgram(): Command {
       ]),
     )
     .action(action(() => require("./export")));
+
+  // ---- completion
+  program
+    .command("completion")
+    .description("a shell completion script for bash or zsh, made from this command tree")
+    .addArgument(new Argument("<shell>", "bash or zsh").choices(["bash", "zsh"]))
+    .addHelpText(
+      "after",
+      examples([
+        "source <(mtlsctl completion bash)                         # this shell; or add it to ~/.bashrc",
+        "mtlsctl completion bash > /etc/bash_completion.d/mtlsctl",
+        "mtlsctl completion zsh > \"${fpath[1]}/_mtlsctl\"            # then: autoload -U compinit && compinit",
+      ]),
+    )
+    .action(action(() => require("./completion")));
 
   return program;
 }

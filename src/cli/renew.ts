@@ -60,7 +60,7 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
         `  certificate  ${rel(r.issued.certFile)}`,
         ...(r.keyFile ? [`  key          ${rel(r.keyFile)}`] : []),
         `  replaces     serial ${r.old.serial}, now ${r.old.status} (${rel(ca.store.path(r.old.certFile))}, valid until ${r.old.notAfter} unless revoked with --serial)`,
-        ...actions.map((a) => `  ${a}`),
+        ...actions.map((a, i) => `  ${(i === 0 ? "next" : "").padEnd(12)} ${a}`),
       ].join("\n"),
   );
 }

@@ -15,7 +15,8 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (e instanceof MtlsError) {
       const line = e.file ? `${e.file}: ${e.message}` : e.message;
-      process.stderr.write(`mtlsctl: ${line}\n`);
+      // one line, whatever a file name or an echoed value holds: control characters show as "?"
+      process.stderr.write(`mtlsctl: ${line.replace(/[\u0000-\u001f\u007f]/g, "?")}\n`);
       if (json) process.stdout.write(JSON.stringify({ error: e.message, file: e.file ?? null }) + "\n");
       return e.exitCode;
     }

@@ -47,27 +47,46 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   const ctx = new Ctx(o);
   const files = (certFiles.flat() as string[]);
   if (!o.config) throw usageError("verify needs --config nats.conf");
+  if (!files.length && o.nkeySeed === undefined) throw usageError("missing required argument 'cert' (or --nkey-seed F for a client that presents none)");
+  if (o.nkeySeed !== undefined && o.connectionType === "MQTT") throw usageError("--nkey-seed: MQTT clients cannot send an NKey (MQTT's CONNECT has only a user name and a password)");
+  if (o.nkeySeed === "-" && o.connectPasswordFile === "-") throw usageError("only one secret can be read from standard input");
+  // the NKey the client sends (nkey code path only): its public key; the seed is never printed
+  const nkey = o.nkeySeed !== undefined ? (require("../nkeys/nkeys") as typeof import("../nkeys/nkeys")).readSeedFile(o.nkeySeed) : undefined;
+  if (nkey?.looseMode !== undefined) ctx.warn(`${nkey.file}: the NKey seed file is readable by others (mode ${nkey.looseMode.toString(8).padStart(4, "0")}); chmod 600 it`);
   const { version } = o.serverVersion ? { version: checkVersion(o.serverVersion) } : defaultServerVersion();
   const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
   const connectPassword = o.connectPasswordFile !== undefined ? readSecretFile(o.connectPasswordFile, "connect password") : undefined;
   let cfg;
+  let lintNotes: string[] = [];
   try {
-    cfg = toVerifierConfig(loadConfig(o.config, serverCwd, version));
+    const sc = loadConfig(o.config, serverCwd, version);
+    cfg = toVerifierConfig(sc);
+    lintNotes = (require("../lint") as typeof import("../lint")).lintNotes(sc, version); // `mtlsctl lint`'s findings, as notes
   } catch (e) {
     if (e instanceof ConfigError && ctx.json) {
-      for (const _ of files)
+      for (const _ of files.length ? files : [nkey!.file])
         process.stdout.write(JSON.stringify({ accepted: false, user: null, account: null, matchedBy: null, stage: "config", ambiguous: false, candidates: [], reason: e.message, serverVersion: version }) + "\n");
     }
     throw e;
   }
+  if (!files.length) {
+    // --nkey-seed alone: allowed only when the server asks this client for no certificate
+    const { clientCertRequired } = require("../nkeys/verdict") as typeof import("../nkeys/verdict");
+    const connType = o.connectionType ?? "STANDARD";
+    const why = clientCertRequired(connType === "STANDARD" ? cfg.tls : (cfg.listeners?.[connType as "WEBSOCKET" | "MQTT"] ?? null));
+    if (why)
+      throw usageError(`missing required argument 'cert': ${o.config} asks every client for a certificate (${why}), NKey clients too; give the certificate the client presents with its seed`);
+  }
   let allAccepted = true;
-  for (const f of files) {
-    const chain = readPresentedChain(f);
-    const v = verifyConnection(chain.leaf, chain.intermediates, cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd, connectionType: o.connectionType });
+  for (const f of files.length ? files : [null]) {
+    const chain = f === null ? null : readPresentedChain(f);
+    const label = f ?? nkey!.file;
+    const v = verifyConnection(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd, connectionType: o.connectionType, nkey: nkey?.publicKey });
+    v.notes.push(...lintNotes);
     if (!v.accepted) allAccepted = false;
     if (ctx.json) {
-      process.stdout.write(JSON.stringify(verdictJson(f, v)) + "\n");
-    } else if (!ctx.quiet) process.stdout.write(human(f, v) + "\n");
+      process.stdout.write(JSON.stringify({ ...verdictJson(label, v), ...(nkey ? { nkey: nkey.publicKey } : {}) }) + "\n");
+    } else if (!ctx.quiet) process.stdout.write(human(f === null ? label : nkey ? `${f} (with the NKey ${nkey.publicKey})` : f, v) + "\n");
   }
   if (!allAccepted) process.exitCode = 1;
 }

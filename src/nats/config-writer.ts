@@ -10,6 +10,7 @@ import { quoteConfString } from "./confstring";
 import { renderTemplate } from "../templates";
 import { inputError } from "../errors";
 import { certOfRecord, spkiPin } from "../lifecycle/pins";
+import { nkeyUsersFor, nkeyUsersText, permissionsFrom, permissionsText, NkeyUser, Permissions } from "../nkeys/config";
 
 export interface NatsConfigOptions {
   map?: MapMode;
@@ -25,6 +26,9 @@ export interface NatsConfigOptions {
    * their superseded, unexpired ones). nats-server has no CRL option; pinning is what it checks.
    */
   pinned?: boolean;
+  /** --allow-pub / --allow-sub: per-user publish / subscribe allow lists, for every listed user (certificate or NKey). */
+  allowPub?: string[];
+  allowSub?: string[];
 }
 
 export interface Pin {
@@ -50,6 +54,10 @@ export interface NatsConfig {
   pins: Pin[] | null;
   /** Notes for people (stderr), e.g. what pinning does. */
   notes: string[];
+  /** The NKey users listed after the certificate users. */
+  nkeys: NkeyUser[];
+  /** The permissions given to every listed user, or null. */
+  permissions: Permissions | null;
 }
 
 const isLive = (c: CertRecord, now: Date) => c.status === "valid" && new Date(c.notAfter) > now;
@@ -69,8 +77,9 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
   const now = o.now ?? new Date();
   const inv = store.readInventory();
   const warnings: string[] = [];
-  const known = new Set(inv.certificates.map((c) => c.name));
-  for (const n of [...(o.include ?? []), ...(o.exclude ?? [])]) if (!known.has(n)) throw inputError(`no certificate named "${n}" in the store`, store.inventoryFile);
+  const known = new Set([...inv.certificates.map((c) => c.name), ...(inv.nkeys ?? []).map((k) => k.name)]);
+  for (const n of [...(o.include ?? []), ...(o.exclude ?? [])]) if (!known.has(n)) throw inputError(`no certificate or NKey named "${n}" in the store`, store.inventoryFile);
+  const perms = permissionsFrom(o.allowPub, o.allowSub);
 
   // server certificate: the chosen one, else the newest valid one
   const servers = inv.certificates.filter((c) => c.kind === "server" && isLive(c, now));
@@ -107,7 +116,10 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     seen.set(nu.user, c.name);
     users.push({ name: c.name, serial: c.serial, user: nu.user, kind: nu.kind });
   }
-  if (users.length === 0) warnings.push("no client users: with an empty users list nats-server requires no authentication at all");
+  const nkeyUsers = nkeyUsersFor(inv, o, store.inventoryFile);
+  if (users.length === 0 && nkeyUsers.length === 0) warnings.push("no client users: with an empty users list nats-server requires no authentication at all");
+  if (users.length === 0 && nkeyUsers.length > 0)
+    warnings.push('only NKey users: a client that sends no nkey has no certificate user to map to and is refused (authentication error - Nkey "")');
 
   // Revocation: nats-server reads no CRL. A revoked certificate is refused only because its user is
   // no longer listed, or, with --pinned, because its key is not pinned.
@@ -153,7 +165,14 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
   const serverCert = server
     ? `  cert_file: ${q(store.path(server.certFile), "cert_file")}\n  key_file: ${q(store.path(server.keyFile!), "key_file")}`
     : "  # no server certificate in the store yet: run `mtlsctl server issue NAME --dns HOST`, then regenerate";
-  const usersText = users.map((u) => `    # ${u.name}: by ${u.kind === "subject" ? "subject (Go string)" : u.kind}, serial ${u.serial}\n    { user: ${q(u.user, u.name)} }`).join("\n");
+  const usersText = [
+    ...users.map((u) => `    # ${u.name}: by ${u.kind === "subject" ? "subject (Go string)" : u.kind}, serial ${u.serial}\n    { user: ${q(u.user, u.name)}${permissionsText(perms)} }`),
+    ...(nkeyUsers.length ? [nkeyUsersText(nkeyUsers, perms)] : []),
+  ].join("\n");
+  if (nkeyUsers.length)
+    notes.push(
+      `${nkeyUsers.length} NKey user(s): nats-server checks a client's nkey before its certificate (the certificate is then not mapped, and an unknown nkey is refused); verify_and_map still asks every client for a certificate from this CA at the TLS handshake, NKey clients too`,
+    );
   const text = renderTemplate("nats.conf", {
     version: o.version,
     date: now.toISOString(),
@@ -165,7 +184,7 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     pinned: o.pinned ? pinnedText([...pinMap.values()], q) : "",
     users: usersText || "    # (no client certificates yet)",
   });
-  return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes };
+  return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes, nkeys: nkeyUsers, permissions: perms };
 }
 
 /** The tls block's pinned_certs list (placed after `timeout`), with its comment. */

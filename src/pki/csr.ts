@@ -5,7 +5,7 @@ import { OID } from "../asn1/oids";
 import { inputError } from "../errors";
 import { Extension, encodeExtensions, ext } from "./cert";
 import { signerFor, spkiOf, verifySignature } from "./keys";
-import { decodeName, DecodedAttribute } from "./name";
+import { decodeName, DecodedAttribute, SHORT_NAMES } from "./name";
 import { decodeSans, hasSans, Sans } from "./san";
 import { readPemOrDer, toPem } from "./pem";
 
@@ -28,6 +28,36 @@ export interface ParsedCsr {
   /** Requested extensions (from the PKCS#9 extensionRequest attribute). */
   extensions: Extension[];
   sans?: Sans & { other: number };
+}
+
+/** RFC 5280 upper bounds (characters) of the attribute types a request's subject usually holds. */
+const SUBJECT_UB: Record<string, number> = {
+  [OID.CN]: 64,
+  [OID.SERIALNUMBER]: 64,
+  [OID.O]: 64,
+  [OID.OU]: 64,
+  [OID.L]: 128,
+  [OID.ST]: 128,
+  [OID.STREET]: 128,
+  [OID.POSTALCODE]: 40,
+  [OID.DC]: 63,
+  [OID.emailAddress]: 255,
+};
+
+/**
+ * The subject bytes of a request are kept as they are (design.md), so what --subject refuses is
+ * refused here too: control characters (NUL, newline...), UTF8String bytes that are not UTF-8, and
+ * values longer than their RFC 5280 bound (256 characters for other types).
+ */
+function checkRequestedSubject(subject: DecodedAttribute[][], file: string): void {
+  for (const rdn of subject)
+    for (const a of rdn) {
+      const name = SHORT_NAMES[a.type] ?? a.type;
+      if (a.tag === der.Tag.UTF8String && !Buffer.from(a.value, "utf8").equals(a.bytes)) throw inputError(`the request's subject: ${name} is not valid UTF-8`, file);
+      if (/[\u0000-\u001f\u007f]/.test(a.value)) throw inputError(`the request's subject: ${name} contains a control character`, file);
+      const ub = SUBJECT_UB[a.type] ?? 256;
+      if ([...a.value].length > ub) throw inputError(`the request's subject: ${name} is longer than ${ub} characters`, file);
+    }
 }
 
 /**
@@ -77,6 +107,7 @@ export function readCsr(data: Buffer, file: string): ParsedCsr {
     if (e instanceof der.DerError) throw inputError(`not a valid certificate request (${e.message})`, file);
     throw e;
   }
+  checkRequestedSubject(parsed.subject, file);
   let publicKey: crypto.KeyObject;
   try {
     publicKey = crypto.createPublicKey({ key: parsed.spki, format: "der", type: "spki" });

@@ -3,6 +3,7 @@
  * algorithms that go with each key type.
  */
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import { OID } from "../asn1/oids";
 import * as der from "../asn1/der";
 import { inputError } from "../errors";
@@ -192,6 +193,21 @@ export function privateKeyPem(key: crypto.KeyObject, passphrase?: string): strin
 
 export function isEncryptedKeyPem(pem: string): boolean {
   return pem.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+}
+
+/**
+ * Refuses a key file that its group or others can read or write (like ssh): the fix goes in the
+ * one-line error. A file that cannot be stat'ed is left to the reader to report.
+ */
+export function checkKeyFileMode(file: string): void {
+  if (process.platform === "win32") return;
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    return;
+  }
+  if (mode & 0o077) throw inputError(`permissions ${mode.toString(8).padStart(4, "0")} are too open (chmod 600 ${file})`, file);
 }
 
 /**

@@ -133,8 +133,12 @@ export function parseRfc4514(s: string, what = "subject"): DnDer {
         continue;
       }
       started = true;
-      bytes.push(...Buffer.from(c, "utf8"));
-      i++;
+      // a whole code point: characters outside the BMP are two UTF-16 units (surrogate pair)
+      const cp = s.codePointAt(i)!;
+      if (cp >= 0xd800 && cp <= 0xdfff) throw fail("a value is not valid Unicode (a lone surrogate)");
+      const ch = String.fromCodePoint(cp);
+      bytes.push(...Buffer.from(ch, "utf8"));
+      i += ch.length;
     }
     // trim unescaped trailing spaces
     while (bytes.length > lastEscaped && bytes.length > 0 && bytes[bytes.length - 1] === 0x20) bytes.pop();

@@ -22,6 +22,7 @@ export function checkEmail(e: string): string {
   if (!PRINTABLE_ASCII.test(e)) throw inputError(`email "${printable(e)}": only printable ASCII without spaces is allowed`);
   const at = e.lastIndexOf("@");
   if (at <= 0 || at === e.length - 1 || e.indexOf("@") !== at) throw inputError(`email "${e}": expected local@domain`);
+  if (at > 64 || e.length > 254) throw inputError(`email "${e.length > 80 ? e.slice(0, 40) + "..." + e.slice(-20) : e}": too long (RFC 5321: at most 64 characters before the @, 254 in all)`);
   checkDns(e.slice(at + 1), `email "${e}"`);
   return e;
 }

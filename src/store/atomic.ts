@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { inputError } from "../errors";
+import { crashPoint } from "./crashpoints";
 
 export function tempNameFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
@@ -34,16 +35,20 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: Write
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "wx", mode);
+    crashPoint(`temp file created, empty: ${path.basename(tmp)}`);
     fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     fs.chmodSync(tmp, mode); // the umask may have narrowed or widened nothing; make it exact
+    crashPoint(`before rename: ${file}`);
     if (opts.exclusive) {
       // link() fails if the target exists, so a racing writer cannot be overwritten
       fs.linkSync(tmp, file);
+      crashPoint(`after link, temp file not yet removed: ${file}`);
       fs.unlinkSync(tmp);
     } else fs.renameSync(tmp, file);
+    crashPoint(`after rename: ${file}`);
     fsyncDir(path.dirname(file));
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);

@@ -4,18 +4,16 @@
  */
 import * as fs from "node:fs";
 import { inputError } from "../errors";
+import { tempNameFor } from "./atomic";
+import { crashPoint } from "./crashpoints";
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
-function ownerAlive(lockFile: string): boolean {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(lockFile, "utf8").trim());
-  } catch {
-    return true; // being written or removed right now: treat as held
-  }
+/** Whether a process with this PID exists (EPERM: it exists, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -24,14 +22,46 @@ function ownerAlive(lockFile: string): boolean {
   }
 }
 
+function ownerAlive(lockFile: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(lockFile, "utf8").trim());
+  } catch {
+    return true; // being written or removed right now: treat as held
+  }
+  return pidAlive(pid);
+}
+
 export function acquireLock(lockFile: string, timeoutMs = 30_000): () => void {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
+  // The lock file appears with its owner's PID already in it (written beside, then linked into
+  // place), so a waiter never sees an empty lock and takes it for a stale one.
+  const tmp = tempNameFor(lockFile);
+  try {
+    fs.writeFileSync(tmp, String(process.pid), { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot lock the store (permission denied or read-only)", lockFile);
+    if (code === "ENOENT") throw inputError("the store directory does not exist", lockFile);
+    throw e;
+  }
+  try {
+    return lockLoop(lockFile, tmp, deadline, delay);
+  } finally {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+function lockLoop(lockFile: string, tmp: string, deadline: number, delay: number): () => void {
   for (;;) {
     try {
-      const fd = fs.openSync(lockFile, "wx", 0o600);
-      fs.writeSync(fd, String(process.pid));
-      fs.closeSync(fd);
+      fs.linkSync(tmp, lockFile);
+      crashPoint(`store lock taken: ${lockFile}`);
       let released = false;
       const release = () => {
         if (released) return;

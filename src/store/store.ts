@@ -13,9 +13,10 @@ import * as path from "node:path";
 import { createPublicKey, KeyObject } from "node:crypto";
 import { inputError, MtlsError } from "../errors";
 import { writeFileAtomic } from "./atomic";
-import { acquireLock } from "./lock";
+import { acquireLock, pidAlive } from "./lock";
+import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
-import { loadPrivateKey, isEncryptedKeyPem } from "../pki/keys";
+import { loadPrivateKey, isEncryptedKeyPem, checkKeyFileMode } from "../pki/keys";
 import type { Sans } from "../pki/san";
 
 export type CertKind = "ca" | "client" | "server";
@@ -112,12 +113,14 @@ export class Store {
   }
 
   static exists(dir: string): boolean {
+    recoverInterruptedInit(path.resolve(dir));
     return fs.existsSync(path.join(dir, "ca.crt")) || fs.existsSync(path.join(dir, "inventory.json"));
   }
 
   /** Opens an existing store; fails with exit 3 when there is none. */
   static open(dir: string): Store {
     const s = new Store(dir);
+    recoverInterruptedInit(s.dir); // a killed ca init may have left the old store aside
     if (!fs.existsSync(s.dir)) throw inputError("no store here (run `mtlsctl ca init`, or pass --dir)", s.dir);
     if (!fs.statSync(s.dir).isDirectory()) throw inputError("not a directory", s.dir);
     if (!fs.existsSync(s.caCertFile)) throw inputError("no CA certificate: not a store (run `mtlsctl ca init`)", s.caCertFile);
@@ -129,9 +132,51 @@ export class Store {
   withLock<T>(fn: () => T): T {
     const release = acquireLock(this.path(".lock"));
     try {
+      removeStaleTempFiles(this.dir);
+      this.removeUnlistedFiles();
       return fn();
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Files that a killed writer published before its commit point (the inventory) and that the
+   * inventory therefore does not list: issued/<name>.crt, reqs/<name>.csr, private/<name>.key and
+   * renewed/<serial>.{crt,csr,key}. Called holding the lock, when no writer is between its renames and its
+   * inventory write; nothing else in the store is touched (ca.crt, the CA key, crl.pem, nkeys/).
+   */
+  private removeUnlistedFiles(): void {
+    let inv: Inventory;
+    try {
+      inv = this.readInventory();
+    } catch {
+      return; // the command itself reports it
+    }
+    const listed = new Set<string>();
+    for (const r of [inv.ca, ...inv.certificates]) for (const f of [r.certFile, r.keyFile, r.csrFile]) if (f) listed.add(path.normalize(f));
+    const kinds: [string, RegExp][] = [
+      ["issued", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.crt$/],
+      ["reqs", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.csr$/],
+      ["private", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.key$/],
+      ["renewed", /^[0-9a-f]+\.(crt|csr|key)$/],
+    ];
+    for (const [sub, re] of kinds) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(this.path(sub));
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        const rel = path.join(sub, n);
+        if (!re.test(n) || listed.has(rel) || rel === path.join("private", "ca.key")) continue;
+        try {
+          fs.unlinkSync(this.path(rel));
+        } catch {
+          /* not ours to remove */
+        }
+      }
     }
   }
 
@@ -154,7 +199,9 @@ export class Store {
   }
 
   writeInventory(inv: Inventory): void {
+    crashPoint(`before the inventory write: ${this.inventoryFile}`);
     writeFileAtomic(this.inventoryFile, JSON.stringify(inv, null, 2) + "\n", { mode: 0o644 });
+    crashPoint(`after the inventory write: ${this.inventoryFile}`);
   }
 
   caCertificate(): ParsedCertificate {
@@ -179,6 +226,7 @@ export class Store {
 
   /** Loads the CA key and checks that it belongs to the CA certificate. */
   caKey(passphrase: string | undefined, caCert: ParsedCertificate): KeyObject {
+    checkKeyFileMode(this.caKeyFile);
     let pem: string;
     try {
       pem = fs.readFileSync(this.caKeyFile, "utf8");
@@ -210,4 +258,67 @@ export class Store {
 
 export function isMtlsError(e: unknown): e is MtlsError {
   return e instanceof MtlsError;
+}
+
+// ---------------------------------------------------------------- leftovers of killed processes
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * Undoes what a killed `ca init` / `ca import` left beside the store (createStore in src/ca.ts):
+ * its staging directory `.<dir>.init-<pid>-<hex>` is removed, and a store it had moved aside to
+ * `.<dir>.replaced-<pid>-<hex>` is put back when no new store took its place (else removed).
+ * Only leftovers of processes that no longer run are touched. Errors are ignored (read-only parent).
+ */
+export function recoverInterruptedInit(dir: string): void {
+  const parent = path.dirname(dir);
+  const re = new RegExp(`^\\.${escapeRe(path.basename(dir))}\\.(init|replaced)-(\\d+)-[0-9a-f]+$`);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  const dead = names.map((n) => ({ n, m: re.exec(n) })).filter((x) => x.m && !pidAlive(Number(x.m[2])));
+  if (!dead.length) return;
+  try {
+    if (!fs.existsSync(dir)) {
+      const old = dead.find((x) => x.m![1] === "replaced");
+      if (old) fs.renameSync(path.join(parent, old.n), dir);
+    }
+    for (const x of dead) {
+      const p = path.join(parent, x.n);
+      if (fs.existsSync(p)) fs.rmSync(p, { recursive: true, force: true });
+    }
+  } catch {
+    /* left for the next run */
+  }
+}
+
+const STALE_TEMP = /^\..+\.(?:tmp-(\d+)-[0-9a-f]{8}|stale-(\d+))$/;
+
+/**
+ * Removes the temporary files of killed writers (`.<name>.tmp-<pid>-<hex>` from writeFileAtomic,
+ * `.lock.stale-<pid>` from a lock take-over) in the store's directories. Called holding the lock;
+ * files of processes that still run are left alone.
+ */
+export function removeStaleTempFiles(dir: string): void {
+  for (const sub of ["", "issued", "reqs", "private", "renewed", "nkeys"]) {
+    const d = path.join(dir, sub);
+    let names: string[];
+    try {
+      names = fs.readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      const m = STALE_TEMP.exec(n);
+      if (!m || pidAlive(Number(m[1] ?? m[2]))) continue;
+      try {
+        fs.unlinkSync(path.join(d, n));
+      } catch {
+        /* gone, or not ours to remove */
+      }
+    }
+  }
 }

@@ -7,7 +7,7 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
   const users: MapUser[] = [];
   const nkeys: VerifierConfig["nkeys"] = [];
   for (const u of sc.users) {
-    if (u.nkey) nkeys.push({ nkey: u.nkey, account: u.account });
+    if (u.nkey) nkeys.push({ nkey: u.nkey, account: u.account, ...(u.allowedConnectionTypes ? { allowedConnectionTypes: u.allowedConnectionTypes } : {}) });
     else if (u.user !== undefined) users.push({ user: u.user, ...(u.userBytes ? { userBytes: u.userBytes } : {}), password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes });
   }
   const tlsOf = (t: TlsConfig | undefined): VerifierConfig["tls"] =>

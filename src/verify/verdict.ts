@@ -11,6 +11,7 @@ import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
 import { mapCertificate, MapUser, MatchedBy, UserIndex } from "./mapping";
 import { ServerVersion } from "./versions";
+import { nkeyVerdict } from "../nkeys/verdict";
 
 /** What the verifier needs of a server configuration (see src/nats/conf for the reader). */
 export interface VerifierConfig {
@@ -29,7 +30,7 @@ export interface VerifierConfig {
   /** The listener blocks' own tls {} (websocket and MQTT clients use those, with their own flags). */
   listeners?: Partial<Record<"WEBSOCKET" | "MQTT", VerifierConfig["tls"]>>;
   users: MapUser[];
-  nkeys: { nkey: string; account: string | null }[];
+  nkeys: { nkey: string; account: string | null; allowedConnectionTypes?: string[] }[];
   /** authorization { user, password } (a single user) */
   singleUser?: { user: string; password?: string };
   token?: boolean;
@@ -60,6 +61,8 @@ export interface VerifyOptions {
   serverCwd: string;
   /** STANDARD (default), WEBSOCKET or MQTT. */
   connectionType?: string;
+  /** The user public key (U...) of the NKey the client sends, signing the nonce with its seed (`verify --nkey-seed`). */
+  nkey?: string;
 }
 
 const BCRYPT = /^\$2[abxy]\$\d\d\$/;
@@ -105,7 +108,8 @@ function systemRoots(): { file: string; certs: ParsedCertificate[] } | null {
   return null;
 }
 
-export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
+/** `leaf` is null for a client that presents no certificate (an NKey client, `verify --nkey-seed` alone). */
+export function verifyConnection(leaf: ParsedCertificate | null, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
   const notes: string[] = [];
   const base = { serverVersion: o.version, notes, ambiguous: false, candidates: [] as string[], account: null, matchedBy: null, user: null };
   const refuse = (stage: Verdict["stage"], reason: string, extra: Partial<Verdict> = {}): Verdict => ({ ...base, accepted: false, stage, reason, ...extra });
@@ -113,14 +117,16 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
   const connType = o.connectionType ?? "STANDARD";
   const tls = connType === "STANDARD" ? cfg.tls : cfg.listeners?.[connType as "WEBSOCKET" | "MQTT"];
   const where = connType === "STANDARD" ? "the config has no tls {} block" : `the ${connType.toLowerCase()} block has no tls {}`;
-  if (!tls) return refuse("tls", `${where}: the server does not offer TLS to these clients and never asks for a certificate`);
-  if (tls.laterKeys?.includes("ocsp_peer")) notes.push("ocsp_peer is set: the server may also refuse a certificate its OCSP responder reports revoked (not modelled)");
-  const requestsCert = tls.verify || tls.verifyAndMap;
+  if (!tls && leaf) return refuse("tls", `${where}: the server does not offer TLS to these clients and never asks for a certificate`);
+  if (!tls) notes.push(`${where}: the client connects without TLS`);
+  if (tls?.laterKeys?.includes("ocsp_peer")) notes.push("ocsp_peer is set: the server may also refuse a certificate its OCSP responder reports revoked (not modelled)");
+  const requestsCert = !!tls && (tls.verify || tls.verifyAndMap);
   let tlsChecks: ChainResult["checks"] | undefined;
-  if (tls.mapVerifyConflict)
+  if (tls?.mapVerifyConflict)
     notes.push("verify_and_map: true and verify: false are both set: the server resolves them in random order at each start; when verify wins, no certificate is requested and every mapping fails");
 
-  if (requestsCert) {
+  if (requestsCert && !leaf) return refuse("tls", `the server asks for a client certificate (${tls!.verifyAndMap ? "verify_and_map" : "verify"}) and the client presents none: TLS handshake error`);
+  if (requestsCert && tls && leaf) {
     let roots: ParsedCertificate[];
     if (tls.caFile) {
       const caPath = path.resolve(o.serverCwd, tls.caFile);
@@ -154,12 +160,17 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
       const spkiHash = crypto.createHash("sha256").update(leaf.spki).digest("hex");
       if (!tls.pinnedCerts.some((p) => p.toLowerCase() === spkiHash)) return refuse("tls", `TLS handshake error: certificate not pinned (SPKI SHA-256 ${spkiHash} is not in pinned_certs)`, { tlsChecks });
     }
-  } else notes.push("neither verify nor verify_and_map is set: the server asks for no client certificate, so the certificate plays no part");
+  } else if (leaf) notes.push("neither verify nor verify_and_map is set: the server asks for no client certificate, so the certificate plays no part");
 
   const anyAuth = cfg.users.length > 0 || cfg.nkeys.length > 0 || !!cfg.singleUser || !!cfg.token;
   if (!anyAuth) return { ...base, accepted: true, stage: null, reason: "no users, nkeys, token or user/password are configured: the server requires no authentication", tlsChecks, notes };
 
-  if (tls.verifyAndMap && !tls.mapVerifyConflict) {
+  // nkey users exist and the client sends an nkey: the nkey decides alone (reference §2.1 step 4)
+  if (o.nkey !== undefined && cfg.nkeys.length > 0)
+    return nkeyVerdict(cfg, o.nkey, { connectionType: connType, connectUser: o.connectUser, connectPassword: o.connectPassword, certificate: !!leaf }, { serverVersion: o.version, notes, tlsChecks });
+  if (o.nkey !== undefined) notes.push("the config has no nkey users: the server sends no nonce and ignores the nkey the client sends");
+
+  if (leaf && tls?.verifyAndMap && !tls.mapVerifyConflict) {
     if (cfg.users.length === 0) {
       if (cfg.nkeys.length) return refuse("map", 'authentication error - Nkey "": only nkey users are configured, there is no user to map the certificate to', { tlsChecks });
       // a single authorization user or a token: no mapping table
@@ -186,7 +197,7 @@ export function verifyConnection(leaf: ParsedCertificate, intermediates: ParsedC
   }
 
   // No mapping: ordinary user/password (or token/no_auth_user) authentication.
-  if (tls.mapVerifyConflict) notes.push("modelled as the restarts where verify wins (no mapping)");
+  if (tls?.mapVerifyConflict) notes.push("modelled as the restarts where verify wins (no mapping)");
   const sent = o.connectUser;
   if (sent === undefined) {
     if (cfg.noAuthUser) {

@@ -7,9 +7,18 @@ import { sansFromOptions } from "../common";
 import { writeFileAtomic } from "../../store/atomic";
 import { inputError } from "../../errors";
 import { checkName } from "../../store/store";
+import type { Command } from "commander";
 
-export async function run([name]: string[], o: Record<string, any>): Promise<void> {
+export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Command): Promise<void> {
   const ctx = new Ctx(o);
+  // no NAME: on a terminal, ask for it (then the key type and SANs); else exit 2 naming it
+  const name: string =
+    nameArg ??
+    (await (require("../prompts") as typeof import("../prompts")).promptClient(ctx, o, cmd, "client csr needs a NAME argument", (n) => {
+      if (o.force) return null;
+      const f = [`${n}.key`, `${n}.csr`].map((b) => path.join(path.resolve(o.outDir), b)).find((x) => fs.existsSync(x));
+      return f ? `${f} already exists (use --force to replace it)` : null;
+    }));
   checkName(name);
   const keyType = parseKeyType(o.key);
   const outDir = path.resolve(o.outDir);

@@ -5,11 +5,27 @@ import { generateKey, parseKeyType, privateKeyPem, spkiOf } from "../../pki/keys
 import { buildCsr, csrPem } from "../../pki/csr";
 import { openCa, reportIssued, sansFromOptions } from "../common";
 import { checkSans } from "../../pki/san";
-import { checkName } from "../../store/store";
+import { checkName, Store } from "../../store/store";
+import type { Command } from "commander";
 
 /** `client issue`: key, request and certificate in one step, on the CA's machine. */
-export async function run([name]: string[], o: Record<string, any>): Promise<void> {
+export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Command): Promise<void> {
+  // --from FILE: bulk issuance (src/cli/client/bulk.ts)
+  if (o.from !== undefined) return (require("./bulk") as typeof import("./bulk")).run(nameArg === undefined ? [] : [nameArg], o);
   const ctx = new Ctx(o);
+  // no NAME: on a terminal, ask for it (then the key type and SANs); else exit 2 naming it
+  let name: string = nameArg;
+  if (name === undefined && o.from === undefined) {
+    const prompts = require("../prompts") as typeof import("../prompts");
+    const missing = "client issue needs a NAME argument (or --from FILE)";
+    prompts.mustAsk(ctx, missing);
+    const store = Store.open(ctx.dir); // no store: refused before any question
+    const inv = store.readInventory();
+    name = await prompts.promptClient(ctx, o, cmd, missing, (n) => {
+      const rec = store.findByName(inv, n);
+      return rec && !o.force ? `"${n}" already exists (serial ${rec.serial}; use --force to replace it)` : null;
+    });
+  }
   checkName(name);
   const keyType = parseKeyType(o.key);
   const sans = checkSans(sansFromOptions(o));

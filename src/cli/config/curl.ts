@@ -1,4 +1,5 @@
 /** `config curl <name>`: the curl command that calls the server as client <name> (templates/curl.sh). */
+import * as path from "node:path";
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
 import { renderTemplate } from "../../templates";
@@ -33,6 +34,12 @@ export function run([name]: string[], o: Record<string, any>): void {
     ca_file: shellQuote(store.caCertFile),
     url: shellQuote(url),
   });
+  if (ctx.json) {
+    // the snippet inside the JSON; with --out it is also written to the file
+    if (o.out) writeOutput(o.out, text, { force: o.force });
+    ctx.result({ snippet: text, out: o.out ? path.resolve(o.out) : null, name, url, warnings: ctx.warnings }, () => "");
+    return;
+  }
   writeOutput(o.out, text, { force: o.force });
   if (o.out) ctx.note(`Wrote ${o.out}`);
 }

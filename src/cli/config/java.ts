@@ -39,6 +39,12 @@ export function run(_args: string[], o: Record<string, any>): void {
     const p12 = path.join(dir, `${server.name}.p12`);
     text = renderTemplate("java-mu-server.java", { ...common, server_name: server.name, server_p12: javaString(p12), export_server: exportCommand(store, server.name, "p12", p12) });
   }
+  if (ctx.json) {
+    // the snippet inside the JSON; with --out it is also written to the file
+    if (o.out) writeOutput(o.out, text, { force: o.force });
+    ctx.result({ snippet: text, out: o.out ? path.resolve(o.out) : null, client: o.client ?? null, warnings: ctx.warnings }, () => "");
+    return;
+  }
   writeOutput(o.out, text, { force: o.force });
   if (o.out) ctx.note(`Wrote ${o.out}`);
 }

@@ -1,4 +1,5 @@
 /** `config node`: a Node.js https server that requires client certificates from this CA (templates/node-server.js). */
+import * as path from "node:path";
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
 import { renderTemplate } from "../../templates";
@@ -16,6 +17,12 @@ export function run(_args: string[], o: Record<string, any>): void {
     cert_file: jsString(store.path(server.certFile)),
     ca_file: jsString(store.caCertFile),
   });
+  if (ctx.json) {
+    // the snippet inside the JSON; with --out it is also written to the file
+    if (o.out) writeOutput(o.out, text, { force: o.force });
+    ctx.result({ snippet: text, out: o.out ? path.resolve(o.out) : null, server: server.name, warnings: ctx.warnings }, () => "");
+    return;
+  }
   writeOutput(o.out, text, { force: o.force });
   if (o.out) ctx.note(`Wrote ${o.out}: run it with  PORT=8443 node ${o.out}  (server certificate "${server.name}")`);
 }

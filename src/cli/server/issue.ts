@@ -4,16 +4,33 @@ import { buildSubject, issue } from "../../ca";
 import { generateKey, parseKeyType, privateKeyPem, spkiOf } from "../../pki/keys";
 import { openCa, reportIssued, sansFromOptions } from "../common";
 import { checkSans } from "../../pki/san";
-import { checkName } from "../../store/store";
-import { usageError } from "../../errors";
+import { checkName, Store } from "../../store/store";
+import { inputError } from "../../errors";
 
 /** `server issue`: a serverAuth certificate with DNS/IP SANs for the server itself. */
-export async function run([name]: string[], o: Record<string, any>): Promise<void> {
+export async function run([nameArg]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  checkName(name);
+  let name: string = nameArg;
   const keyType = parseKeyType(o.key);
-  const sans = checkSans({ ...sansFromOptions(o), email: [], uri: [] });
-  if (sans.dns.length + sans.ip.length === 0) throw usageError("a server certificate needs at least one --dns or --ip");
+  if (o.subject !== undefined) buildSubject(o.subject, []); // a bad --subject is refused before any question
+  let sans = checkSans({ ...sansFromOptions(o), email: [], uri: [] });
+  // a missing NAME or --dns/--ip: asked for on a terminal, else exit 2 naming them
+  if (name === undefined || sans.dns.length + sans.ip.length === 0) {
+    const prompts = require("../prompts") as typeof import("../prompts");
+    if (name === undefined) prompts.mustAsk(ctx, "server issue needs a NAME argument");
+    else checkName(name);
+    if (sans.dns.length + sans.ip.length === 0) prompts.mustAsk(ctx, "a server certificate needs at least one --dns or --ip");
+    const store = Store.open(ctx.dir); // no store: refused before any question
+    const inv = store.readInventory();
+    const taken = (n: string) => {
+      const rec = store.findByName(inv, n);
+      return rec && !o.force ? `"${n}" already exists (serial ${rec.serial}; use --force to replace it)` : null;
+    };
+    if (name === undefined) name = await prompts.askName(ctx, "Server name (the file name in the store, e.g. nats1):", { taken });
+    else if (taken(name)) throw inputError(taken(name)!, store.path(store.findByName(inv, name)!.certFile));
+    if (sans.dns.length + sans.ip.length === 0) sans = await prompts.askServerSans(ctx);
+  }
+  checkName(name);
   const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
   const key = generateKey(keyType);

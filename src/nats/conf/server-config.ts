@@ -154,6 +154,8 @@ export interface ServerConfig {
   startupProblems: string[];
   /** Top-level keys that are valid but whose contents this reader does not check. */
   unchecked: string[];
+  /** With `keepGoing`: every option error the server would refuse the file for (else thrown). */
+  errors?: ConfigError[];
 }
 
 /**
@@ -183,6 +185,11 @@ export interface ReadOptions {
   cwd?: string;
   /** Load the certificate, key and CA files as the server does (default true). */
   checkFiles?: boolean;
+  /**
+   * Return what could be read even when the server would refuse the file's options (not its
+   * syntax): the refusals are then in `errors` instead of thrown (for `lint`).
+   */
+  keepGoing?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1407,6 +1414,7 @@ export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: Re
   const parsed = parseConfigFile(file, { env });
   const checker = new Checker(file, parsed.files, parsed.root, parsed.variables, opts);
   checker.run();
+  if (opts.keepGoing) return { ...checker.result, errors: checker.errors };
   if (checker.errors.length > 0) {
     const [first, ...others] = checker.errors;
     throw new ConfigError(first.reason, { file: first.file, line: first.line, col: first.col }, first.serverMessage, others);

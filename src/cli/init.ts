@@ -1,0 +1,204 @@
+/**
+ * `mtlsctl init`: on a terminal, walks a newcomer from nothing to a working set-up — a store and
+ * CA, a server certificate, a first client and a NATS config snippet — by asking one question at a
+ * time, then does it with the library functions (initCa, issue, buildNatsConfig) and prints the
+ * equivalent non-interactive commands. Every answer is checked as it is typed, and everything is
+ * asked before anything is written. Without a terminal, or with --yes, it stops with exit 2.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createPublicKey } from "node:crypto";
+import { Ctx, getSecret } from "./context";
+import * as prompts from "./prompts";
+import { buildSubject, checkNewStoreDir, initCa, issue, subjectFor, Issued } from "../ca";
+import { generateKey, privateKeyPem, spkiOf, KeyType, DEFAULT_KEY_TYPE } from "../pki/keys";
+import { buildCsr, csrPem } from "../pki/csr";
+import type { Sans } from "../pki/san";
+import { formatRfc4514 } from "../pki/name";
+import { Store } from "../store/store";
+import { buildNatsConfig } from "../nats/config-writer";
+import { natsUserFor } from "../nats/user";
+import { writeFileAtomic } from "../store/atomic";
+import { shellQuote } from "../export/snippets";
+import { inputError, usageError } from "../errors";
+
+const rel = (f: string) => {
+  const r = path.relative(process.cwd(), f);
+  return r === "" ? "." : r.startsWith("..") ? f : r;
+};
+
+function checkConfigPath(v: string): void {
+  if (v === "") throw new Error("give a file name");
+  const f = path.resolve(v);
+  if (fs.existsSync(f)) throw new Error(`${f} already exists: choose another name (or remove it first)`);
+  const dir = path.dirname(f);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`the directory ${dir} does not exist`);
+}
+
+/** The SAN flags of a command line, in the order the SANs were given. */
+function sanFlags(s: Sans): string[] {
+  return [...s.email.map((v) => `--email ${shellQuote(v)}`), ...s.dns.map((v) => `--dns ${shellQuote(v)}`), ...s.uri.map((v) => `--uri ${shellQuote(v)}`), ...s.ip.map((v) => `--ip ${shellQuote(v)}`)];
+}
+
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
+  const ctx = new Ctx(o);
+  if (!ctx.interactive)
+    throw prompts.cannotAsk("init asks its questions on a terminal; use the individual commands instead: mtlsctl ca init, server issue, client issue, config nats");
+  const say = (s: string) => process.stderr.write(s + "\n");
+  say(
+    [
+      "This sets up mutual TLS for a NATS server, step by step: a certificate authority (CA), a",
+      "certificate for the server, one for a first client, and a config snippet for nats-server.",
+      "Nothing is written until you confirm at the end. (Ctrl-C stops at any time.)",
+      "",
+    ].join("\n"),
+  );
+
+  // ---- the questions
+  const dir = path.resolve(
+    await prompts.askText(ctx, {
+      message: "Store directory (the CA and every certificate go here):",
+      default: rel(ctx.dir),
+      check: (v) => {
+        if (v === "") throw new Error("give a directory");
+        checkNewStoreDir(path.resolve(v), false);
+      },
+    }),
+  );
+  const caName = await prompts.askText(ctx, { message: "CA name (its common name):", default: "mtlsctl CA", check: (v) => buildSubject(`CN=${v}`, [], "CA name") });
+  const keyType: KeyType = await prompts.askKeyType(ctx, "Key type (for the CA and the certificates):", DEFAULT_KEY_TYPE);
+  if (process.env.MTLSCTL_PASSPHRASE) say("The CA passphrase is taken from MTLSCTL_PASSPHRASE.");
+  else say("The CA key is encrypted with a passphrase: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).");
+  const passphrase = await getSecret(ctx, { what: "new CA passphrase", fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+
+  say("\nThe server: its certificate names the host names and addresses clients connect to.");
+  const serverName = await prompts.askName(ctx, "Server certificate name (a file name in the store):", { default: "nats" });
+  const serverSans = await prompts.askServerSans(ctx, { dns: "localhost", ip: "127.0.0.1" });
+
+  say("\nThe first client: nats-server names the user after the certificate's email, DNS or URI SAN, else its subject.");
+  const clientName = await prompts.askName(ctx, "First client's name (e.g. alice):", { taken: (n) => (n === serverName ? `"${n}" is the server's name` : null) });
+  const client = await prompts.askClientSans(ctx, clientName);
+
+  say("");
+  const confPath = path.resolve(
+    await prompts.askText(ctx, { message: "Write the NATS config snippet (tls {} and authorization {}) to:", default: rel(path.resolve("mtls.conf")), check: checkConfigPath }),
+  );
+
+  // ---- the equivalent commands
+  const d = `mtlsctl --dir ${shellQuote(rel(dir))}`;
+  const keyFlag = keyType === DEFAULT_KEY_TYPE ? "" : ` --key ${keyType}`;
+  const commands = [
+    `${d} ca init --name ${shellQuote(caName)}${keyFlag}`,
+    `${d} server issue ${shellQuote(serverName)} ${sanFlags(serverSans).join(" ")}${keyFlag}`,
+    `${d} client issue ${shellQuote(clientName)}${sanFlags(client.sans).map((f) => " " + f).join("")}${keyFlag}`,
+    `${d} config nats --out ${shellQuote(rel(confPath))}`,
+  ];
+  say(["", "About to run the equivalent of:", ...commands.map((c) => "  " + c), ""].join("\n"));
+  if (!(await prompts.askConfirm(ctx, "Go ahead?", true))) throw usageError("cancelled: nothing was written");
+  // the answers were checked as they were typed; check what could have changed since
+  checkNewStoreDir(dir, false);
+  if (fs.existsSync(confPath)) throw inputError("already exists", confPath);
+
+  // ---- the work: the library functions, not the CLI
+  const warnings: string[] = [];
+  const made = initCa({ dir, keyType, name: caName, passphrase });
+  warnings.push(...made.warnings);
+  const store: Store = made.value.store;
+  const caCert = made.value.cert;
+  const caKey = store.caKey(passphrase, caCert);
+
+  const serverKey = generateKey(keyType);
+  const server: Issued = issue(
+    store,
+    caKey,
+    caCert,
+    {
+      profile: "server",
+      name: serverName,
+      subjectDer: buildSubject(`CN=${serverName}`, []).der,
+      spki: spkiOf(serverKey),
+      publicKey: createPublicKey(serverKey),
+      sans: serverSans,
+      keyType,
+      extraFiles: [{ rel: `private/${serverName}.key`, data: privateKeyPem(serverKey), mode: 0o600 }],
+      keyRel: `private/${serverName}.key`,
+      csrRel: null,
+    },
+    warnings,
+  );
+
+  const clientKey = generateKey(keyType);
+  const clientSubject = subjectFor({ name: clientName, sans: client.sans }, warnings);
+  const clientIssued: Issued = issue(
+    store,
+    caKey,
+    caCert,
+    {
+      profile: "client",
+      name: clientName,
+      subjectDer: clientSubject,
+      spki: spkiOf(clientKey),
+      publicKey: createPublicKey(clientKey),
+      sans: client.sans,
+      keyType,
+      extraFiles: [
+        { rel: `private/${clientName}.key`, data: privateKeyPem(clientKey), mode: 0o600 },
+        { rel: `reqs/${clientName}.csr`, data: csrPem(buildCsr(clientKey, clientSubject, client.sans)), mode: 0o644 },
+      ],
+      keyRel: `private/${clientName}.key`,
+      csrRel: `reqs/${clientName}.csr`,
+    },
+    warnings,
+  );
+  const natsUser = natsUserFor(clientIssued.cert);
+  warnings.push(...natsUser.notes);
+
+  const cfg = buildNatsConfig(store, { version: require("../../package.json").version, includeHint: path.basename(confPath) });
+  warnings.push(...cfg.warnings);
+  writeFileAtomic(confPath, cfg.text, { mode: 0o644, exclusive: true });
+  ctx.warnAll(warnings);
+
+  // ---- what was made, and what to do next
+  const mainConf = path.join(path.dirname(confPath), "nats-server.conf");
+  const next = [
+    `include it from a nats-server config in the same directory (include paths are relative to the including file), e.g. ${rel(mainConf)}:`,
+    `    port: 4222`,
+    `    include "${path.basename(confPath)}"`,
+    `check it: nats-server -t -c ${shellQuote(rel(mainConf))}`,
+    `ask mtlsctl: ${d} verify ${shellQuote(rel(clientIssued.certFile))} --config ${shellQuote(rel(mainConf))}`,
+    `connect: nats --tlscert ${shellQuote(rel(clientIssued.certFile))} --tlskey ${shellQuote(rel(clientIssued.keyFile!))} --tlsca ${shellQuote(rel(store.caCertFile))} -s tls://${serverSans.dns[0] ?? serverSans.ip[0]}:4222 pub test hi`,
+  ];
+  const leaf = (i: Issued) => ({ name: i.record.name, serial: i.record.serial, subject: i.record.subject, sans: i.record.sans, notAfter: i.record.notAfter, certFile: i.certFile, keyFile: i.keyFile });
+  ctx.result(
+    {
+      dir,
+      ca: { subject: formatRfc4514(caCert.subject), keyType, serial: caCert.serialHex, notAfter: caCert.notAfter.toISOString(), fingerprint: caCert.fingerprint, certFile: store.caCertFile, keyFile: store.caKeyFile },
+      server: leaf(server),
+      client: { ...leaf(clientIssued), natsUser: natsUser.user },
+      natsConfig: { file: confPath, users: cfg.users.map((u) => u.user) },
+      commands,
+      next,
+      warnings: ctx.warnings,
+    },
+    () => {
+      const rows: [string, string][] = [
+        ["store", rel(dir)],
+        ["CA", `${formatRfc4514(caCert.subject)} (${keyType}), ${rel(store.caCertFile)}; key ${rel(store.caKeyFile)} (encrypted)`],
+        ["server", `${serverName}: ${[...serverSans.dns, ...serverSans.ip].join(", ")}; ${rel(server.certFile)}, key ${rel(server.keyFile!)}`],
+        ["client", `${clientName}: NATS user ${natsUser.user === null ? "(none)" : JSON.stringify(natsUser.user)}; ${rel(clientIssued.certFile)}, key ${rel(clientIssued.keyFile!)}`],
+        ["NATS config", rel(confPath)],
+      ];
+      const w = Math.max(...rows.map((r) => r[0].length));
+      return [
+        ctx.bold("Done."),
+        ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`),
+        "",
+        "The same, without questions (the passphrase from a prompt, MTLSCTL_PASSPHRASE or --passphrase-file):",
+        ...commands.map((c) => `  ${c}`),
+        "",
+        "Next:",
+        ...next.map((n) => (n.startsWith("    ") ? `  ${n}` : `  - ${n}`)),
+      ].join("\n");
+    },
+  );
+}

@@ -1,0 +1,34 @@
+/** `nkey create <name> [--show-seed] [--force]`: a user NKey pair; the seed stays in <dir>/nkeys/<name>.nk. */
+import * as path from "node:path";
+import { Ctx } from "../context";
+import { Store } from "../../store/store";
+import { createNkey } from "../../nkeys/nkeys";
+
+export function run(args: string[], o: Record<string, any>): void {
+  const ctx = new Ctx(o);
+  const name = args[0];
+  const store = Store.open(ctx.dir);
+  const made = createNkey(store, name, { force: !!o.force });
+  const rel = path.relative(process.cwd(), made.seedFile) || made.seedFile;
+  if (made.replaced) ctx.warn(`replaced the NKey "${name}" (was ${made.replaced.publicKey}): regenerate the server's config (mtlsctl config nats) and give the client the new seed`);
+  ctx.result(
+    {
+      name: made.record.name,
+      kind: "nkey",
+      publicKey: made.record.publicKey,
+      natsUser: made.record.publicKey,
+      seedFile: made.seedFile,
+      createdAt: made.record.createdAt,
+      ...(o.showSeed ? { seed: made.seed } : {}),
+      warnings: ctx.warnings,
+    },
+    () =>
+      [
+        `NKey ${ctx.bold(name)}: user public key ${made.record.publicKey}`,
+        `  seed file    ${rel} (mode 0600: it is the client's secret; give it only to the client)`,
+        ...(o.showSeed ? [`  seed         ${made.seed}`] : []),
+        `  NATS user    { nkey: "${made.record.publicKey}" } (mtlsctl config nats lists it)`,
+        `  client       mtlsctl config nkey-client node|go ${name}`,
+      ].join("\n"),
+  );
+}
