@@ -11,6 +11,7 @@ have openssl || need+=(openssl)
 have curl || need+=(curl)
 { have java && have keytool && have javac; } || need+=(default-jdk-headless)
 have script || need+=(bsdutils)
+have zsh || need+=(zsh)   # the zsh completion is parsed and driven by zsh in the tests
 # the NKey Go snippet is built offline from Debian's nats.go sources (GOPATH mode)
 { have go && have gofmt && [ -f /usr/share/gocode/src/github.com/nats-io/nats.go/nats.go ]; } || need+=(golang-go golang-github-nats-io-go-nats-dev)
 have pk12util || need+=(libnss3-tools)

@@ -139,6 +139,22 @@ describe("zsh", () => {
     expect(r.stdout.trim()).toBe("_mtlsctl");
   });
 
+  test("saved as _mtlsctl in $fpath, compinit autoloads it (first and later calls)", () => {
+    const d = tmpDir();
+    fs.writeFileSync(path.join(d, "_mtlsctl"), zshScript);
+    const script = [
+      `fpath=(${d} $fpath)`,
+      "autoload -U compinit && compinit -u -D",
+      "print -r -- comps=$_comps[mtlsctl]",
+      "_describe() { local a=${@[-1]}; print -rl -- ${${(@P)a}%%:*}; }",
+      "words=(mtlsctl client ''); CURRENT=3",
+      "_mtlsctl; _mtlsctl",
+    ].join("\n");
+    const r = run(zsh(), ["-f", "-c", script], { env: { ...env, HOME: d } });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("\n").filter(Boolean)).toEqual(["comps=_mtlsctl", "csr", "sign", "issue", "csr", "sign", "issue"]);
+  });
+
   /** What _mtlsctl hands to zsh's completion functions (stubbed to print their words). */
   function zshComplete(words: string[]): string[] {
     const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -188,7 +188,7 @@ describe("mtlsctl init on a terminal", () => {
     const shim = path.join(again, "bin");
     fs.mkdirSync(shim);
     fs.writeFileSync(path.join(shim, "mtlsctl"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`, { mode: 0o755 });
-    const env = { ...process.env, PATH: `${shim}:${process.env.PATH}`, MTLSCTL_PASSPHRASE: "other-pass", NO_COLOR: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env.PATH}`, MTLSCTL_PASSPHRASE: "other-pass", NO_COLOR: "1" };
     delete env.MTLSCTL_DIR;
     const sh = run("/bin/sh", ["-ec", unique.join("\n")], { cwd: again, env });
     if (sh.code !== 0) throw new Error(sh.stdout + sh.stderr);
@@ -417,12 +417,12 @@ describe("a missing value is asked for on a terminal", () => {
 
 describe("without a terminal, or with --yes, a missing value is exit 2 naming it (store unchanged)", () => {
   const cases: { args: string[]; names: RegExp; store: boolean }[] = [
-    { args: ["client", "issue"], names: /NAME argument/, store: true },
-    { args: ["client", "issue", "--email", "x@example.com"], names: /NAME argument/, store: true },
-    { args: ["client", "csr"], names: /NAME argument/, store: false },
-    { args: ["server", "issue"], names: /NAME argument/, store: true },
+    { args: ["client", "issue"], names: /missing required argument 'name': give client issue NAME/, store: true },
+    { args: ["client", "issue", "--email", "x@example.com"], names: /missing required argument 'name'/, store: true },
+    { args: ["client", "csr"], names: /missing required argument 'name': give client csr NAME/, store: false },
+    { args: ["server", "issue"], names: /missing required argument 'name': give server issue NAME/, store: true },
     { args: ["server", "issue", "nats9"], names: /--dns or --ip/, store: true },
-    { args: ["revoke"], names: /NAME argument or --serial HEX/, store: true },
+    { args: ["revoke"], names: /a name or --serial HEX/, store: true },
     { args: ["ca", "init", "--force"], names: /--passphrase-file/, store: true },
   ];
 

@@ -13,7 +13,7 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   if (name === undefined && o.serial === undefined) {
     // on a terminal: choose among the valid certificates, then the reason, then confirm
     const prompts = require("./prompts") as typeof import("./prompts");
-    prompts.mustAsk(ctx, "revoke needs a NAME argument or --serial HEX");
+    prompts.mustAsk(ctx, "revoke takes a name or --serial HEX (one of them)");
     const store = Store.open(ctx.dir);
     const live = store.readInventory().certificates.filter((c) => c.status === "valid" && !c.renewedBy && new Date(c.notAfter).getTime() > Date.now());
     if (!live.length) throw inputError("no valid certificate to revoke", store.inventoryFile);

@@ -17,7 +17,7 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
   // a missing NAME or --dns/--ip: asked for on a terminal, else exit 2 naming them
   if (name === undefined || sans.dns.length + sans.ip.length === 0) {
     const prompts = require("../prompts") as typeof import("../prompts");
-    if (name === undefined) prompts.mustAsk(ctx, "server issue needs a NAME argument");
+    if (name === undefined) prompts.mustAsk(ctx, "missing required argument 'name': give server issue NAME");
     else checkName(name);
     if (sans.dns.length + sans.ip.length === 0) prompts.mustAsk(ctx, "a server certificate needs at least one --dns or --ip");
     const store = Store.open(ctx.dir); // no store: refused before any question
