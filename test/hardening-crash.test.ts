@@ -67,6 +67,7 @@ function leftover(rel: string, pid: number): string | null {
 
 /** The files the store's inventory lists (relative to the store). */
 function listedFiles(): Set<string> {
+  if (!fs.existsSync(path.join(dir, "inventory.json"))) return new Set(); // no store
   const inv = JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
   const listed = new Set<string>();
   for (const r of [inv.ca, ...inv.certificates]) for (const f of [r.certFile, r.keyFile, r.csrFile]) if (f) listed.add(f);

@@ -129,6 +129,8 @@ beforeAll(() => {
 
   // ---- CSRs with hostile subjects and SANs (properly signed: only their contents are wrong)
   csrFile("subject-nul.csr", cnName("a\u0000b"));
+  csrFile("subject-no-value.csr", der.seq(der.setOf(der.seq(der.oid(OID.CN))))); // found by scripts/fuzz.js
+  w("empty-sequence.der", Buffer.from([0x30, 0x00])); // found by scripts/fuzz.js (was an internal error)
   csrFile("subject-newline.csr", cnName("alice\nCN=admin"));
   csrFile("subject-esc.csr", cnName("a\u001b[31mred"));
   csrFile("subject-bad-utf8.csr", cnName(Buffer.from([0x61, 0xff, 0xfe, 0x62])));
@@ -278,6 +280,13 @@ describe("files and encodings", () => {
   kind("DER with trailing bytes", () => {
     refused(["explain", "trailing.der"], { file: "trailing.der", message: /trailing bytes/ });
   });
+  kind("DER that ends too early (an empty SEQUENCE, 30 00)", () => {
+    refused(["explain", "empty-sequence.der"], { file: "empty-sequence.der", message: /not a valid X\.509 certificate \(TBSCertificate: missing/ });
+    refused(["client", "sign", "empty-sequence.der", "--name", fresh()], { file: "empty-sequence.der", message: /not a valid certificate request \(CertificationRequestInfo: missing/ });
+  });
+  kind("a CSR whose subject has an attribute without a value", () => {
+    refused(["client", "sign", "subject-no-value.csr", "--name", fresh()], { file: "subject-no-value.csr", message: /not a valid certificate request \(AttributeTypeAndValue: the value is missing\)/ });
+  });
   kind("PEM whose END label differs from its BEGIN label", () => {
     refused(["explain", "mismatched-end.pem"], { file: "mismatched-end.pem", message: /PEM block "CERTIFICATE" ends with "CERTIFICATE REQUEST"/ });
   });
@@ -295,7 +304,7 @@ describe("files and encodings", () => {
     refused(["explain", "big.crt"], { file: "big.crt", message: /larger than 1 MB/ });
     refused(["--dir", p("new-store"), "ca", "import", "big.crt", "ca-key.pem"], { file: "big.crt", message: /larger than 1 MB/ });
   });
-  kind("an empty certificate file (explain, verify)", () => {
+  kind("an empty certificate file (explain)", () => {
     refused(["explain", "empty.crt"], { file: "empty.crt", message: /empty/ });
   });
   kind("an empty passphrase file", () => {

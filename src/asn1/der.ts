@@ -176,7 +176,8 @@ export function children(node: Node): Node[] {
   return out;
 }
 
-export function expect(node: Node, tag: number, what: string): Node {
+export function expect(node: Node | undefined, tag: number, what: string): Node {
+  if (node === undefined) throw new DerError(`${what}: missing (the structure ends too early)`);
   if (node.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, got 0x${node.tag.toString(16)}`);
   return node;
 }
@@ -227,6 +228,7 @@ export function readNamedBits(node: Node): number[] {
 }
 
 export function readTime(node: Node): Date {
+  if (node === undefined) throw new DerError("time: missing (the structure ends too early)");
   const s = node.content.toString("latin1");
   let m: RegExpMatchArray | null;
   if (node.tag === Tag.UTCTime && (m = s.match(/^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/))) {
@@ -241,6 +243,7 @@ export function readTime(node: Node): Date {
 
 /** Decodes a directory string the way Go's x509 parser does (T61 as raw bytes, i.e. Latin-1 here). */
 export function readString(node: Node): string {
+  if (node === undefined) throw new DerError("string: missing (the structure ends too early)");
   switch (node.tag) {
     case Tag.UTF8String:
       return node.content.toString("utf8");

@@ -233,6 +233,7 @@ export function decodeName(raw: Buffer): DecodedAttribute[][] {
     der.expect(set, der.Tag.SET, "RDN");
     return der.children(set).map((atv) => {
       const [t, v] = der.children(der.expect(atv, der.Tag.SEQUENCE, "AttributeTypeAndValue"));
+      if (v === undefined) throw new der.DerError("AttributeTypeAndValue: the value is missing");
       let value: string;
       try {
         value = der.readString(v);
