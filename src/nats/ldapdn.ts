@@ -22,7 +22,12 @@ export class DnParseError extends Error {
   /** Byte offset in the UTF-8 input where the parser gave up (the input length for end-of-input errors). */
   readonly offset: number;
   constructor(message: string, offset: number) {
+    // Refusals are expected and frequent (every e-mail or plain user name in a config is one):
+    // build them without a stack trace, which costs more than the parse itself.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = "DnParseError";
     this.offset = offset;
   }
