@@ -17,8 +17,8 @@ import { checkSans } from "../src/pki/san";
 import { CertRecord, Inventory, Store } from "../src/store/store";
 import { csvRows, jsonRows, countRows, RawRow } from "../src/bulk/input";
 import { KeyMaker } from "../src/bulk/leaf";
-import { bulkIssue, RowResult } from "../src/bulk/issue";
-import { InventoryAppender, recordText } from "../src/bulk/inventory";
+import { bulkIssue, clientRecordText, RowResult } from "../src/bulk/issue";
+import { ByteList, InventoryAppender, recordText } from "../src/bulk/inventory";
 
 const PASS = "test-pass";
 
@@ -180,16 +180,27 @@ describe("the lean path's parts", () => {
     const rec = (n: number): CertRecord => ({ ...inv.ca, name: `n${n}`, kind: "client", serial: crypto.randomBytes(16).toString("hex"), subject: `CN=n${n},O=A \\"q\\" é` });
     let seq = 0;
     const app = new InventoryAppender(store, () => `.inventory.json.tmp-${process.pid}-${(seq++).toString(16).padStart(8, "0")}`);
+    const commit = (recs: CertRecord[]) => {
+      const add = new ByteList();
+      for (const r of recs) add.append(",\n    " + recordText(r));
+      return app.commit(add.bytes(), recs.length);
+    };
     app.refresh();
-    await app.commit([rec(1), rec(2)]); // from an empty array: a whole rewrite
-    await app.commit([rec(3)]); // appended
-    await app.commit([rec(4), rec(5), rec(6)]);
+    await commit([rec(1), rec(2)]); // from an empty array: a whole rewrite
+    await commit([rec(3)]); // appended
+    await commit([rec(4), rec(5), rec(6)]);
     const text = fs.readFileSync(store.inventoryFile, "utf8");
     const parsed = JSON.parse(text) as Inventory;
     expect(text).toBe(JSON.stringify(parsed, null, 2) + "\n");
     expect(parsed.certificates.map((c) => c.name)).toEqual(["n1", "n2", "n3", "n4", "n5", "n6"]);
     expect(parsed.crl).toEqual(inv.crl);
     expect(recordText(parsed.certificates[0]).startsWith("{\n      ")).toBe(true);
+    // the lean path's own writer of its records says the same as JSON.stringify
+    for (const r of [...parsed.certificates, { ...parsed.certificates[0], sans: { email: ["a@x.org", "b\"q@x.org"], dns: ["d.example"], uri: [], ip: ["::1", "10.0.0.1"] }, subject: "CN=Ü \\, \u0001" }]) {
+      const mine = { ...r, kind: "client" as const, keyFile: "private/x.key", csrFile: null, revokedAt: null, revocationReason: null };
+      const ordered: CertRecord = { name: mine.name, kind: mine.kind, serial: mine.serial, subject: mine.subject, sans: mine.sans, profile: mine.profile, keyType: mine.keyType, notBefore: mine.notBefore, notAfter: mine.notAfter, status: mine.status, revokedAt: null, revocationReason: null, fingerprint: mine.fingerprint, certFile: mine.certFile, keyFile: mine.keyFile, csrFile: null, issuedAt: mine.issuedAt };
+      expect(clientRecordText(ordered)).toBe(recordText(ordered));
+    }
     expect(app.refresh()).toBeNull(); // still the file this process wrote: not read again
     store.writeInventory(parsed); // another writer
     expect(app.refresh()).not.toBeNull();
@@ -389,6 +400,8 @@ describe("client issue --from, end to end", () => {
     expect(r.stdout).toMatch(/^Issued 1000 client certificates from users\.csv/);
     const inv = checkConsistent(s.dir);
     expect(inv.certificates.map((c) => c.name).sort()).toEqual(names);
+    const text = fs.readFileSync(path.join(s.dir, "inventory.json"), "utf8");
+    expect(text).toBe(JSON.stringify(inv, null, 2) + "\n"); // exactly what Store.writeInventory would write
     const ca = readCertPem(path.join(s.dir, "ca.crt"));
     const caPub = crypto.createPublicKey({ key: ca.spki, format: "der", type: "spki" });
     for (const c of inv.certificates) {
@@ -511,7 +524,7 @@ describe("client issue --from, end to end", () => {
     expect(fs.existsSync(path.join(s.dir, ".lock"))).toBe(false);
   });
 
-  test("kill -9 in the middle: the inventory lists only whole batches with their files; a re-run finishes and clears the debris", async () => {
+  test("kill -9 in the middle (a random moment): the inventory lists only whole batches with their files; a re-run finishes and clears the debris", async () => {
     const s = makeStore();
     const names = Array.from({ length: 6000 }, (_, i) => `k${i}`);
     write(s.cwd, "users.csv", csvOf(names));
@@ -523,8 +536,7 @@ describe("client issue --from, end to end", () => {
       }
     });
     const inv = checkConsistent(s.dir);
-    if (r.signal === "SIGKILL") expect(inv.certificates.length % 1000).toBe(0); // batches of 1,000: all or nothing
-    // a re-run issues the rest, replaces what the killed run had not committed, and removes its temporary files
+    expect(r.signal === "SIGKILL" || r.code === 0).toBe(true);
     const again = mtls(["client", "issue", "--from", "users.csv", "--json"], { cwd: s.cwd, env: s.env });
     expect(again.code).toBe(0);
     const sum = JSON.parse(again.stdout);
@@ -534,6 +546,71 @@ describe("client issue --from, end to end", () => {
     expect(done.certificates.map((c) => c.name).sort()).toEqual([...names].sort());
     expect(tempFiles(s.dir)).toEqual([]);
   }, 120_000);
+
+  test("killed at each crash point of a batch (flushed / renamed / committed): old state or new, never half a batch; the next locked command removes the debris", () => {
+    const s = makeStore();
+    const names = Array.from({ length: 1100 }, (_, i) => `c${i}`);
+    write(s.cwd, "users.csv", csvOf(names));
+    const pristine = path.join(s.cwd, "pristine");
+    fs.cpSync(s.dir, pristine, { recursive: true });
+    // crash points: 1 the cleanup's lock, 2 the run's lock, then per batch: flushed, renamed, committed
+    for (const at of [3, 4, 5, 7]) {
+      fs.rmSync(s.dir, { recursive: true });
+      fs.cpSync(pristine, s.dir, { recursive: true });
+      const r = mtls(["client", "issue", "--quiet", "--from", "users.csv"], { cwd: s.cwd, env: { ...s.env, MTLSCTL_TEST_KILL_AT: String(at), MTLSCTL_TEST_KILL_TRACE: "1" } });
+      expect(r.code).toBe(-1); // killed
+      // what was committed: the batches whose "after the inventory write" point was reached
+      const sizes = [...r.stderr.matchAll(/bulk: batch of (\d+) flushed/g)].map((m) => Number(m[1]));
+      const commits = (r.stderr.match(/bulk: after the inventory write/g) ?? []).length;
+      const inv = checkConsistent(s.dir);
+      expect(inv.certificates.length).toBe(sizes.slice(0, commits).reduce((a, b) => a + b, 0));
+      expect(inv.certificates.length).toBe(at === 3 || at === 4 ? 0 : sizes[0]);
+      // another command that takes the lock: the unlisted files and the temporary files go
+      expect(mtls(["client", "issue", "other", "--email", "o@example.com"], { cwd: s.cwd, env: s.env }).code).toBe(0);
+      expect(tempFiles(s.dir)).toEqual([]);
+      const listed = new Set(inventory(s.dir).certificates.map((c) => c.name));
+      for (const d of ["issued", "private"]) for (const f of fs.readdirSync(path.join(s.dir, d))) if (f !== "ca.key") expect(listed.has(f.replace(/\.(crt|key)$/, ""))).toBe(true);
+      // and a re-run completes the file
+      const again = mtls(["client", "issue", "--quiet", "--from", "users.csv"], { cwd: s.cwd, env: s.env });
+      expect(again.code).toBe(0);
+      expect(checkConsistent(s.dir).certificates).toHaveLength(1101);
+    }
+  }, 300_000);
+
+  test.each([
+    ["fsync per file, on the thread pool", { flush: "fsync" as const }],
+    ["syncfs, files written by the calling thread", { thread: false }],
+    ["syncfs where `sync -f` fails: each file fsynced instead", { fakeSync: true }],
+  ])("the other ways to write and flush give the same store: %s", async (_label, o: { flush?: "fsync"; thread?: boolean; fakeSync?: boolean }) => {
+    const s = makeStore();
+    const store = new Store(s.dir);
+    const caCert = store.caCertificate();
+    const caKey = store.caKey(PASS, caCert);
+    const names = Array.from({ length: 45 }, (_, i) => `m${i}`);
+    const file = write(s.cwd, "users.csv", csvOf(names));
+    const savedPath = process.env.PATH;
+    if (o.fakeSync) {
+      const bin = tmpDir("mtlsctl-fake-sync-");
+      write(bin, "sync", "#!/bin/sh\nexit 1\n");
+      fs.chmodSync(path.join(bin, "sync"), 0o755);
+      process.env.PATH = `${bin}:${savedPath}`;
+    }
+    try {
+      const sum = await bulkIssue(store, caKey, caCert, csvRows(file), { file, defaults: { keyType: "ec-p256" }, batchSize: 20, flush: o.flush, thread: o.thread });
+      expect(sum).toEqual({ rows: 45, issued: 45, skipped: 0, failed: 0, stopped: false });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    const inv = checkConsistent(s.dir);
+    expect(inv.certificates.map((c) => c.name)).toEqual(names);
+    for (const n of names) {
+      expect(fs.statSync(path.join(s.dir, "private", `${n}.key`)).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.join(s.dir, "issued", `${n}.crt`)).mode & 0o777).toBe(0o644);
+    }
+    const text = fs.readFileSync(path.join(s.dir, "inventory.json"), "utf8");
+    expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2) + "\n");
+    expect(tempFiles(s.dir)).toEqual([]);
+  });
 
   test("a failure in the middle of a batch publishes nothing of that batch and leaves no file behind", async () => {
     const s = makeStore();

@@ -35,6 +35,26 @@ function tailOf(inv: Inventory): Buffer {
   return Buffer.from("\n  ]" + shell.slice(at + slot.length) + "\n");
 }
 
+/** A growable byte buffer (doubling) for text that is appended piece by piece. */
+export class ByteList {
+  private buf = Buffer.allocUnsafe(0);
+  private len = 0;
+
+  append(text: string): void {
+    const n = Buffer.byteLength(text);
+    if (this.len + n > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n, 4096));
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    this.len += this.buf.write(text, this.len);
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
 const stampOf = (st: fs.BigIntStats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 
 function cb2p<T>(f: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
@@ -80,11 +100,15 @@ export class InventoryAppender {
     return inv;
   }
 
-  /** Adds the records to the inventory: the commit point of a batch. */
-  async commit(records: CertRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  /**
+   * Adds records to the inventory: the commit point of a batch. `add` is their text as it goes after
+   * the last record: for each, ",\n    " and recordText(record).
+   */
+  async commit(add: Buffer, count: number): Promise<void> {
+    if (count === 0) return;
     if (!this.layout) {
       if (!this.whole) throw new Error("inventory not read");
+      const records = JSON.parse("[" + add.toString("utf8").slice(1) + "]") as CertRecord[];
       const inv: Inventory = { ...this.whole, certificates: [...this.whole.certificates, ...records] };
       const data = Buffer.from(JSON.stringify(inv, null, 2) + "\n");
       await writeAtomicAsync(this.file, data, MODE, this.tempName);
@@ -95,7 +119,6 @@ export class InventoryAppender {
       return;
     }
     const { insertAt, tail } = this.layout;
-    const add = Buffer.from(records.map((r) => ",\n    " + recordText(r)).join(""));
     const tmp = path.join(path.dirname(this.file), this.tempName());
     let fd: number | null = null;
     try {

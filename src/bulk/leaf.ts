@@ -119,7 +119,7 @@ export class KeyMaker {
       const out = {
         keyType: type,
         spki: Buffer.concat([t.spkiHead, point]),
-        ski: crypto.createHash("sha1").update(point).digest(),
+        ski: crypto.hash("sha1", point, "buffer"),
         pkcs8Pem: pem("PRIVATE KEY", p8),
         rsa: false,
       };

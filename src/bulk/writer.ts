@@ -6,10 +6,43 @@
  */
 import { Worker } from "node:worker_threads";
 
-export interface FileJob {
-  tmp: string;
-  data: Buffer;
-  mode: number;
+/**
+ * Files for the writer thread, packed: their contents in one buffer that is handed over to the
+ * thread (transferred, not copied), their names in one string.
+ */
+export class FileChunk {
+  private buf: Buffer;
+  private len = 0;
+  readonly paths: string[] = [];
+  readonly modes: number[] = [];
+  readonly ends: number[] = [];
+
+  constructor(capacity = 1 << 18) {
+    this.buf = Buffer.allocUnsafeSlow(capacity); // its own ArrayBuffer, so that it can be transferred
+  }
+
+  get count(): number {
+    return this.paths.length;
+  }
+
+  /** Adds a file whose content is ASCII text (PEM). */
+  add(tmp: string, text: string, mode: number): void {
+    if (this.len + text.length > this.buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.len + text.length));
+      this.buf.copy(next, 0, 0, this.len);
+      this.buf = next;
+    }
+    this.len += this.buf.write(text, this.len, "latin1");
+    this.paths.push(tmp);
+    this.modes.push(mode);
+    this.ends.push(this.len);
+  }
+
+  /** The message and its transfer list. */
+  message(): [Record<string, unknown>, ArrayBuffer[]] {
+    const ab = this.buf.buffer as ArrayBuffer;
+    return [{ paths: this.paths.join("\0"), modes: this.modes, ends: this.ends, offset: this.buf.byteOffset, data: ab }, [ab]];
+  }
 }
 
 /** An error from the worker: the system call's code and message, and the job it stopped at. */
@@ -32,19 +65,22 @@ const umask = workerData.umask;
 const fail = (id, i, e) => parentPort.postMessage({ id, error: { code: e && e.code, message: String(e && e.message || e), index: i } });
 parentPort.on("message", (m) => {
   if (m.op === "write") {
-    for (let i = 0; i < m.jobs.length; i++) {
-      const j = m.jobs[i];
+    const data = new Uint8Array(m.data, m.offset);
+    const paths = m.paths.split("\0");
+    let start = 0;
+    for (let i = 0; i < paths.length; i++) {
+      const end = m.ends[i];
+      const mode = m.modes[i];
       let fd;
       try {
-        fd = fs.openSync(j.tmp, "wx", j.mode);
+        fd = fs.openSync(paths[i], "wx", mode);
       } catch (e) {
         return fail(m.id, i, e);
       }
       try {
-        const d = j.data;
-        let off = 0;
-        while (off < d.length) off += fs.writeSync(fd, d, off, d.length - off);
-        if (j.mode & umask) fs.fchmodSync(fd, j.mode);
+        let off = start;
+        while (off < end) off += fs.writeSync(fd, data, off, end - off);
+        if (mode & umask) fs.fchmodSync(fd, mode);
       } catch (e) {
         try { fs.closeSync(fd); } catch {}
         return fail(m.id, i, e);
@@ -54,6 +90,7 @@ parentPort.on("message", (m) => {
       } catch (e) {
         return fail(m.id, i, e);
       }
+      start = end;
     }
     parentPort.postMessage({ id: m.id });
   } else if (m.op === "rename") {
@@ -100,18 +137,19 @@ export class FileWriter {
     }
   }
 
-  private send(msg: Record<string, unknown>): Promise<void> {
+  private send(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     const id = ++this.seq;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ ...msg, id });
+      this.worker.postMessage({ ...msg, id }, transfer);
     });
   }
 
-  /** Creates each file (exclusively) with its data and exact mode; no flush. */
-  write(jobs: FileJob[]): Promise<void> {
-    return this.send({ op: "write", jobs });
+  /** Creates each file of the chunk (exclusively) with its data and exact mode; no flush. */
+  write(chunk: FileChunk): Promise<void> {
+    const [msg, transfer] = chunk.message();
+    return this.send({ op: "write", ...msg }, transfer);
   }
 
   /** Renames, in order. */

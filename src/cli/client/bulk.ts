@@ -28,8 +28,6 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   const format = detectFormat(file);
   const total = countRows(file, format);
 
-  // fsyncs run on libuv's thread pool: more threads keep more flushes in flight (set before its first use)
-  if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = "16";
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile }); // the CA passphrase, asked once
 
   const show = !ctx.quiet && !ctx.json;

@@ -17,7 +17,7 @@ export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Com
   let name: string = nameArg;
   if (name === undefined && o.from === undefined) {
     const prompts = require("../prompts") as typeof import("../prompts");
-    const missing = "client issue needs a NAME argument (or --from FILE)";
+    const missing = "missing required argument 'name': give client issue NAME (or --from FILE)";
     prompts.mustAsk(ctx, missing);
     const store = Store.open(ctx.dir); // no store: refused before any question
     const inv = store.readInventory();
