@@ -79,6 +79,10 @@ export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date
     const overdue = p.nextUpdate !== null && p.nextUpdate <= now;
     crl = { number: p.number, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString() ?? null, revoked: p.entries.length, overdue };
     if (overdue) warnings.push(`the CRL's next update was due on ${crl.nextUpdate}: run \`mtlsctl crl\` to sign a fresh one`);
+    // revoke and crl write the inventory, then crl.pem: an interruption in between leaves crl.pem behind
+    const recorded = inv.crl?.number ?? null;
+    if (recorded !== null && (p.number === null || p.number < recorded))
+      warnings.push(`crl.pem (CRL number ${p.number ?? "none"}) is older than the inventory's latest CRL (number ${recorded}): a revoke or crl was interrupted; run \`mtlsctl crl\``);
   } else if (inv.certificates.some((c) => c.status === "revoked")) warnings.push("certificates are revoked but there is no crl.pem: run `mtlsctl crl`");
   const count = (s: string) => inv.certificates.filter((c) => c.status === s).length;
   return {
