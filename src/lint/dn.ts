@@ -3,7 +3,8 @@
  * (its ParseDN, reference §2.4) and its exact Go-string look-up (§2.5a) will actually compare,
  * and whether any certificate subject can match it at all.
  */
-import { byteString, byteText, formatDn, goRunes, rdnEqual, tryParseDn, parseDn, DnParseError, type LdapDn } from "../nats/ldapdn";
+import { typeKey } from "../verify/mapping";
+import { byteString, byteText, formatDn, rdnEqual, tryParseDn, parseDn, DnParseError, type LdapDn } from "../nats/ldapdn";
 import type { Code } from "./codes";
 
 /** The DN stage's ten attribute types, lower-case (the server compares types with EqualFold). */
@@ -37,14 +38,8 @@ const OID_RE = /^\d+(?:\.\d+)+$/;
  * null when it folds to none (then no certificate attribute can ever equal it).
  */
 export function tableType(type: string): string | null {
-  let out = "";
-  for (const r of goRunes(type)) {
-    if (r < 0x80) out += String.fromCharCode(r >= 0x41 && r <= 0x5a ? r + 0x20 : r);
-    else if (r === 0x212a) out += "k";
-    else if (r === 0x17f) out += "s";
-    else return null;
-  }
-  return TABLE_BY_FOLD.get(out) ?? null;
+  const folded = typeKey(type);
+  return folded === null ? null : (TABLE_BY_FOLD.get(folded) ?? null);
 }
 
 /** The user DN with every type replaced by its table name; null when a type is outside the table. */

@@ -2,9 +2,7 @@
  * `config nats`: the client tls {} block and the authorization users, written so that the server
  * reads back exactly the intended strings (quoteConfString) and each user appears once.
  */
-import * as fs from "node:fs";
 import { Store, CertRecord } from "../store/store";
-import { readCertificates } from "../pki/cert";
 import { natsUserFor, MapMode, NatsUser } from "./user";
 import { quoteConfString } from "./confstring";
 import { renderTemplate } from "../templates";
@@ -63,14 +61,7 @@ export interface NatsConfig {
 const isLive = (c: CertRecord, now: Date) => c.status === "valid" && new Date(c.notAfter) > now;
 
 export function natsUserOfRecord(store: Store, rec: CertRecord, map: MapMode = "auto"): NatsUser {
-  const file = store.path(rec.certFile);
-  let data: Buffer;
-  try {
-    data = fs.readFileSync(file);
-  } catch {
-    throw inputError("the certificate listed in the inventory is missing", file);
-  }
-  return natsUserFor(readCertificates(data, file)[0], map);
+  return natsUserFor(certOfRecord(store, rec), map);
 }
 
 export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig {

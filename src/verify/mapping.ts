@@ -42,7 +42,7 @@ const allowedOn = (u: MapUser, connType: string) => !u.allowedConnectionTypes ||
  * other non-ASCII rune folds onto no ASCII letter, so such a type can never equal a certificate's
  * type: null.
  */
-function typeKey(type: string): string | null {
+export function typeKey(type: string): string | null {
   let out = "";
   for (const r of goRunes(type)) {
     if (r < 0x80) out += String.fromCharCode(r >= 0x41 && r <= 0x5a ? r + 0x20 : r);
