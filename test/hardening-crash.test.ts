@@ -14,7 +14,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { BIN, hashTree, mtls, mtlsOk, tmpDir } from "./helpers/cli";
+import { BIN, hashTree, mtls, mtlsOk, openssl, tmpDir } from "./helpers/cli";
 
 jest.setTimeout(600_000);
 
@@ -61,6 +61,7 @@ function leftover(rel: string, pid: number): string | null {
   if (new RegExp(`^\\.pki\\.init-${pid}-[0-9a-f]{8}(/|$)`).test(rel)) return "staging directory of the killed ca init";
   if (new RegExp(`^\\.pki\\.replaced-${pid}-[0-9a-f]{8}(/|$)`).test(rel)) return "old store moved aside by the killed ca init --force";
   if (rel === "pki/.lock") return "the killed process's lock";
+  if (/^pki\/\.crl-\d+\.pem$/.test(rel)) return "a CRL staged before its commit (the next locked command publishes it when the inventory recorded its number, else removes it)";
   if (new RegExp(`^\\..+\\.tmp-${pid}-[0-9a-f]{8}$`).test(base)) return "the killed process's temporary file";
   return null;
 }
@@ -132,7 +133,11 @@ function afterKill(k: Killed, o: Scenario & { old: { cwdTree: Tree; tree: Tree; 
     // the new state: the old files are all there, unchanged but for the ones this command rewrites
     for (const [p, h] of Object.entries(o.old.tree)) if (!o.changes.test(p)) expect({ what, p, same: t2[p] === h }).toEqual({ what, p, same: true });
     for (const p of Object.keys(t2)) if (!(p in o.old.tree) && !leftover("pki/" + p, k.pid)) expect({ what, p, added: o.changes.test(p) }).toEqual({ what, p, added: true });
-    if (o.label === "revoke" && t2["crl.pem"] === o.old.tree["crl.pem"]) crlLagged++;
+    if (o.label === "revoke" && t2["crl.pem"] === o.old.tree["crl.pem"]) {
+      // committed but not yet published: the staged CRL is there, and the next locked command publishes it
+      expect({ what, staged: Object.keys(t2).some((p) => /^\.crl-\d+\.pem$/.test(p)) }).toEqual({ what, staged: true });
+      crlLagged++;
+    }
   }
   // nothing hidden but the lock and temporary files of the killed process, in the store or beside it
   for (const p of hidden(hashTree(cwd))) expect({ what, p, why: leftover(p, k.pid) }).toEqual({ what, p, why: expect.any(String) });
@@ -143,6 +148,12 @@ function afterKill(k: Killed, o: Scenario & { old: { cwdTree: Tree; tree: Tree; 
   const t0 = Date.now();
   mtlsOk(["client", "issue", "next", "--email", "next@example.com"], { cwd, env });
   expect(Date.now() - t0).toBeLessThan(10_000); // no 30 s wait for a dead owner
+  if (state === "new" && o.label === "revoke") {
+    // the staged CRL was published by the client issue above: crl.pem is the committed CRL again
+    const inv = JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+    const num = openssl(["crl", "-in", path.join(dir, "crl.pem"), "-noout", "-crlnumber"]).stdout.match(/crlNumber=0x([0-9A-Fa-f]+)/);
+    expect({ what, crlNumber: num ? parseInt(num[1], 16) : null }).toEqual({ what, crlNumber: inv.crl.number });
+  }
   mtlsOk(["revoke", "next"], { cwd, env });
   mtlsOk(["crl"], { cwd, env });
   const t3 = hashTree(cwd);

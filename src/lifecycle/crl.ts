@@ -168,9 +168,9 @@ export interface SignedCrl {
 }
 
 /**
- * Signs the next CRL for the inventory as it stands and records its number in `inv.crl` (the caller
- * writes the inventory first, then crl.pem: a crash in between leaves a stale CRL, never a number
- * used twice). Call it holding the store lock.
+ * Signs the next CRL for the inventory as it stands and records its number in `inv.crl`; the caller
+ * commits both with Store.commitCrl (the CRL staged, the inventory as the commit point, then
+ * crl.pem), so a crash leaves the old state or the new one. Call it holding the store lock.
  */
 export function nextCrl(inv: Inventory, caKey: KeyObject, caCert: ParsedCertificate, o: { nextUpdateDays?: number; now?: Date }, warnings: string[]): SignedCrl {
   const days = checkNextUpdateDays(o.nextUpdateDays);
@@ -199,8 +199,7 @@ export function writeCrl(store: Store, caKey: KeyObject, caCert: ParsedCertifica
   return store.withLock(() => {
     const inv = store.readInventory();
     const crl = nextCrl(inv, caKey, caCert, o, warnings);
-    store.writeInventory(inv);
-    store.write(CRL_FILE, crl.pem);
+    store.commitCrl(inv, crl.number, crl.pem); // staged CRL, inventory (commit), then crl.pem
     return crl;
   });
 }

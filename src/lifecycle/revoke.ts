@@ -68,8 +68,8 @@ export function checkRevocation(store: Store, target: RevokeTarget, o: RevokeOpt
 }
 
 /**
- * Revokes under the store lock: the inventory (revocations and the new CRL number) is written
- * first, then <dir>/crl.pem.
+ * Revokes under the store lock: the new CRL is staged, the inventory (revocations and the CRL
+ * number) is the commit point, then <dir>/crl.pem is published (Store.commitCrl).
  */
 export function revoke(store: Store, caKey: KeyObject, caCert: ParsedCertificate, target: RevokeTarget, o: RevokeOptions, warnings: string[]): Revocation {
   const reason = parseReason(o.reason ?? "unspecified");
@@ -96,8 +96,7 @@ export function revoke(store: Store, caKey: KeyObject, caCert: ParsedCertificate
         );
     }
     const crl = nextCrl(inv, caKey, caCert, { nextUpdateDays: o.nextUpdateDays, now }, warnings);
-    store.writeInventory(inv);
-    store.write(CRL_FILE, crl.pem);
+    store.commitCrl(inv, crl.number, crl.pem); // staged CRL, inventory (commit), then crl.pem
     return { revoked: records, reason, crl, crlFile: store.path(CRL_FILE) };
   });
 }

@@ -134,10 +134,57 @@ export class Store {
     try {
       removeStaleTempFiles(this.dir);
       this.removeUnlistedFiles();
+      this.recoverStagedCrl();
       return fn();
     } finally {
       release();
     }
+  }
+
+  /**
+   * A CRL is signed to `.crl-<number>.pem` before the inventory records that number (the commit
+   * point), then renamed to crl.pem. A writer killed in between leaves the staged file: publish it
+   * when the inventory recorded its number (the new state), delete it otherwise (the old state).
+   * No CA key is needed, so this runs on every locked command.
+   */
+  private recoverStagedCrl(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir).filter((n) => STAGED_CRL.test(n));
+    } catch {
+      return;
+    }
+    if (!names.length) return;
+    let recorded: number | undefined;
+    try {
+      recorded = this.readInventory().crl?.number;
+    } catch {
+      return; // the command itself reports a broken inventory
+    }
+    for (const n of names) {
+      const f = this.path(n);
+      try {
+        if (Number(STAGED_CRL.exec(n)![1]) === recorded) {
+          fs.renameSync(f, this.path("crl.pem"));
+          fsyncDirOf(this.dir);
+        } else fs.unlinkSync(f);
+      } catch {
+        /* another try on the next command */
+      }
+    }
+  }
+
+  /**
+   * Signs-and-commits a CRL: staged under its number, then the inventory (which records the number)
+   * as the commit point, then published as crl.pem. See recoverStagedCrl.
+   */
+  commitCrl(inv: Inventory, number: number, pem: string): void {
+    const staged = stagedCrlName(number);
+    this.write(staged, pem);
+    this.writeInventory(inv);
+    crashPoint(`CRL committed, not yet published: ${staged}`);
+    fs.renameSync(this.path(staged), this.path("crl.pem"));
+    fsyncDirOf(this.dir);
   }
 
   /**
@@ -302,6 +349,22 @@ const STALE_TEMP = /^\..+\.(?:tmp-(\d+)-[0-9a-f]{8}|stale-(\d+))$/;
  * `.lock.stale-<pid>` from a lock take-over) in the store's directories. Called holding the lock;
  * files of processes that still run are left alone.
  */
+/** A CRL staged before its commit (see Store.commitCrl). */
+const STAGED_CRL = /^\.crl-(\d+)\.pem$/;
+export const stagedCrlName = (n: number): string => `.crl-${n}.pem`;
+
+function fsyncDirOf(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch {
+    /* some filesystems refuse fsync on directories; the rename is still atomic */
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 export function removeStaleTempFiles(dir: string): void {
   for (const sub of ["", "issued", "reqs", "private", "renewed", "nkeys"]) {
     const d = path.join(dir, sub);
