@@ -117,17 +117,9 @@ function caseArms(specs: CommandSpec[], globals: OptionSpec[], zsh: boolean) {
   return { subs, opts, vals, args };
 }
 
-function header(shell: string, version: string): string {
-  return `# ${shell} completion for mtlsctl ${version}, made by \`mtlsctl completion ${shell}\` from its command tree.\n`;
-}
-
-export function bashScript(program: Command): string {
-  const specs = commandSpecs(program);
-  const globals = specs[0].options.filter((o) => o.flags[0] !== "--help");
-  const { subs, opts, vals, args } = caseArms(specs, globals, false);
-  return `${header("bash", program.version() ?? "")}# Use: source <(mtlsctl completion bash), or save it in /etc/bash_completion.d/mtlsctl.
-
-_mtlsctl_subs() {
+/** The table functions both scripts share (same shell syntax in bash and zsh), from caseArms. */
+function tableFunctions({ subs, opts, vals, args }: ReturnType<typeof caseArms>): string {
+  return `_mtlsctl_subs() {
   reply=()
   case "$1" in
 ${subs.join("\n")}
@@ -156,7 +148,20 @@ _mtlsctl_args() {
   case "$1" in
 ${args.join("\n")}
   esac
+}`;
 }
+
+function header(shell: string, version: string): string {
+  return `# ${shell} completion for mtlsctl ${version}, made by \`mtlsctl completion ${shell}\` from its command tree.\n`;
+}
+
+export function bashScript(program: Command): string {
+  const specs = commandSpecs(program);
+  const globals = specs[0].options.filter((o) => o.flags[0] !== "--help");
+  const arms = caseArms(specs, globals, false);
+  return `${header("bash", program.version() ?? "")}# Use: source <(mtlsctl completion bash), or save it in /etc/bash_completion.d/mtlsctl.
+
+${tableFunctions(arms)}
 
 # completes a value of kind $1 for the word in $cur; $2 is the store directory
 _mtlsctl_value() {
@@ -263,40 +268,11 @@ complete -F _mtlsctl mtlsctl
 export function zshScript(program: Command): string {
   const specs = commandSpecs(program);
   const globals = specs[0].options.filter((o) => o.flags[0] !== "--help");
-  const { subs, opts, vals, args } = caseArms(specs, globals, true);
+  const arms = caseArms(specs, globals, true);
   return `#compdef mtlsctl
 ${header("zsh", program.version() ?? "")}# Use: source <(mtlsctl completion zsh) after compinit, or save it as _mtlsctl in a directory of $fpath.
 
-_mtlsctl_subs() {
-  reply=()
-  case "$1" in
-${subs.join("\n")}
-  esac
-}
-
-_mtlsctl_opts() {
-  reply=()
-  case "$1" in
-${opts.join("\n")}
-  esac
-}
-
-# how an option's value completes: w:<words> | f (file) | d (directory) | n (certificate name) | k (NKey name) | t (text); empty: no value
-_mtlsctl_optval() {
-  REPLY=""
-  case "$1|$2" in
-${vals.join("\n")}
-  esac
-}
-
-# the kinds of a command's positional arguments, comma-separated
-_mtlsctl_args() {
-  REPLY=""
-  variadic=0
-  case "$1" in
-${args.join("\n")}
-  esac
-}
+${tableFunctions(arms)}
 
 _mtlsctl_value() {
   local kind="$1" d="$2"

@@ -9,7 +9,8 @@ export function tempNameFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
 }
 
-function fsyncDir(dir: string): void {
+/** Flushes a directory after a rename (best effort: some filesystems refuse it). */
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, "r");

@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey, KeyObject } from "node:crypto";
 import { inputError, MtlsError } from "../errors";
-import { writeFileAtomic } from "./atomic";
+import { fsyncDir, writeFileAtomic } from "./atomic";
 import { acquireLock, pidAlive } from "./lock";
 import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
@@ -166,7 +166,7 @@ export class Store {
       try {
         if (Number(STAGED_CRL.exec(n)![1]) === recorded) {
           fs.renameSync(f, this.path("crl.pem"));
-          fsyncDirOf(this.dir);
+          fsyncDir(this.dir);
         } else fs.unlinkSync(f);
       } catch {
         /* another try on the next command */
@@ -184,7 +184,7 @@ export class Store {
     this.writeInventory(inv);
     crashPoint(`CRL committed, not yet published: ${staged}`);
     fs.renameSync(this.path(staged), this.path("crl.pem"));
-    fsyncDirOf(this.dir);
+    fsyncDir(this.dir);
   }
 
   /**
@@ -353,17 +353,6 @@ const STALE_TEMP = /^\..+\.(?:tmp-(\d+)-[0-9a-f]{8}|stale-(\d+))$/;
 const STAGED_CRL = /^\.crl-(\d+)\.pem$/;
 export const stagedCrlName = (n: number): string => `.crl-${n}.pem`;
 
-function fsyncDirOf(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, "r");
-    fs.fsyncSync(fd);
-  } catch {
-    /* some filesystems refuse fsync on directories; the rename is still atomic */
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 export function removeStaleTempFiles(dir: string): void {
   for (const sub of ["", "issued", "reqs", "private", "renewed", "nkeys"]) {
