@@ -170,7 +170,7 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     store: store.dir.replace(/[\r\n]/g, "?"),
     include_hint: (o.includeHint ?? "mtls.conf").replace(/[\r\n]/g, "?"),
     server_cert: serverCert,
-    ca_file: q(store.caCertFile, "ca_file"),
+    ca_file: q(store.trustFile, "ca_file"),
     timeout: String(o.timeout ?? 2),
     pinned: o.pinned ? pinnedText([...pinMap.values()], q) : "",
     users: usersText || "    # (no client certificates yet)",

@@ -112,6 +112,34 @@ export class Store {
     return this.path("private", "ca.key");
   }
 
+  /**
+   * CA hierarchy and rollover (issue 10). Files beside ca.crt:
+   *   chain.pem  intermediate stores only: ca.crt followed by every intermediate above it, not the
+   *              root: what a leaf presents after itself (cert_file = leaf + chain.pem).
+   *   roots.pem  the trust anchors that ca_file names: the root of an intermediate store, or, in a
+   *              root store during a rollover, the new root and the previous one(s). Absent: ca.crt.
+   */
+  get chainFile(): string {
+    return this.path("chain.pem");
+  }
+  get rootsFile(): string {
+    return this.path("roots.pem");
+  }
+  /** The file a server's ca_file (or a client's CA option) names: roots.pem when present, else ca.crt. */
+  get trustFile(): string {
+    return fs.existsSync(this.rootsFile) ? this.rootsFile : this.caCertFile;
+  }
+  /** The CA certificates a leaf of this store presents after itself (empty for a root store). */
+  presentedChain(): ParsedCertificate[] {
+    if (!fs.existsSync(this.chainFile)) return [];
+    return readCertificates(fs.readFileSync(this.chainFile), this.chainFile);
+  }
+  /** The trust anchors (roots.pem, else ca.crt). */
+  trustAnchors(): ParsedCertificate[] {
+    const f = this.trustFile;
+    return readCertificates(fs.readFileSync(f), f);
+  }
+
   static exists(dir: string): boolean {
     recoverInterruptedInit(path.resolve(dir));
     return fs.existsSync(path.join(dir, "ca.crt")) || fs.existsSync(path.join(dir, "inventory.json"));

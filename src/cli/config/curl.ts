@@ -31,7 +31,7 @@ export function run([name]: string[], o: Record<string, any>): void {
     notes: notes.map((n) => "\n# " + n).join(""),
     cert_file: shellQuote(store.path(rec.certFile)),
     key_file: shellQuote(keyFile),
-    ca_file: shellQuote(store.caCertFile),
+    ca_file: shellQuote(store.trustFile),
     url: shellQuote(url),
   });
   if (ctx.json) {

@@ -100,7 +100,7 @@ export function run([lang, name]: string[], o: Record<string, any>): void {
     notes: notes.map((n) => "\n// " + comment(n)).join(""),
     seed_file: q(seedFile),
     url: q(url),
-    ca_file: q(store.caCertFile),
+    ca_file: q(store.trustFile),
     client_cert: clientCert,
     client_name: q(name),
   });

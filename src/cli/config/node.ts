@@ -15,7 +15,7 @@ export function run(_args: string[], o: Record<string, any>): void {
     server_name: server.name,
     key_file: jsString(store.path(server.keyFile)),
     cert_file: jsString(store.path(server.certFile)),
-    ca_file: jsString(store.caCertFile),
+    ca_file: jsString(store.trustFile),
   });
   if (ctx.json) {
     // the snippet inside the JSON; with --out it is also written to the file
