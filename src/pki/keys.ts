@@ -18,19 +18,32 @@ export function parseKeyType(s: string): KeyType {
   return t;
 }
 
+/**
+ * A new private key. The key is generated as PKCS#8 DER and imported into a fresh KeyObject: a
+ * KeyObject returned by generateKeyPairSync shares its lock with the key-generation job, and on Node
+ * 20 reading `asymmetricKeyDetails` of it can deadlock when a GC finalizes that job meanwhile
+ * (seen here: `client issue` hung in KeyGenJob's destructor under GetEcKeyDetail, one run in two).
+ */
 export function generateKey(type: KeyType): crypto.KeyObject {
+  const enc = { publicKeyEncoding: { type: "spki", format: "der" }, privateKeyEncoding: { type: "pkcs8", format: "der" } } as const;
+  let der: Buffer;
   switch (type) {
     case "ec-p256":
-      return crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey;
+      der = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1", publicKeyEncoding: enc.publicKeyEncoding, privateKeyEncoding: enc.privateKeyEncoding }).privateKey;
+      break;
     case "ec-p384":
-      return crypto.generateKeyPairSync("ec", { namedCurve: "secp384r1" }).privateKey;
+      der = crypto.generateKeyPairSync("ec", { namedCurve: "secp384r1", publicKeyEncoding: enc.publicKeyEncoding, privateKeyEncoding: enc.privateKeyEncoding }).privateKey;
+      break;
     case "rsa-2048":
     case "rsa-3072":
     case "rsa-4096":
-      return crypto.generateKeyPairSync("rsa", { modulusLength: Number(type.slice(4)), publicExponent: 0x10001 }).privateKey;
+      der = crypto.generateKeyPairSync("rsa", { modulusLength: Number(type.slice(4)), publicExponent: 0x10001, publicKeyEncoding: enc.publicKeyEncoding, privateKeyEncoding: enc.privateKeyEncoding }).privateKey;
+      break;
     case "ed25519":
-      return crypto.generateKeyPairSync("ed25519").privateKey;
+      der = crypto.generateKeyPairSync("ed25519", { publicKeyEncoding: enc.publicKeyEncoding, privateKeyEncoding: enc.privateKeyEncoding }).privateKey;
+      break;
   }
+  return crypto.createPrivateKey({ key: der, format: "der", type: "pkcs8" });
 }
 
 /** A human description of a key, e.g. "ec-p256", "rsa-2048", "ed25519". */
