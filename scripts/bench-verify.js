@@ -18,8 +18,8 @@ const { generateKey, signerFor, spkiOf } = D("pki/keys.js");
 const { encodeName, parseRfc4514, canonicalOrder } = D("pki/name.js");
 const { quoteConfString } = D("nats/confstring.js");
 
-module.exports = function benchVerify(n = Number(process.env.BENCH_VERIFY_N || 10000)) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-verify-"));
+/** The certificates (c<i>.crt), CA and config for n users, written into `work`; returns the ms spent making certificates. */
+function makeFixture(work, n) {
   const caKey = generateKey("ec-p256");
   const caSubject = encodeName(parseRfc4514("CN=Bench Verify CA"));
   const caSpki = spkiOf(caKey);
@@ -43,19 +43,34 @@ module.exports = function benchVerify(n = Number(process.env.BENCH_VERIFY_N || 1
   }
   const makeMs = Number(process.hrtime.bigint() - t0) / 1e6;
   // one file per certificate, as an operator would pass them
-  const files = pems.map((p, i) => {
-    const f = path.join(work, `c${i}.crt`);
-    fs.writeFileSync(f, p);
-    return f;
-  });
+  pems.forEach((p, i) => fs.writeFileSync(path.join(work, `c${i}.crt`), p));
   fs.writeFileSync(path.join(work, "nats.conf"), `authorization {\n  users = [\n${users.map((u) => `    { user: ${quoteConfString(u)} }`).join("\n")}\n  ]\n}\ntls {\n  ca_file: "${path.join(work, "ca.crt")}"\n  verify_and_map: true\n}\n`);
+  fs.writeFileSync(path.join(work, "n"), String(n)); // written last: the fixture is complete
+  return makeMs;
+}
+
+/**
+ * BENCH_VERIFY_DIR=D keeps the fixture in D and reuses it on the next run with the same N (so that
+ * runs compare verify alone); BENCH_NODE_FLAGS="--cpu-prof ..." are passed to the verifying node.
+ */
+module.exports = function benchVerify(n = Number(process.env.BENCH_VERIFY_N || 10000)) {
+  const keep = process.env.BENCH_VERIFY_DIR;
+  const work = keep ? path.resolve(keep) : fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-verify-"));
+  let makeMs = 0;
+  if (!keep || !fs.existsSync(path.join(work, "n")) || fs.readFileSync(path.join(work, "n"), "utf8") !== String(n)) {
+    if (keep) fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    makeMs = makeFixture(work, n);
+  }
+  const files = Array.from({ length: n }, (_, i) => `c${i}.crt`);
   // the CLI in one process; peak RSS read at exit
   const driver = `const {runCli}=require(${JSON.stringify(path.join(ROOT, "dist/cli/run.js"))});const t=process.hrtime.bigint();runCli(process.argv).then((c)=>{const ms=Number(process.hrtime.bigint()-t)/1e6;process.stderr.write(JSON.stringify({code:c,ms,maxRssKb:process.resourceUsage().maxRSS})+"\\n");});`;
   // names relative to the work directory: 100,000 absolute paths would pass the kernel's argument limit (E2BIG)
-  const argv = ["-e", driver, "mtlsctl", "--quiet", "verify", "--server-version", "2.9.10", "--config", path.join(work, "nats.conf"), ...files.map((f) => path.basename(f))];
+  const flags = (process.env.BENCH_NODE_FLAGS || "").split(/\s+/).filter(Boolean);
+  const argv = [...flags, "-e", driver, "mtlsctl", "--quiet", "verify", "--server-version", "2.9.10", "--config", path.join(work, "nats.conf"), ...files];
   const r = spawnSync(process.execPath, argv, { cwd: work, encoding: "utf8", maxBuffer: 1 << 28 });
   const stat = JSON.parse(r.stderr.trim().split("\n").pop());
-  fs.rmSync(work, { recursive: true, force: true });
+  if (!keep) fs.rmSync(work, { recursive: true, force: true });
   if (stat.code !== 0) throw new Error(`verify exited ${stat.code}: ${r.stderr.slice(0, 2000)}`);
   return { n, makeMs, verifyMs: stat.ms, certsPerSec: n / (stat.ms / 1000), peakMb: stat.maxRssKb / 1024 };
 };

@@ -182,9 +182,21 @@ export function expect(node: Node | undefined, tag: number, what: string): Node 
   return node;
 }
 
+/** OIDs already decoded, by their content bytes: a certificate repeats a few dozen OIDs (issue 9: bulk verify). */
+const oidMemo = new Map<string, string>();
+
 export function readOid(node: Node): string {
   expect(node, Tag.OID, "OID");
   const b = node.content;
+  const memoKey = b.length <= 32 ? b.toString("latin1") : null;
+  const known = memoKey === null ? undefined : oidMemo.get(memoKey);
+  if (known !== undefined) return known;
+  const oid = decodeOid(b);
+  if (memoKey !== null && oidMemo.size < 4096) oidMemo.set(memoKey, oid);
+  return oid;
+}
+
+function decodeOid(b: Buffer): string {
   if (b.length === 0) throw new DerError("empty OID");
   const arcs: bigint[] = [];
   let v = 0n;

@@ -12,29 +12,57 @@ import { findTies } from "./ties";
 // ---------------------------------------------------------------------------------------------
 // Positions
 
-const posKey = (p: Pos) => `${p.file}\u0000${p.line}\u0000${p.col}`;
+const samePos = (a: Pos, b: Pos) => a.line === b.line && a.col === b.col && a.file === b.file;
 
-/** Every map and every entry of the reader's tree, by position. */
+/**
+ * Every map of the reader's tree by position (the first one at each position), and its entries by
+ * position. Positions are numbers per file, not strings: a config with 100,000 users has 200,000
+ * maps and entries, and a string key for each made `verify`'s memory grow (issue 9).
+ */
 export class TreeIndex {
-  private readonly maps = new Map<string, ConfMap>();
-  private readonly entries = new Map<string, ConfEntry>();
-  constructor(root: ConfMap) {
+  private readonly maps = new Map<string, Map<number, ConfMap>>();
+  /** Positions a number cannot hold exactly (past 2^22 lines or 2^31 columns). */
+  private readonly wide = new Map<string, ConfMap>();
+  constructor(private readonly root: ConfMap) {
     const walk = (v: ConfValue) => {
       if (v.kind === "map") {
-        if (!this.maps.has(posKey(v.pos))) this.maps.set(posKey(v.pos), v);
-        for (const e of v.entries.values()) {
-          if (!this.entries.has(posKey(e.keyPos))) this.entries.set(posKey(e.keyPos), e);
-          walk(e.value);
+        const n = TreeIndex.num(v.pos);
+        if (n < 0) {
+          const k = `${v.pos.file}\u0000${v.pos.line}\u0000${v.pos.col}`;
+          if (!this.wide.has(k)) this.wide.set(k, v);
+        } else {
+          let m = this.maps.get(v.pos.file);
+          if (!m) this.maps.set(v.pos.file, (m = new Map()));
+          if (!m.has(n)) m.set(n, v);
         }
+        for (const e of v.entries.values()) walk(e.value);
       } else if (v.kind === "array") v.items.forEach(walk);
     };
     walk(root);
   }
-  map(pos: Pos): ConfMap | undefined {
-    return this.maps.get(posKey(pos));
+  private static num(p: Pos): number {
+    return p.line >= 0 && p.line < 2 ** 22 && p.col >= 0 && p.col < 2 ** 31 ? p.line * 2 ** 31 + p.col : -1;
   }
+  map(pos: Pos): ConfMap | undefined {
+    const n = TreeIndex.num(pos);
+    return n < 0 ? this.wide.get(`${pos.file}\u0000${pos.line}\u0000${pos.col}`) : this.maps.get(pos.file)?.get(n);
+  }
+  /** The first entry at `pos` in the tree's order (asked for a few blocks only: a walk, no index). */
   entry(pos: Pos): ConfEntry | undefined {
-    return this.entries.get(posKey(pos));
+    const find = (v: ConfValue): ConfEntry | undefined => {
+      if (v.kind === "map") {
+        for (const e of v.entries.values()) {
+          if (samePos(e.keyPos, pos)) return e;
+          const hit = find(e.value);
+          if (hit) return hit;
+        }
+      } else if (v.kind === "array") for (const item of v.items) {
+        const hit = find(item);
+        if (hit) return hit;
+      }
+      return undefined;
+    };
+    return find(this.root);
   }
   /** The last entry of a map whose key is one of `keys` (ignoring case), as the server keeps it. */
   static key(m: ConfMap | undefined, ...keys: string[]): ConfEntry | undefined {
@@ -176,7 +204,8 @@ export function lintConfig(sc: ServerConfig, o: ConfigLintOptions): Finding[] {
 
   // --- random picks in the DN stage
   // an exact duplicate is a config error (NATS000), not a random pick
-  const firstOfEach = [...new Map(users.map((u) => [(u.bytes ?? Buffer.from(u.user)).toString("latin1"), u] as const)).values()];
+  // keyed by the user's bytes as latin1 text; an ASCII user string is already that text (no copy per user)
+  const firstOfEach = [...new Map(users.map((u) => [u.bytes ? u.bytes.toString("latin1") : /^[\x00-\x7f]*$/.test(u.user) ? u.user : Buffer.from(u.user).toString("latin1"), u] as const)).values()];
   for (const t of findTies(firstOfEach, o.version)) {
     const sorted = [...t.users].sort((a, b) => a.pos.file.localeCompare(b.pos.file) || a.pos.line - b.pos.line || a.pos.col - b.pos.col);
     const last = sorted[sorted.length - 1];

@@ -72,15 +72,16 @@ export function lintFile(file: string, o: LintOptions): LintResult {
 
 /** Lints a config the reader has read (with `keepGoing` or without errors). */
 export function lintServerConfig(sc: ServerConfig, o: LintOptions): Finding[] {
-  const cfg = toVerifierConfig(sc);
+  // the verifier's view of the users is needed only with certificates (not built otherwise: memory, issue 9)
+  const cfg = o.certs?.length ? toVerifierConfig(sc) : undefined;
   let certFindings: Finding[] = [];
-  if (o.certs?.length) {
+  if (o.certs?.length && cfg) {
     const userWhere = new Map(lintUsers(sc, new TreeIndex(sc.tree)).map((u) => [u.user, `${shortPath(u.pos.file)}:${u.pos.line}`]));
     certFindings = lintCerts(o.certs, cfg, { version: o.version, serverCwd: o.serverCwd, now: o.now, userWhere });
   }
   // users that the given certificates map to are certificate users, whatever they look like
   const certificateUsers = new Set<string>();
-  if (o.certs?.length) {
+  if (o.certs?.length && cfg) {
     const { mapCertificate, UserIndex } = require("../verify/mapping") as typeof import("../verify/mapping");
     const index = new UserIndex(cfg.users, o.version);
     for (const c of o.certs) for (const u of mapCertificate(c.leaf, index, o.version).candidates) certificateUsers.add(u.user);

@@ -36,7 +36,8 @@ interface DnUser<U> {
   keys: string[];
   equalKey: string;
   msKey: string;
-  set: Set<string>;
+  /** The distinct keys: made when the set-style tier asks (a Set per DN user was most of lint's memory; issue 9). */
+  set(): Set<string>;
   hasDup: boolean;
 }
 
@@ -82,22 +83,55 @@ function uncoveredOrdering(keys: string[], covered: Set<string>): string[] | nul
   }
 }
 
+/** A user's DN as the DN stage compares it, or null when no certificate can reach it. */
+function dnOf(u: TieUser): LdapDn | null {
+  if (!(u.bytes ? u.bytes.includes(0x3d) : u.user.includes("="))) return null; // no '=': ParseDN refuses it
+  const raw = tryParseDn(u.bytes ?? u.user);
+  return raw && canonicalDn(raw); // null: a type no certificate has, never in the DN stage
+}
+
 export function findTies<U extends TieUser>(users: U[], version: string): Tie<U>[] {
-  const parsed: DnUser<U>[] = [];
-  const rdnOfKey = new Map<string, LdapDn[number]>();
-  for (const u of users) {
-    if (!(u.bytes ? u.bytes.includes(0x3d) : u.user.includes("="))) continue; // no '=': ParseDN refuses it
-    const raw = tryParseDn(u.bytes ?? u.user);
-    if (!raw) continue;
-    const dn = canonicalDn(raw);
-    if (!dn) continue; // a type no certificate has: never in the DN stage
+  // First pass, keeping little per user (issue 9: 100,000 users): how many users share each
+  // multiset of RDNs (users tie only within one, except in the set-style tier), and for each RDN
+  // the last user that has it (the examples are written with that user's spelling of the RDN).
+  const setStyle = !rdnsMatchConsumesOnce(version);
+  const msCount = new Map<string, number>();
+  const lastWithKey = new Map<string, number>();
+  let anyDup = false;
+  users.forEach((u, i) => {
+    const dn = dnOf(u);
+    if (!dn) return;
     const keys = dn.map(rdnKey);
-    dn.forEach((r, i) => rdnOfKey.set(keys[i], r));
-    const set = new Set(keys);
-    parsed.push({ u, dn, keys, equalKey: JSON.stringify(keys), msKey: JSON.stringify([...keys].sort()), set, hasDup: set.size < keys.length });
+    for (const k of keys) {
+      lastWithKey.delete(k);
+      lastWithKey.set(k, i);
+    }
+    const ms = JSON.stringify([...keys].sort());
+    msCount.set(ms, (msCount.get(ms) ?? 0) + 1);
+    if (new Set(keys).size < keys.length) anyDup = true;
+  });
+  // Second pass: the users that can tie (all of them when the set-style tier has a user repeating an RDN)
+  const parsed: DnUser<U>[] = [];
+  for (const u of users) {
+    const dn = dnOf(u);
+    if (!dn) continue;
+    const keys = dn.map(rdnKey);
+    const msKey = JSON.stringify([...keys].sort());
+    if (!(setStyle && anyDup) && msCount.get(msKey)! < 2) continue;
+    parsed.push({ u, dn, keys, equalKey: JSON.stringify(keys), msKey, set: () => new Set(keys), hasDup: new Set(keys).size < keys.length });
   }
+  const rdnOfKey = new Map<string, LdapDn[number]>();
+  const rdnOf = (k: string): LdapDn[number] => {
+    let r = rdnOfKey.get(k);
+    if (!r) {
+      const dn = dnOf(users[lastWithKey.get(k)!])!;
+      for (const x of dn) if (rdnKey(x) === k) r = x; // the last one, as the first pass saw them
+      rdnOfKey.set(k, r!);
+    }
+    return r!;
+  };
   const ties: Tie<U>[] = [];
-  const example = (keys: string[]) => formatDn(keys.map((k) => rdnOfKey.get(k)!));
+  const example = (keys: string[]) => formatDn(keys.map(rdnOf));
 
   // Equal ties
   const byEqual = new Map<string, DnUser<U>[]>();
@@ -141,9 +175,11 @@ export function findTies<U extends TieUser>(users: U[], version: string): Tie<U>
       for (const o of parsed) {
         if (o === d || o.keys.length !== n || !intersects(d.u, o.u)) continue;
         if (o.msKey === d.msKey) continue; // same multiset: the group logic above
-        const union = new Set([...d.set, ...o.set]);
+        const dSet = d.set();
+        const oSet = o.set();
+        const union = new Set([...dSet, ...oSet]);
         if (union.size > n) continue;
-        if (!o.hasDup && ![...d.set].every((k) => o.set.has(k))) continue;
+        if (!o.hasDup && ![...dSet].every((k) => oSet.has(k))) continue;
         let order: string[] | null;
         if (union.size < n) {
           // fill with an RDN nobody has: no user equals that subject

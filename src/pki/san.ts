@@ -126,7 +126,7 @@ export function encodeSans(s: Sans): Buffer {
 
 /** Decodes GeneralNames, keeping each kind in certificate order; other name forms are counted. */
 export function decodeSans(extnValue: Buffer): Sans & { other: number } {
-  const out = { ...emptySans(), other: 0 };
+  const out = { email: [] as string[], dns: [] as string[], uri: [] as string[], ip: [] as string[], other: 0 }; // a literal, not a spread: V8 promotes spread copies (issue 9)
   for (const gn of der.children(der.parseOne(extnValue))) {
     switch (gn.tag) {
       case 0x81:

@@ -130,8 +130,12 @@ class Lexer {
   private readonly out: Token[] = [];
   private readonly nl: number[] = [];
 
-  constructor(private readonly src: Buffer) {
-    for (let i = 0; i < src.length; i++) if (src[i] === 0x0a) this.nl.push(i);
+  /** `sink`: each token is handed to it as soon as it is read (and not kept), else collected for run()'s result. */
+  constructor(
+    private readonly src: Buffer,
+    private readonly sink?: (t: Token) => void,
+  ) {
+    for (let i = src.indexOf(0x0a); i !== -1; i = src.indexOf(0x0a, i + 1)) this.nl.push(i);
   }
 
   run(): Token[] {
@@ -143,7 +147,7 @@ class Lexer {
       else if (e instanceof LexError) {
         const t = this.token("error", e.at, Buffer.from(e.message, "utf8"));
         t.serverLine = this.lineAt(e.pos);
-        this.out.push(t);
+        this.push(t);
       } else throw e;
     }
     return this.out;
@@ -180,7 +184,11 @@ class Lexer {
   }
 
   private emit(kind: TokenKind, at: number, bytes: Buffer): void {
-    this.out.push(this.token(kind, at, bytes));
+    this.push(this.token(kind, at, bytes));
+  }
+  private push(t: Token): void {
+    if (this.sink) this.sink(t);
+    else this.out.push(t);
   }
 
   // ----- cursor ----------------------------------------------------------------------------
@@ -808,4 +816,12 @@ class Lexer {
 /** Tokenizes a whole configuration text. The list ends with an `eof` or an `error` token. */
 export function lexConfig(src: Buffer | string): Token[] {
   return new Lexer(typeof src === "string" ? Buffer.from(src, "utf8") : src).run();
+}
+
+/**
+ * The same tokens, handed to `sink` one by one as they are read, so that a large file's tokens are
+ * never all in memory at once. An exception thrown by `sink` stops the lexer and propagates.
+ */
+export function lexConfigTo(src: Buffer, sink: (t: Token) => void): void {
+  new Lexer(src, sink).run();
 }

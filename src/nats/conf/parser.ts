@@ -21,7 +21,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MtlsError } from "../../errors";
-import { lexConfig, decodeRune, isGoDigit, Token } from "./lexer";
+import { lexConfigTo, decodeRune, isGoDigit, Token } from "./lexer";
 
 // ---------------------------------------------------------------------------------------------
 // The tree
@@ -166,6 +166,8 @@ interface Shared {
   env: NodeJS.ProcessEnv;
   files: string[];
   variables: VariableRef[];
+  /** Key names seen, to share one string per name. */
+  names: Map<string, string>;
 }
 
 /** Includes and environment values nested deeper than this are taken as a cycle (the server overflows its stack). */
@@ -192,9 +194,8 @@ function posOf(file: string, t: Token): Pos {
   return { file, line: t.line, col: t.col };
 }
 
-function scalar<T extends ConfValue>(node: Omit<T, "usedVariable">): T {
-  return { ...node, usedVariable: false } as T;
-}
+// Nodes are written as whole object literals (`usedVariable` included): copying one with a spread and
+// then adding a property makes V8 move every such object to the old generation at once (issue 9).
 
 /** Size suffixes, lower-cased: k m g t p e are powers of 1000, with b/i/ib powers of 1024. */
 const SUFFIX: Record<string, bigint> = (() => {
@@ -224,6 +225,66 @@ function parseZulu(s: string): Date | null {
   return date;
 }
 
+/**
+ * A map node's entries: a Map in every way its readers use, without a Map for a map of one key,
+ * the common case of a users list (`{ user: ... }`), where a Map per user was a quarter of a large
+ * config's tree (issue 9). From the second key on, the entries live in a Map.
+ */
+class Entries implements Map<string, ConfEntry> {
+  private oneKey: string | undefined;
+  private one: ConfEntry | undefined;
+  private many: Map<string, ConfEntry> | undefined;
+  readonly [Symbol.toStringTag] = "Map";
+
+  get size(): number {
+    return this.many ? this.many.size : this.one ? 1 : 0;
+  }
+  get(k: string): ConfEntry | undefined {
+    if (this.many) return this.many.get(k);
+    return this.one && this.oneKey === k ? this.one : undefined;
+  }
+  has(k: string): boolean {
+    return this.many ? this.many.has(k) : !!this.one && this.oneKey === k;
+  }
+  set(k: string, e: ConfEntry): this {
+    if (this.many) this.many.set(k, e);
+    else if (!this.one || this.oneKey === k) {
+      this.oneKey = k;
+      this.one = e;
+    } else {
+      this.many = new Map([[this.oneKey!, this.one]]);
+      this.many.set(k, e);
+      this.oneKey = this.one = undefined;
+    }
+    return this;
+  }
+  delete(k: string): boolean {
+    if (this.many) return this.many.delete(k);
+    if (!this.one || this.oneKey !== k) return false;
+    this.oneKey = this.one = undefined;
+    return true;
+  }
+  clear(): void {
+    this.oneKey = this.one = this.many = undefined;
+  }
+  forEach(f: (value: ConfEntry, key: string, map: Map<string, ConfEntry>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) f.call(thisArg, v, k, this);
+  }
+  *entries(): MapIterator<[string, ConfEntry]> {
+    if (this.many) yield* this.many.entries();
+    else if (this.one) yield [this.oneKey!, this.one];
+  }
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+  *values(): MapIterator<ConfEntry> {
+    for (const [, v] of this.entries()) yield v;
+  }
+  [Symbol.iterator](): MapIterator<[string, ConfEntry]> {
+    return this.entries();
+  }
+}
+
 class Parser {
   /** Open maps and arrays, the innermost last. */
   private readonly stack: (ConfMap | ConfArray)[] = [];
@@ -240,16 +301,24 @@ class Parser {
     private readonly depth: number,
     private readonly shared: Shared,
   ) {
-    this.root = { kind: "map", entries: new Map(), pos: { file, line: 1, col: 1 }, usedVariable: false };
+    this.root = { kind: "map", entries: new Entries(), pos: { file, line: 1, col: 1 }, usedVariable: false };
     this.stack.push(this.root);
   }
 
   run(src: Buffer): ConfMap {
-    for (const t of lexConfig(src)) {
-      if (t.kind === "eof") break;
-      this.token(t);
-    }
+    // tokens are parsed as the lexer reads them: a large file's tokens are never all held at once
+    lexConfigTo(src, (t) => {
+      if (t.kind !== "eof") this.token(t);
+    });
     return this.root;
+  }
+
+  /** One string per distinct key name (a users list repeats `user` once per user). */
+  private intern(name: string): string {
+    const known = this.shared.names.get(name);
+    if (known !== undefined) return known;
+    if (this.shared.names.size < 10000) this.shared.names.set(name, name);
+    return name;
   }
 
   private set(value: ConfValue, key?: { name: string; pos: Pos }): void {
@@ -270,10 +339,10 @@ class Parser {
       case "error":
         throw new ConfigError(t.text, pos, `Parse error on line ${t.serverLine}: '${t.text}'`);
       case "key":
-        this.keys.push({ name: t.text, pos });
+        this.keys.push({ name: this.intern(t.text), pos });
         return;
       case "mapStart":
-        this.stack.push({ kind: "map", entries: new Map(), pos, usedVariable: false });
+        this.stack.push({ kind: "map", entries: new Entries(), pos, usedVariable: false });
         return;
       case "arrayStart":
         this.stack.push({ kind: "array", items: [], pos, usedVariable: false });
@@ -286,10 +355,10 @@ class Parser {
         return;
       }
       case "string":
-        this.set(scalar<ConfString>({ kind: "string", value: t.text, bytes: t.bytes, pos }));
+        this.set({ kind: "string", value: t.text, bytes: t.bytes, pos, usedVariable: false });
         return;
       case "bool":
-        this.set(scalar<ConfBool>({ kind: "bool", value: ["true", "yes", "on"].includes(t.text.toLowerCase()), pos }));
+        this.set({ kind: "bool", value: ["true", "yes", "on"].includes(t.text.toLowerCase()), pos, usedVariable: false });
         return;
       case "int":
         this.integer(t, pos);
@@ -298,13 +367,13 @@ class Parser {
         if (!/^-?[0-9]+\.[0-9]+$/.test(t.text)) throw new ConfigError(`expected float, but got '${t.text}'`, pos);
         const value = Number(t.text);
         if (!Number.isFinite(value)) throw new ConfigError(`float '${t.text}' is out of the range`, pos);
-        this.set(scalar<ConfFloat>({ kind: "float", value, text: t.text, pos }));
+        this.set({ kind: "float", value, text: t.text, pos, usedVariable: false });
         return;
       }
       case "datetime": {
         const value = parseZulu(t.text);
         if (!value) throw new ConfigError(`expected Zulu formatted DateTime, but got '${t.text}'`, pos);
-        this.set(scalar<ConfDatetime>({ kind: "datetime", value, text: t.text, pos }));
+        this.set({ kind: "datetime", value, text: t.text, pos, usedVariable: false });
         return;
       }
       case "variable":
@@ -332,7 +401,7 @@ class Parser {
     const mult = SUFFIX[t.bytes.subarray(runes).toString("latin1").trim().toLowerCase()];
     if (mult === undefined) return; // an unknown suffix sets nothing (the key stays pending)
     const exact = BigInt.asIntN(64, n * mult);
-    this.set(scalar<ConfInt>({ kind: "int", value: Number(exact), exact, text: t.text, pos }));
+    this.set({ kind: "int", value: Number(exact), exact, text: t.text, pos, usedVariable: false });
   }
 
   private variable(t: Token, pos: Pos): ConfValue {
@@ -340,7 +409,7 @@ class Parser {
     if (name.startsWith("2a$")) {
       this.shared.variables.push({ name, pos, source: "bcrypt" });
       const bytes = Buffer.concat([Buffer.from("$"), t.bytes]);
-      return scalar<ConfString>({ kind: "string", value: "$" + name, bytes, pos });
+      return { kind: "string", value: "$" + name, bytes, pos, usedVariable: false };
     }
     for (let i = this.stack.length - 1; i >= 0; i--) {
       const ctx = this.stack[i];
@@ -402,7 +471,7 @@ class Parser {
 
 /** Parses configuration text. `file` names it in positions; includes are relative to its directory. */
 export function parseConfigText(src: Buffer | string, file = "<config>", opts: ParseOptions = {}): ParsedConfig {
-  const shared: Shared = { env: opts.env ?? process.env, files: [file], variables: [] };
+  const shared: Shared = { env: opts.env ?? process.env, files: [file], variables: [], names: new Map() };
   const buf = typeof src === "string" ? Buffer.from(src, "utf8") : src;
   const root = new Parser(file, path.dirname(file), true, 0, shared).run(buf);
   return { root, files: shared.files, variables: shared.variables };
