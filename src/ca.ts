@@ -2,6 +2,7 @@
  * The certificate authority: creating the root and issuing client and server certificates.
  * Works as a library: no printing, no prompts; warnings are returned.
  */
+import type { UserPermissions } from "./nats/permissions";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
@@ -16,6 +17,8 @@ import { writeFileAtomic } from "./store/atomic";
 import { crashPoint } from "./store/crashpoints";
 import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
 import { dnStageString, goSubjectString } from "./nats/subject";
+import { cnConstraintWarning, NameConstraintsSpec, signingViolation } from "./pki/constraints";
+import { checkSubCa, issuingChain, pemBundle } from "./pki/hierarchy";
 
 const DAY = 86_400_000;
 export const DEFAULT_CA_DAYS = 3650;
@@ -29,6 +32,8 @@ export interface CaInitOptions {
   name?: string;
   days?: number;
   pathLen?: number;
+  /** Name constraints (issue 10): `--permit-dns` etc. */
+  nameConstraints?: NameConstraintsSpec;
   /** undefined: the key is written unencrypted. */
   passphrase?: string;
   force?: boolean;
@@ -54,7 +59,7 @@ export function checkDays(days: number | undefined, dflt: number): number {
   return d;
 }
 
-function record(kind: CertKind, name: string, cert: ParsedCertificate, keyType: string, files: { cert: string; key: string | null; csr: string | null }): CertRecord {
+export function record(kind: CertKind, name: string, cert: ParsedCertificate, keyType: string, files: { cert: string; key: string | null; csr: string | null }): CertRecord {
   return {
     name,
     kind,
@@ -97,7 +102,7 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
   const notBefore = new Date(now - 60_000); // a minute of slack for clocks behind ours
   const notAfter = new Date(now + days * DAY);
   const certDer = buildCertificate(
-    { serial: randomSerial(), issuer: subject.der, subject: subject.der, notBefore, notAfter, spki, extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: o.pathLen }) },
+    { serial: randomSerial(), issuer: subject.der, subject: subject.der, notBefore, notAfter, spki, extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: o.pathLen, nameConstraints: o.nameConstraints }) },
     signerFor(key),
   );
   const cert = parseCertificate(certDer);
@@ -126,7 +131,11 @@ export function checkNewStoreDir(dir: string, force?: boolean): boolean {
  * `replacing`), so a crash or a refusal leaves no partial store behind. The key is encrypted with
  * `passphrase` (PBES2, AES-256) unless it is undefined.
  */
-export function createStore(dir: string, o: { cert: ParsedCertificate; key: crypto.KeyObject; passphrase?: string; replacing: boolean }, warnings: string[]): Store {
+export function createStore(
+  dir: string,
+  o: { cert: ParsedCertificate; key: crypto.KeyObject; passphrase?: string; replacing: boolean; chain?: ParsedCertificate[]; roots?: ParsedCertificate[] },
+  warnings: string[],
+): Store {
   const parent = path.dirname(dir);
   fs.mkdirSync(parent, { recursive: true });
   const staging = path.join(parent, `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
@@ -139,37 +148,58 @@ export function createStore(dir: string, o: { cert: ParsedCertificate; key: cryp
     const st = new Store(staging);
     writeFileAtomic(st.caCertFile, certificatePem(o.cert.der));
     writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
+    if (o.chain?.length) writeFileAtomic(st.chainFile, pemBundle(o.chain)); // an intermediate store (issue 10)
+    if (o.roots?.length) writeFileAtomic(st.rootsFile, pemBundle(o.roots));
     const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
     st.writeInventory(inv);
-    crashPoint(`before the staging directory is renamed into place: ${dir}`);
-    if (o.replacing) {
-      // a crash between these renames leaves the old store aside: Store.open/exists put it back
-      const old = path.join(parent, `.${path.basename(dir)}.replaced-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
-      fs.renameSync(dir, old);
-      crashPoint(`old store moved aside, new one not yet in place: ${old}`);
-      fs.renameSync(staging, dir);
-      crashPoint(`after the staging directory is renamed into place, old store not yet removed: ${dir}`);
-      fs.rmSync(old, { recursive: true, force: true });
-    } else {
-      if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty, checked by checkNewStoreDir
-      fs.renameSync(staging, dir);
-      crashPoint(`after the staging directory is renamed into place: ${dir}`);
-    }
+    placeStore(staging, dir, o.replacing);
   } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot create the store (permission denied or read-only)", dir);
-    if (code === "ENOTEMPTY" || code === "EEXIST") throw inputError("a store appeared here meanwhile (another mtlsctl?)", dir);
-    throw e;
+    abandonStaging(staging, dir, e);
   }
   if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
   return new Store(dir);
 }
 
+/**
+ * Renames a store built in `staging` (`.<dir>.init-<pid>-<hex>` beside it) into place, replacing
+ * the store at `dir` when `replacing`. A crash between the renames leaves the old store aside as
+ * `.<dir>.replaced-<pid>-<hex>`: Store.open/exists put it back (recoverInterruptedInit).
+ */
+export function placeStore(staging: string, dir: string, replacing: boolean): void {
+  crashPoint(`before the staging directory is renamed into place: ${dir}`);
+  if (replacing) {
+    const old = path.join(path.dirname(dir), `.${path.basename(dir)}.replaced-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+    fs.renameSync(dir, old);
+    crashPoint(`old store moved aside, new one not yet in place: ${old}`);
+    fs.renameSync(staging, dir);
+    crashPoint(`after the staging directory is renamed into place, old store not yet removed: ${dir}`);
+    fs.rmSync(old, { recursive: true, force: true });
+  } else {
+    if (fs.existsSync(dir)) fs.rmdirSync(dir); // empty, checked by checkNewStoreDir
+    fs.renameSync(staging, dir);
+    crashPoint(`after the staging directory is renamed into place: ${dir}`);
+  }
+}
+
+/** A new store failed before it took its place: its staging directory goes, the error says why. */
+export function abandonStaging(staging: string, dir: string, e: unknown): never {
+  fs.rmSync(staging, { recursive: true, force: true });
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot create the store (permission denied or read-only)", dir);
+  if (code === "ENOTEMPTY" || code === "EEXIST") throw inputError("a store appeared here meanwhile (another mtlsctl?)", dir);
+  throw e;
+}
+
+/** The staging directory name for a new store at `dir` (see placeStore, recoverInterruptedInit). */
+export const stagingDirFor = (dir: string): string => path.join(path.dirname(dir), `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+
 // ---------------------------------------------------------------- issuance
 
 export interface IssueRequest {
-  profile: Exclude<Profile, "ca">;
+  /** "ca": a sub-CA (`ca init --intermediate`, `ca sign`), with `pathLen` and `nameConstraints`. */
+  profile: Profile;
+  pathLen?: number;
+  nameConstraints?: NameConstraintsSpec;
   name: string;
   subjectDer: Buffer;
   spki: Buffer;
@@ -187,6 +217,12 @@ export interface IssueRequest {
    * current and valid when the lock is held (implies force for that one certificate).
    */
   renews?: string;
+  /**
+   * NATS account and permissions of the user (`client issue --account/--allow-pub ...`; issue 10).
+   * Undefined: keep the replaced certificate's (renew, --force); null: none.
+   */
+  account?: string | null;
+  permissions?: UserPermissions | null;
 }
 
 export interface Issued {
@@ -195,6 +231,8 @@ export interface Issued {
   certFile: string;
   keyFile: string | null;
   csrFile: string | null;
+  /** Intermediate stores: the certificate followed by chain.pem (issued/<name>.fullchain.pem). */
+  chainFile: string | null;
   /** The certificate this one replaced (renew or --force), as now recorded: superseded, or still revoked. */
   replaced: CertRecord | null;
 }
@@ -213,7 +251,15 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
   }
   const emptySubject = req.subjectDer.length <= 2;
   if (req.profile === "client" && emptySubject && !hasSans(req.sans)) throw inputError("a certificate needs a subject or at least one SAN");
-  if (req.profile === "server" && req.sans.dns.length + req.sans.ip.length === 0) throw inputError("a server certificate needs at least one --dns or --ip");
+  if (req.profile !== "client" && req.profile !== "ca" && req.sans.dns.length + req.sans.ip.length === 0) throw inputError("a server certificate needs at least one --dns or --ip");
+  // name constraints of every CA above the certificate (issue 10), with the verifier's matcher
+  const issuers = issuingChain(store, caCert);
+  const violation = signingViolation(req.sans, issuers);
+  if (violation) throw inputError(violation);
+  const cnWarning = cnConstraintWarning(decodeName(req.subjectDer).flat().filter((a) => a.type === OID.CN).map((a) => a.value), req.sans, issuers);
+  if (cnWarning) warnings.push(cnWarning);
+  if (req.profile === "ca") checkSubCa(issuers, req.subjectDer, req.pathLen);
+  const chainPem = req.profile === "ca" ? "" : store.presentedChain().map((c) => certificatePem(c.der)).join("");
 
   return store.withLock(() => {
     const inv = store.readInventory();
@@ -235,7 +281,7 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
         notBefore: new Date(now - 60_000),
         notAfter,
         spki: req.spki,
-        extensions: profileExtensions(req.profile, { spki: req.spki, issuerKeyId: caCert.subjectKeyId, rsa: isRsa(req.publicKey), sans: req.sans, emptySubject }),
+        extensions: profileExtensions(req.profile, { spki: req.spki, issuerKeyId: caCert.subjectKeyId, rsa: isRsa(req.publicKey), sans: req.sans, emptySubject, pathLen: req.pathLen, nameConstraints: req.nameConstraints }),
       },
       signerFor(caKey),
     );
@@ -259,14 +305,23 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
       existing.certFile = moveAside(existing.certFile, "crt", 0o644)!;
       existing.csrFile = moveAside(existing.csrFile, "csr", 0o644);
       existing.keyFile = moveAside(existing.keyFile, "key", 0o600);
+      if (existing.chainFile) existing.chainFile = null; // rewritten below; superseded certificates keep only their .crt
       store.writeInventory(inv);
       if (existing.status === "valid") existing.status = "superseded";
       existing.renewedBy = cert.serialHex;
     }
     for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
+    const chainRel = chainPem ? `issued/${req.name}.fullchain.pem` : null;
+    if (chainRel) store.write(chainRel, certificatePem(certDer) + chainPem);
     store.write(certRel, certificatePem(certDer));
-    const rec = record(req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null });
+    const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null });
+    rec.profile = req.profile === "ca" ? "sub-ca" : req.profile; // "peer": kind server, serverAuth + clientAuth; "sub-ca": a CA this one signed
+    const account = req.account !== undefined ? req.account : existing?.account;
+    const permissions = req.permissions !== undefined ? req.permissions : existing?.permissions;
+    if (account) rec.account = account;
+    if (permissions) rec.permissions = permissions;
     if (existing) rec.renews = existing.serial;
+    if (chainRel) rec.chainFile = chainRel;
     inv.certificates.push(rec);
     store.writeInventory(inv);
     return {
@@ -275,6 +330,7 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
       certFile: store.path(certRel),
       keyFile: req.keyRel ? store.path(req.keyRel) : null,
       csrFile: req.csrRel ? store.path(req.csrRel) : null,
+      chainFile: chainRel ? store.path(chainRel) : null,
       replaced: existing ?? null,
     };
   });

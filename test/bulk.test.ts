@@ -137,7 +137,7 @@ describe("JSON rows", () => {
     expect(r.map((x) => [x.line, x.error ?? null])).toEqual([
       [2, null],
       [3, 'expected an object ({ "name": ... }), found string'],
-      [4, 'unknown key "emial" (expected name plus any of email, dns, uri, ip, subject, key, days)'],
+      [4, 'unknown key "emial" (expected name plus any of email, dns, uri, ip, subject, key, days, account, allow_pub, deny_pub, allow_sub, deny_sub)'],
       [5, '"email" must be a string or an array of strings'],
       [6, null],
     ]);

@@ -63,7 +63,7 @@ describe("bash", () => {
   });
 
   test("mtlsctl client <TAB> -> its verbs", () => {
-    expect(bashComplete(["mtlsctl", "client", ""])).toEqual(["csr", "sign", "issue"]);
+    expect(bashComplete(["mtlsctl", "client", ""])).toEqual(["csr", "sign", "issue", "set"]);
   });
 
   test("mtlsctl client issue --k<TAB> -> --key", () => {
@@ -152,7 +152,7 @@ describe("zsh", () => {
     ].join("\n");
     const r = run(zsh(), ["-f", "-c", script], { env: { ...env, HOME: d } });
     expect(r.stderr).toBe("");
-    expect(r.stdout.split("\n").filter(Boolean)).toEqual(["comps=_mtlsctl", "csr", "sign", "issue", "csr", "sign", "issue"]);
+    expect(r.stdout.split("\n").filter(Boolean)).toEqual(["comps=_mtlsctl", "csr", "sign", "issue", "set", "csr", "sign", "issue", "set"]);
   });
 
   /** What _mtlsctl hands to zsh's completion functions (stubbed to print their words). */
@@ -176,7 +176,7 @@ describe("zsh", () => {
 
   test("_mtlsctl offers the verbs, options and choices (zsh filters by prefix itself)", () => {
     expect(zshComplete(["mtlsctl", "cl"])).toEqual(expect.arrayContaining(["client", "ca", "config"]));
-    expect(zshComplete(["mtlsctl", "client", ""])).toEqual(["csr", "sign", "issue"]);
+    expect(zshComplete(["mtlsctl", "client", ""])).toEqual(["csr", "sign", "issue", "set"]);
     expect(zshComplete(["mtlsctl", "client", "issue", "--k"])).toEqual(expect.arrayContaining(["--key", "--email", "--json"]));
     expect(zshComplete(["mtlsctl", "client", "issue", "--key", ""])).toEqual(["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"]);
     expect(zshComplete(["mtlsctl", "export", "x", "--format", ""])).toEqual(["pem", "chain", "der", "p12", "truststore"]);

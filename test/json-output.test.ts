@@ -43,6 +43,8 @@ const ROWS: Row[] = [
   { cmd: "status", args: ["status", "--expiring", "400"], code: 1, check: (j) => expect(j.expiring.length).toBeGreaterThan(0) },
   { cmd: "nkey create", args: ["nkey", "create", "svc-nk"], check: (j) => expect(j.publicKey).toMatch(/^U/) },
   { cmd: "nkey list", args: ["nkey", "list"] },
+  { cmd: "client set", args: ["client", "set", "bob", "--account", "OPS", "--allow-pub", "ops.>"], check: (j) => expect({ account: j.account, permissions: j.permissions }).toEqual({ account: "OPS", permissions: { publish: { allow: ["ops.>"] } } }) },
+  { cmd: "nkey set", args: ["nkey", "set", "svc-nk", "--account", "OPS"], check: (j) => expect(j.account).toBe("OPS") },
   {
     cmd: "config nats",
     args: ["config", "nats", "--out", "nats-mtls.conf"],
@@ -68,11 +70,27 @@ const ROWS: Row[] = [
   { cmd: "revoke", args: ["revoke", "bob", "--reason", "keyCompromise"], check: (j) => expect(j.revoked[0].name).toBe("bob") },
   { cmd: "crl", args: ["crl"], check: (j) => expect(j.crl).toContain("BEGIN X509 CRL") },
   { cmd: "crl", args: ["crl", "--der", "--out", "crl.der"] },
+  // issue 10: an intermediate signed by pki now, and one through a request (pending, ca sign, ca install)
+  {
+    cmd: "ca init",
+    args: ["ca", "init", "--intermediate", "--root-dir", "pki", "--dir", "inter", "--name", "Json Inter", "--root-passphrase-file", "rootpw.txt", "--permit-dns", "example.com"],
+    before: (cwd) => fs.writeFileSync(path.join(cwd, "rootpw.txt"), "test-pass\n"),
+    check: (j) => expect(j.nameConstraints.permitted.dns).toEqual(["example.com"]),
+  },
+  { cmd: "ca init", args: ["ca", "init", "--intermediate", "--csr-out", "off.csr", "--dir", "off", "--name", "Json Off"], check: (j) => expect(j.pending).toBe(true) },
+  { cmd: "ca sign", args: ["ca", "sign", "off.csr", "--out", "off.crt", "--path-len", "0"], check: (j) => expect(j.subject).toBe("CN=Json Off") },
+  { cmd: "ca install", args: ["ca", "install", "off.crt", "--root", "pki/ca.crt", "--dir", "off"], check: (j) => expect(j.root).toBe("CN=Json CA") },
   {
     cmd: "ca import",
     args: ["--dir", "imported", "ca", "import", "pki/ca.crt", "pki/private/ca.key", "--key-passphrase-file", "pw.txt"],
     before: (cwd) => fs.writeFileSync(path.join(cwd, "pw.txt"), "test-pass\n"),
   },
+  // CA care (after ca import, which reads the store's CA key with pw.txt's passphrase)
+  { cmd: "ca passphrase", args: ["ca", "passphrase", "--passphrase-file", "pw.txt", "--new-passphrase-file", "pw.txt"], check: (j) => expect(j.encrypted).toBe(true) },
+  { cmd: "ca rollover", args: ["ca", "rollover"], check: (j) => expect(j.roots.length).toBe(2) },
+  { cmd: "ca retire", args: ["ca", "retire", "--all-previous"], check: (j) => expect(j.roots.length).toBe(1) },
+  { cmd: "backup", args: ["backup", "--out", "store.mtlsbak", "--password-file", "pw.txt"], check: (j) => expect(j.files).toBeGreaterThan(5) },
+  { cmd: "restore", args: ["--dir", "restored", "restore", "store.mtlsbak", "--password-file", "pw.txt"], check: (j) => expect(j.replaced).toBe(false) },
   { cmd: "completion", args: ["completion", "bash"], check: (j) => expect(j.script).toContain("complete -F _mtlsctl mtlsctl") },
   { cmd: "completion", args: ["completion", "zsh"] },
   { cmd: "init", args: ["init"], code: 2, check: (j) => expect(j.error).toMatch(/terminal/) }, // on a terminal: test/wizard.test.ts

@@ -3,7 +3,8 @@
  * so that memory does not grow with the number of rows.
  *
  * CSV (RFC 4180): a header row naming the columns (`name` plus any of email, dns, uri, ip, subject,
- * key, days, in any order), then one row per client. Cells may be quoted ("..."), with "" for a
+ * key, days, and the NATS user's account, allow_pub, deny_pub, allow_sub, deny_sub, in any order),
+ * then one row per client. Cells may be quoted ("..."), with "" for a
  * quote; quoted cells may hold commas, quotes and line breaks. CRLF or LF line endings; blank lines
  * and a UTF-8 byte order mark are ignored.
  * JSON: an array of objects with the same keys; SAN values are arrays of strings or `;`-separated
@@ -16,9 +17,11 @@ import * as fs from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { inputError, MtlsError } from "../errors";
 
-export const COLUMNS = ["name", "email", "dns", "uri", "ip", "subject", "key", "days"] as const;
+export const COLUMNS = ["name", "email", "dns", "uri", "ip", "subject", "key", "days", "account", "allow_pub", "deny_pub", "allow_sub", "deny_sub"] as const;
 export type Column = (typeof COLUMNS)[number];
 export const SAN_COLUMNS = ["email", "dns", "uri", "ip"] as const;
+/** Columns that hold a list (`;`-separated in CSV, an array or a `;` string in JSON): SANs and NATS permissions. */
+export const LIST_COLUMNS = [...SAN_COLUMNS, "allow_pub", "deny_pub", "allow_sub", "deny_sub"] as const;
 
 /** One row as read: the 1-based line it starts on, and its values (absent when empty). */
 export interface RawRow {
@@ -197,7 +200,7 @@ export function* csvRows(file: string): Generator<RawRow> {
     header.forEach((col, k) => {
       const cell = rec.fields[k].trim();
       if (cell === "") return;
-      values[col] = (SAN_COLUMNS as readonly string[]).includes(col) ? splitList(cell) : cell;
+      values[col] = (LIST_COLUMNS as readonly string[]).includes(col) ? splitList(cell) : cell;
     });
     yield { line: rec.line, values };
   }
@@ -314,7 +317,7 @@ function jsonRow(line: number, v: unknown): RawRow {
     if (!(COLUMNS as readonly string[]).includes(key)) return { line, values, error: `unknown key "${k}" (expected name plus any of ${COLUMNS.slice(1).join(", ")})` };
     if (raw === null || raw === undefined) continue;
     const col = key as Column;
-    if ((SAN_COLUMNS as readonly string[]).includes(col)) {
+    if ((LIST_COLUMNS as readonly string[]).includes(col)) {
       if (typeof raw === "string") values[col] = splitList(raw);
       else if (Array.isArray(raw) && raw.every((x) => typeof x === "string")) values[col] = (raw as string[]).flatMap(splitList);
       else return { line, values, error: `"${k}" must be a string or an array of strings` };

@@ -49,6 +49,8 @@ import { ByteList, InventoryAppender } from "./inventory";
 import { FileChunk, FileJobError, FileWriter } from "./writer";
 import type { RawRow } from "./input";
 import { ClientCertEncoder, KeyMaker, pem } from "./leaf";
+import { signingViolation } from "../pki/constraints";
+import { issuingChain, pemBundle } from "../pki/hierarchy";
 import { BulkRequest, nameOf, requestOf, RowDefaults } from "./request";
 
 const DAY = 86_400_000;
@@ -153,7 +155,11 @@ export function clientRecordText(r: CertRecord): string {
     `        "email": ${list(r.sans.email)},\n        "dns": ${list(r.sans.dns)},\n        "uri": ${list(r.sans.uri)},\n        "ip": ${list(r.sans.ip)}\n      },\n` +
     `      "profile": ${J(r.profile)},\n      "keyType": ${J(r.keyType)},\n      "notBefore": ${J(r.notBefore)},\n      "notAfter": ${J(r.notAfter)},\n` +
     `      "status": ${J(r.status)},\n      "revokedAt": ${J(r.revokedAt)},\n      "revocationReason": ${J(r.revocationReason)},\n      "fingerprint": ${J(r.fingerprint)},\n` +
-    `      "certFile": ${J(r.certFile)},\n      "keyFile": ${J(r.keyFile)},\n      "csrFile": ${J(r.csrFile)},\n      "issuedAt": ${J(r.issuedAt)}\n    }`
+    `      "certFile": ${J(r.certFile)},\n      "keyFile": ${J(r.keyFile)},\n      "csrFile": ${J(r.csrFile)},\n      "issuedAt": ${J(r.issuedAt)}` +
+    (r.account !== undefined ? `,\n      "account": ${J(r.account)}` : "") +
+    (r.permissions !== undefined ? `,\n      "permissions": ${JSON.stringify(r.permissions, null, 2).replace(/\n/g, "\n      ")}` : "") +
+    (r.chainFile ? `,\n      "chainFile": ${J(r.chainFile)}` : "") +
+    `\n    }`
   );
 }
 
@@ -216,6 +222,9 @@ class Syncfs {
 
 export class BulkIssuer {
   private readonly encoder: ClientCertEncoder;
+  /** Issue 10: the CAs whose name constraints each row must meet, and chain.pem (intermediate stores: a fullchain file per row). */
+  private readonly issuers: ParsedCertificate[];
+  private readonly chainPem: string;
   private readonly keys = new KeyMaker();
   private readonly o: BulkOptions;
   private readonly batchSize: number;
@@ -255,6 +264,8 @@ export class BulkIssuer {
   ) {
     this.o = o;
     this.encoder = new ClientCertEncoder(caCert, caKey);
+    this.issuers = issuingChain(store, caCert);
+    this.chainPem = pemBundle(store.presentedChain());
     this.inventory = new InventoryAppender(store, () => `.inventory.json.tmp-${process.pid}-${this.tempId()}`);
     this.batchSize = Math.max(1, o.batchSize ?? 1000);
     this.sliceMs = o.sliceMs ?? 5000;
@@ -357,6 +368,8 @@ export class BulkIssuer {
       return this.result({ status: "failed", line: row.line, name, error: e.message });
     }
     for (const w of warnings) this.warn(`${where}: ${w}`);
+    const violation = signingViolation(req.sans, this.issuers); // as issue() refuses it
+    if (violation) return this.result({ status: "failed", line: row.line, name, error: violation });
     this.issueOne(req, batch);
   }
 
@@ -418,6 +431,9 @@ export class BulkIssuer {
       csrFile: null,
       issuedAt: batch.issuedAt,
     };
+    if (req.account !== undefined) rec.account = req.account;
+    if (req.permissions !== undefined) rec.permissions = req.permissions;
+    if (this.chainPem) rec.chainFile = `issued/${req.name}.fullchain.pem`; // last, as issue() sets it
     this.names.add(req.name);
     this.serials.add(serialHex);
     const id = (this.tempSeq = (this.tempSeq + 1) >>> 0);
@@ -428,18 +444,23 @@ export class BulkIssuer {
     batch.records.append(",\n    " + clientRecordText(rec));
     this.writeTemp(batch, this.fileOf(req.name, id, "key"), key.pkcs8Pem, 0o600);
     this.writeTemp(batch, this.fileOf(req.name, id, "crt"), pem("CERTIFICATE", certDer), 0o644);
+    if (this.chainPem) this.writeTemp(batch, this.fileOf(req.name, id, "chain"), pem("CERTIFICATE", certDer) + this.chainPem, 0o644);
   }
 
   /** A certificate's file in a batch: private/<name>.key or issued/<name>.crt, and its temporary name. */
-  private fileOf(name: string, id: number, ext: "key" | "crt"): TempFile {
+  private fileOf(name: string, id: number, ext: "key" | "crt" | "chain"): TempFile {
     const dir = `${this.store.dir}/${ext === "key" ? "private" : "issued"}`;
-    return { tmp: `${dir}/.${name}.${ext}.tmp-${process.pid}-${id.toString(16).padStart(8, "0")}`, final: `${dir}/${name}.${ext}` };
+    const file = ext === "chain" ? `${name}.fullchain.pem` : `${name}.${ext}`;
+    return { tmp: `${dir}/.${file}.tmp-${process.pid}-${id.toString(16).padStart(8, "0")}`, final: `${dir}/${file}` };
   }
 
   /** The batch's files, in order: key, certificate, key, certificate, ... */
   private filesOf(batch: Batch): TempFile[] {
     const out: TempFile[] = [];
-    batch.names.forEach((n, i) => out.push(this.fileOf(n, batch.ids[i], "key"), this.fileOf(n, batch.ids[i], "crt")));
+    batch.names.forEach((n, i) => {
+      out.push(this.fileOf(n, batch.ids[i], "key"), this.fileOf(n, batch.ids[i], "crt"));
+      if (this.chainPem) out.push(this.fileOf(n, batch.ids[i], "chain"));
+    });
     return out;
   }
 

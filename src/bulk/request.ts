@@ -11,6 +11,7 @@ import { decodeName, formatRfc4514 } from "../pki/name";
 import { checkSans, ipBytes, ipString, Sans } from "../pki/san";
 import { checkName } from "../store/store";
 import type { RawRow } from "./input";
+import { checkAccountName, permissionsFromFlags, UserPermissions } from "../nats/permissions";
 
 export interface BulkRequest {
   line: number;
@@ -24,12 +25,19 @@ export interface BulkRequest {
   days: number;
   /** Whether days came from the row or --days (for the "outlives the CA" warning). */
   daysGiven: boolean;
+  /** The NATS account and permissions of the user (the row's, else --account / the permission flags). */
+  account?: string;
+  permissions?: UserPermissions;
 }
 
 export interface RowDefaults {
   keyType: KeyType;
   days?: number;
+  account?: string;
+  permissions?: UserPermissions;
 }
+
+const PERM_COLUMNS = { allowPub: "allow_pub", denyPub: "deny_pub", allowSub: "allow_sub", denySub: "deny_sub" } as const;
 
 /** The row's name, checked. Throws an input error (no file) for a missing or bad name. */
 export function nameOf(row: RawRow): string {
@@ -69,5 +77,15 @@ export function requestOf(row: RawRow, name: string, d: RowDefaults, warnings: s
   if (v.key !== undefined) keyType = parseKeyType(String(v.key));
   const given = daysOf(v.days, d.days);
   const days = checkDays(given, DEFAULT_LEAF_DAYS);
-  return { line: row.line, name, subjectDer, subject, sans, keyType, days, daysGiven: given !== undefined };
+  const req: BulkRequest = { line: row.line, name, subjectDer, subject, sans, keyType, days, daysGiven: given !== undefined };
+  // the NATS user's account and permissions: the row's, else the defaults
+  if (v.account !== undefined) {
+    if (typeof v.account !== "string") throw inputError("the account must be a string");
+    req.account = checkAccountName(v.account, "account");
+  } else if (d.account !== undefined) req.account = d.account;
+  if (v.allow_pub !== undefined || v.deny_pub !== undefined || v.allow_sub !== undefined || v.deny_sub !== undefined) {
+    const p = permissionsFromFlags({ allowPub: list(v.allow_pub), denyPub: list(v.deny_pub), allowSub: list(v.allow_sub), denySub: list(v.deny_sub) }, PERM_COLUMNS);
+    if (p) req.permissions = p;
+  } else if (d.permissions) req.permissions = d.permissions;
+  return req;
 }

@@ -59,6 +59,7 @@ export function reportIssued(ctx: Ctx, what: string, issued: Issued): void {
       keyFile: issued.keyFile,
       csrFile: issued.csrFile,
       natsUser: nats?.user ?? null,
+      ...(rec.kind === "client" ? { account: rec.account ?? null, permissions: rec.permissions ?? null } : {}),
       warnings: ctx.warnings,
     },
     () =>
@@ -68,6 +69,8 @@ export function reportIssued(ctx: Ctx, what: string, issued: Issued): void {
         `  certificate  ${rel(issued.certFile)}`,
         ...(issued.keyFile ? [`  key          ${rel(issued.keyFile)}`] : []),
         ...(nats ? [`  NATS user    ${nats.user === null ? "(none: this certificate cannot be mapped)" : JSON.stringify(nats.user) + ` (by ${nats.kind})`}`] : []),
+        ...(rec.account ? [`  account      ${rec.account}`] : []),
+        ...(rec.permissions ? [`  permissions  ${(require("../nats/permissions") as typeof import("../nats/permissions")).describePermissions(rec.permissions)}`] : []),
       ].join("\n"),
   );
 }

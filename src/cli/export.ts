@@ -8,6 +8,7 @@ import { readCertificates, certificatePem, ParsedCertificate } from "../pki/cert
 import { OID } from "../asn1/oids";
 import { writeOutput } from "./common";
 import { formatRfc4514 } from "../pki/name";
+import { issuingChain } from "../pki/hierarchy";
 
 /** `export <name|ca> --format pem|chain|der|p12|truststore`. */
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
@@ -17,7 +18,7 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
     if (v !== undefined) throw usageError(`${flag} applies only to --format p12 or truststore`);
   if (name !== "ca") checkName(name);
   const store = Store.open(ctx.dir);
-  const ca = store.caCertificate();
+  let ca = store.caCertificate();
   let certFile: string;
   let keyRel: string | null = null;
   if (name === "ca") certFile = store.caCertFile;
@@ -26,6 +27,13 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
     if (!rec) throw inputError(`no certificate named "${name}" in the store`, store.inventoryFile);
     certFile = store.path(rec.certFile);
     keyRel = rec.keyFile;
+    // signed by a previous root (before a rollover): its chain ends in that root, not the current one
+    const prev = rec.caSerial ? store.readInventory().previousCas?.find((p) => p.serial === rec.caSerial) : undefined;
+    if (prev) {
+      const f = store.path(prev.certFile);
+      ca = readCertificates(readOrFail(f, "the previous CA certificate"), f)[0];
+      if (prev.caStatus === "retired") ctx.warn(`"${name}" was issued by a retired root (serial ${prev.serial}): servers no longer trust it; renew it (mtlsctl renew ${name})`);
+    }
     if (pkcs12 && rec.status !== "valid") ctx.warn(`"${name}" is ${rec.status}: servers that check revocation will refuse it`);
   }
   const cert = readCertificates(readOrFail(certFile, "the certificate"), certFile)[0];
@@ -37,7 +45,8 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
       out = cert.der;
       break;
     case "chain":
-      out = certificatePem(cert.der) + (name === "ca" ? "" : certificatePem(ca.der));
+      // the certificate, then every CA above it up to the root (an intermediate store: chain.pem, then roots.pem's root)
+      out = (name === "ca" ? issuingChain(store, ca) : [cert, ...issuingChain(store, ca)]).map((c) => certificatePem(c.der)).join("");
       break;
     default:
       out = certificatePem(cert.der);
@@ -54,6 +63,17 @@ function readOrFail(file: string, what: string): Buffer {
   } catch {
     throw inputError(`cannot read ${what}`, file);
   }
+}
+
+/** The trust store's entries: the store's trust anchors (roots.pem, else ca.crt), each under a distinct alias. */
+function trustEntries(store: Store): { der: Buffer; friendlyName: string }[] {
+  const seen = new Set<string>();
+  return store.trustAnchors().map((c) => {
+    let alias = commonName(c, "ca");
+    if (seen.has(alias)) alias = `${alias} (${c.serialHex.slice(0, 8)})`;
+    seen.add(alias);
+    return { der: c.der, friendlyName: alias };
+  });
 }
 
 /** The CN of a certificate's subject (the last one, as Go and OpenSSL show it), else a fallback. */
@@ -93,8 +113,8 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
   const p12 = require("../export/pkcs12") as typeof import("../export/pkcs12");
   const legacy = !!o.legacy;
   const data = truststore
-    ? p12.buildTrustStore({ password, legacy, certs: [{ der: ca.der, friendlyName: commonName(ca, "ca") }] })
-    : p12.buildKeyStore({ password, legacy, keyPkcs8: keyPkcs8!, certDer: cert.der, chainDer: [ca.der], friendlyName: name });
+    ? p12.buildTrustStore({ password, legacy, certs: trustEntries(store) })
+    : p12.buildKeyStore({ password, legacy, keyPkcs8: keyPkcs8!, certDer: cert.der, chainDer: issuingChain(store, ca).map((c) => c.der), friendlyName: name });
   if (ctx.json)
     return exportJson(ctx, name, o, data, { subject: formatRfc4514(cert.subject), serial: cert.serialHex, fingerprint: cert.fingerprint, legacy, emptyPassword: password === "" }, truststore ? 0o644 : 0o600);
   writeOutput(o.out, data, { force: o.force, mode: truststore ? 0o644 : 0o600 });

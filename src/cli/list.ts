@@ -1,11 +1,11 @@
 import { Ctx } from "./context";
-import { Store, CertRecord } from "../store/store";
+import { Store, CertRecord, caOf } from "../store/store";
 import { natsUserOfRecord } from "../nats/config-writer";
 
 export function listEntries(store: Store, expiringDays?: number) {
   const inv = store.readInventory();
   const now = Date.now();
-  const rows = [inv.ca, ...inv.certificates].filter((c) => expiringDays === undefined || (c.status === "valid" && new Date(c.notAfter).getTime() - now <= expiringDays * 86_400_000));
+  const rows = [inv.ca, ...(inv.previousCas ?? []), ...inv.certificates].filter((c) => expiringDays === undefined || (c.status === "valid" && new Date(c.notAfter).getTime() - now <= expiringDays * 86_400_000));
   return rows.map((c: CertRecord) => ({
     name: c.name,
     kind: c.kind,
@@ -23,6 +23,13 @@ export function listEntries(store: Store, expiringDays?: number) {
     revocationReason: c.revocationReason,
     renewedBy: c.renewedBy ?? null,
     renews: c.renews ?? null,
+    // ca rollover: the CA that signed it, and whether the store still trusts that CA
+    caSerial: caOf(inv, c).serial,
+    caStatus: caOf(inv, c).status,
+    // issue 10: "peer" (route/gateway/leafnode), "sub-ca"...; the NATS account and own permissions
+    profile: c.profile,
+    account: c.account ?? null,
+    permissions: c.permissions ?? null,
   }));
 }
 
@@ -48,6 +55,9 @@ export function nkeyEntries(store: Store, expiringDays?: number) {
     revocationReason: null,
     renewedBy: null,
     renews: null,
+    profile: "nkey",
+    account: k.account ?? null,
+    permissions: k.permissions ?? null,
   }));
 }
 
@@ -62,7 +72,7 @@ export function run(_args: string[], o: Record<string, any>): void {
   }
   const table = [["NAME", "KIND", "STATUS", "SERIAL", "EXPIRES", "DAYS", "NATS USER / SUBJECT"]];
   for (const r of rows)
-    table.push([r.name, r.kind, r.status, r.serial.slice(0, 16), r.notAfter.slice(0, 10), String(r.daysLeft), r.natsUser !== null ? JSON.stringify(r.natsUser) : r.subject]);
+    table.push([r.name, r.kind, r.caStatus === "current" ? r.status : r.kind === "ca" ? `previous (${r.caStatus})` : `${r.status} (${r.caStatus} CA)`, r.serial.slice(0, 16), r.notAfter.slice(0, 10), String(r.daysLeft), r.natsUser !== null ? JSON.stringify(r.natsUser) : r.subject]);
   for (const k of nkeys) table.push([k.name, k.kind, k.status, "-", "never", "-", JSON.stringify(k.natsUser)]);
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   const right = 5; // DAYS, right-aligned

@@ -29,13 +29,66 @@ function sanOptions(cmd: Command): Command {
     .option("--subject <dn>", "subject as RFC 4514, e.g. 'CN=alice,OU=eng,O=Acme' (default CN=<name>)");
 }
 
+/** A user's NATS account and permissions (issue 10): client issue/sign/set, nkey create/set. */
+function accessOptions(cmd: Command): Command {
+  return cmd
+    .option("--account <name>", "the user's NATS account: config nats lists it in accounts { NAME { users } } (default: the global users list)")
+    .option("--allow-pub <subject>", "the user may publish only to these subjects (repeatable; * and > wildcards)", collect)
+    .option("--deny-pub <subject>", "the user may never publish to these subjects (repeatable; deny wins over allow)", collect)
+    .option("--allow-sub <subject>", "the user may subscribe only to these subjects (repeatable; 'SUBJECT QUEUE' for a queue group)", collect)
+    .option("--deny-sub <subject>", "the user may never subscribe to these subjects (repeatable)", collect)
+    .option("--allow-responses", "the user may also publish one reply to each request it receives (allow_responses)");
+}
+
 // A .p12/.pfx argument of explain/verify: its password is settled before the action (file, env or prompt).
 const P12_READ_HELP = "password of a .p12/.pfx certificate file (first line; - for stdin; else MTLSCTL_P12_PASSWORD or a prompt)";
 const p12PasswordHook = (p: Command, c: Command) => (require("../export/p12-detect") as typeof import("../export/p12-detect")).p12PasswordHook(p, c);
 
+/** --permit-dns, --exclude-dns, ... (name constraints of a CA; src/pki/constraint-options.ts). */
+function constraintOptions(cmd: Command): Command {
+  const { CONSTRAINT_OPTIONS } = require("../pki/constraint-options") as typeof import("../pki/constraint-options");
+  for (const o of CONSTRAINT_OPTIONS) cmd.option(`${o.flag} <${o.kind === "ip" ? "cidr" : o.kind === "dns" ? "domain" : o.kind === "email" ? "domain|address" : "domain"}>`, `name constraint: ${o.help}`, collect);
+  return cmd;
+}
+
 const examples = (lines: string[]) => "\nExamples:\n" + lines.map((l) => "  $ " + l).join("\n") + "\n";
 
-export function buildProgram(): Command {
+/**
+ * Start-up (issue 9): given the process's argv, buildProgram builds only the invoked top-level command
+ * (`explain`, `client`, ...); every other `program.command(...)` chain runs against STUB, which takes any
+ * call and builds nothing. Without argv (the tests, completion) or when the first operand names no
+ * command (a typo, `help`, a bare --help), the whole tree. Registering a command needs nothing more; a
+ * command that walks the tree when it runs must be listed in WHOLE_TREE.
+ */
+const WHOLE_TREE = new Set(["completion", "help"]);
+const STUB: Command = new Proxy({}, { get: () => () => STUB }) as Command;
+
+function onlyInvoked(program: Command, argv: string[]): string | null {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-")) {
+      if (WHOLE_TREE.has(a)) return null;
+      const command = program.command.bind(program) as (...args: unknown[]) => Command;
+      program.command = ((nameAndArgs: string, ...rest: unknown[]) => (nameAndArgs.split(" ")[0] === a ? command(nameAndArgs, ...rest) : STUB)) as Command["command"];
+      return a;
+    }
+    if (a === "--") return null;
+    if (a.includes("=")) continue;
+    // a program option before the command (--dir DIR): its value is not the command
+    const opt = program.options.find((o) => o.long === a || o.short === a);
+    if (!opt) return null;
+    if (opt.required || opt.optional) i++;
+  }
+  return null;
+}
+
+/** After a build for one command: the override goes; when no command had that name, the whole tree after all. */
+function wholeUnlessFound(program: Command, only: string): Command {
+  delete (program as { command?: unknown }).command;
+  return program.commands.some((c) => c.name() === only) ? program : buildProgram();
+}
+
+export function buildProgram(argv?: string[]): Command {
   const program = new Command("mtlsctl");
   program
     .description("A private certificate authority for mutual TLS, and a verifier that predicts how nats-server maps certificates to users.")
@@ -62,6 +115,9 @@ export function buildProgram(): Command {
       ]) + "\nExit codes: 0 ok; 1 a negative answer (verify refused, status expiring); 2 usage; 3 bad input or state; 4 internal error.\n",
     );
 
+  // only the invoked command is built when argv is given (onlyInvoked)
+  const only = argv ? onlyInvoked(program, argv) : null;
+
   // ---- init (the wizard)
   program
     .command("init")
@@ -71,20 +127,55 @@ export function buildProgram(): Command {
 
   // ---- ca
   const ca = program.command("ca").description("the certificate authority");
-  ca.command("init")
-    .description("create a root CA and a new store")
-    .option("--name <cn>", "the CA's common name (default \"mtlsctl CA\")")
-    .option("--subject <dn>", "the CA's subject as RFC 4514 instead of --name")
-    .option("--key <type>", KEY_HELP, "ec-p256")
-    .option("--days <n>", "validity in days (default 3650)", intOption("--days"))
-    .option("--path-len <n>", "basicConstraints pathLen (unset by default)", intOption("--path-len"))
-    .option("--passphrase-file <file>", "read the key passphrase from the file's first line (- for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
-    .option("--no-encrypt", "write the CA key unencrypted (not recommended)")
-    .option("--force", "replace an existing CA and store")
-    .addHelpText("after", examples(["mtlsctl ca init --name 'Acme NATS CA'", "MTLSCTL_PASSPHRASE=... mtlsctl ca init --key ec-p384 --days 1825", "mtlsctl ca init --subject 'CN=Acme Root,O=Acme,C=US' --passphrase-file pass.txt"]))
+  constraintOptions(
+    ca.command("init")
+      .description("create a root CA and a new store, or (--intermediate) an intermediate CA in a new store, signed by a root store now or through a request")
+      .option("--name <cn>", "the CA's common name (default \"mtlsctl CA\")")
+      .option("--subject <dn>", "the CA's subject as RFC 4514 instead of --name")
+      .option("--key <type>", KEY_HELP, "ec-p256")
+      .option("--days <n>", "validity in days (default 3650, an intermediate never past its issuer)", intOption("--days"))
+      .option("--path-len <n>", "basicConstraints pathLen: how many CAs may follow below this one (unset by default)", intOption("--path-len"))
+      .option("--passphrase-file <file>", "read the key passphrase from the file's first line (- for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
+      .option("--no-encrypt", "write the CA key unencrypted (not recommended)")
+      .option("--force", "replace an existing CA and store")
+      .option("--intermediate", "make an intermediate CA: with --root-dir (signed now) or --csr-out (signed later by `ca sign`, installed by `ca install`)")
+      .option("--root-dir <dir>", "with --intermediate: the store of the CA that signs it (its inventory records the intermediate)")
+      .option("--root-passphrase-file <file>", "the signing store's CA passphrase (first line; - for stdin; else MTLSCTL_ROOT_PASSPHRASE or a prompt)")
+      .option("--csr-out <file>", "with --intermediate: write the key and a request only; the store stays pending until `ca install`"),
+  )
+    .addHelpText(
+      "after",
+      examples([
+        "mtlsctl ca init --name 'Acme NATS CA'",
+        "MTLSCTL_PASSPHRASE=... mtlsctl ca init --key ec-p384 --days 1825",
+        "mtlsctl ca init --subject 'CN=Acme Root,O=Acme,C=US' --passphrase-file pass.txt",
+        "mtlsctl ca init --dir pki-root --name 'Acme Root' --path-len 1",
+        "mtlsctl ca init --intermediate --root-dir pki-root --dir pki --name 'Acme Issuing CA' --path-len 0 --permit-email-domain example.com",
+        "mtlsctl ca init --intermediate --csr-out inter.csr --dir pki --name 'Acme Issuing CA'   # root offline",
+      ]),
+    )
     .action(action(() => require("./ca/init")));
+  constraintOptions(
+    ca.command("sign <csr>")
+      .description("on the root's machine: sign an intermediate CA's request (from ca init --intermediate --csr-out); the store records it")
+      .option("--name <name>", "the name in this store's inventory (default: from the request's CN)")
+      .option("--subject <dn>", "the CA's subject as RFC 4514 (default: the request's)")
+      .option("--out <file>", "write the certificate here (default: stdout)")
+      .option("--days <n>", "validity in days (default 3650, never past this CA)", intOption("--days"))
+      .option("--path-len <n>", "basicConstraints pathLen of the new CA (unset by default)", intOption("--path-len"))
+      .option("--passphrase-file <file>", "this store's CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
+      .option("--force", "replace --out, or a certificate of that name"),
+  )
+    .addHelpText("after", examples(["mtlsctl ca sign inter.csr --dir pki-root --out inter.crt --path-len 0 --permit-dns example.com"]))
+    .action(action(() => require("./ca/sign")));
+  ca.command("install <cert>")
+    .description("complete a pending intermediate store with its signed certificate: checks the key, that it is a CA, and the chain to --root")
+    .requiredOption("--root <file>", "the root certificate(s) it chains to (written to roots.pem: the ca_file)")
+    .option("--chain <file>", "intermediates between it and the root, if its issuer is not the root")
+    .addHelpText("after", examples(["mtlsctl ca install inter.crt --root root.crt --dir pki"]))
+    .action(action(() => require("./ca/install")));
   ca.command("show")
-    .description("show the CA certificate")
+    .description("show the CA certificate (after a rollover, also the previous roots and whether roots.pem still trusts them)")
     .action(action(() => require("./ca/show")));
   ca.command("import <ca.crt> <ca.key>")
     .description("adopt an existing CA (a PEM certificate with CA:TRUE and its key, e.g. mkcert's CAROOT files) as a new store")
@@ -94,6 +185,35 @@ export function buildProgram(): Command {
     .option("--force", "replace an existing CA and store")
     .addHelpText("after", examples(["mtlsctl ca import \"$(mkcert -CAROOT)/rootCA.pem\" \"$(mkcert -CAROOT)/rootCA-key.pem\"", "mtlsctl ca import ca.crt ca.key --key-passphrase-file old.txt --passphrase-file new.txt"]))
     .action(action(() => require("./ca/import")));
+  ca.command("passphrase")
+    .description("re-encrypt the CA key under a new passphrase (or --no-encrypt); a wrong current one changes nothing")
+    .option("--passphrase-file <file>", "the current passphrase (first line; - for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
+    .option("--new-passphrase-file <file>", "the new passphrase (first line; else MTLSCTL_NEW_PASSPHRASE or a prompt, asked twice)")
+    .option("--no-encrypt", "write the CA key unencrypted (not recommended)")
+    .addHelpText("after", examples(["mtlsctl ca passphrase                                   # asks for both on a terminal", "mtlsctl ca passphrase --passphrase-file old.txt --new-passphrase-file new.txt"]))
+    .action(action(() => require("./ca/passphrase")));
+  ca.command("rollover")
+    .description("a new root CA for issuance; the previous root stays trusted beside it in roots.pem (the overlap) until ca retire")
+    .option("--key <type>", "key type of the new root (default: the current root's): ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519")
+    .option("--name <cn>", "the new root's common name (default: the current root's subject, unchanged)")
+    .option("--subject <dn>", "the new root's subject as RFC 4514 instead of --name")
+    .option("--days <n>", "validity in days (default 3650)", intOption("--days"))
+    .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt); the new key is encrypted with it")
+    .addHelpText(
+      "after",
+      examples([
+        "mtlsctl ca rollover --name 'Acme NATS CA 2026'",
+        "mtlsctl config nats --out /etc/nats/mtls.conf   # ca_file roots.pem: both roots; reload nats-server",
+        "mtlsctl renew alice                              # re-issued under the new root",
+        "mtlsctl ca retire --all-previous && mtlsctl config nats --out /etc/nats/mtls.conf",
+      ]),
+    )
+    .action(action(() => require("./ca/rollover")));
+  ca.command("retire [serial...]")
+    .description("end a rollover's overlap: the previous root(s) leave roots.pem, and config nats drops their clients")
+    .option("--all-previous", "retire every previous root still in overlap")
+    .addHelpText("after", examples(["mtlsctl ca retire --all-previous", "mtlsctl ca show --json | jq -r '.previous[].serial'   # the serials"]))
+    .action(action(() => require("./ca/retire")));
 
   // ---- client
   const client = program.command("client").description("client certificates (clientAuth)");
@@ -109,32 +229,42 @@ export function buildProgram(): Command {
     .option("--force", "replace existing files")
     .addHelpText("after", examples(["mtlsctl client csr alice --email alice@example.com", "mtlsctl client csr svc1 --uri spiffe://example.org/svc1 --key ed25519"]))
     .action(action(() => require("./client/csr")));
-  sanOptions(
+  accessOptions(sanOptions(
     client
       .command("sign <csr>")
       .description("on the CA: check a request's signature and issue a client certificate")
       .option("--name <name>", "the name in the store (default: the file name without .csr)"),
-  )
+  ))
     .option("--days <n>", "validity in days (default 365, never past the CA)", intOption("--days"))
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
-    .option("--force", "replace an existing certificate of that name")
-    .addHelpText("after", examples(["mtlsctl client sign alice.csr", "mtlsctl client sign req.csr --name bob --email bob@example.com --days 90"]))
+    .option("--force", "replace an existing certificate of that name (keeps its account and permissions unless given)")
+    .addHelpText("after", examples(["mtlsctl client sign alice.csr", "mtlsctl client sign req.csr --name bob --email bob@example.com --days 90", "mtlsctl client sign svc.csr --account ORDERS --allow-pub 'orders.>' --allow-sub '_INBOX.>'"]))
     .action(action(() => require("./client/sign")));
-  sanOptions(client.command("issue [name]").description("on the CA: key, request and certificate in one step (with no NAME, asks on a terminal)").option("--key <type>", KEY_HELP, "ec-p256"))
+  accessOptions(sanOptions(client.command("issue [name]").description("on the CA: key, request and certificate in one step (with no NAME, asks on a terminal)").option("--key <type>", KEY_HELP, "ec-p256")))
     .option("--days <n>", "validity in days (default 365, never past the CA)", intOption("--days"))
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
-    .option("--force", "replace an existing certificate of that name")
-    .option("--from <file>", "bulk: one client per row of a CSV (header: name plus any of email,dns,uri,ip,subject,key,days; several values ;-separated) or a JSON array of objects; skips names that exist")
+    .option("--force", "replace an existing certificate of that name (keeps its account and permissions unless given)")
+    .option("--from <file>", "bulk: one client per row of a CSV (header: name plus any of email,dns,uri,ip,subject,key,days,account,allow_pub,deny_pub,allow_sub,deny_sub; several values ;-separated) or a JSON array of objects; skips names that exist")
     .addHelpText(
       "after",
       examples([
         "mtlsctl client issue alice --email alice@example.com",
         "mtlsctl client issue svc1 --uri spiffe://example.org/svc1",
         "mtlsctl client issue bob --subject 'CN=bob,OU=ops,O=Acme'     # maps by subject DN",
-        "mtlsctl client issue --from users.csv                         # bulk; a bad row is reported with its line, the rest issued",
+        "mtlsctl client issue --from users.csv                         # bulk; a bad row is reported with its line, the rest issued; --account and permission flags are defaults for its rows",
+        "mtlsctl client issue svc --account ORDERS --allow-pub 'orders.>' --deny-pub orders.admin --allow-sub '_INBOX.>'",
       ]),
     )
     .action(action(() => require("./client/issue")));
+  accessOptions(client.command("set <name>").description("change a client's NATS account and permissions without reissuing (then regenerate config nats and reload the server)"))
+    .option("--no-account", "move the user back to the global users list")
+    .option("--no-permissions", "drop the user's own permissions (config nats' defaults apply again)")
+    .addHelpText(
+      "after",
+      examples(["mtlsctl client set alice --account ORDERS", "mtlsctl client set alice --allow-pub 'orders.>' --deny-pub orders.admin   # replaces her permissions", "mtlsctl client set alice --no-account --no-permissions"]) +
+        "\nPermission flags replace the user's permissions as a whole; the account is changed only by --account / --no-account.\n",
+    )
+    .action(action(() => require("./client/set")));
 
   // ---- server
   const server = program.command("server").description("server certificates (serverAuth) for the server itself");
@@ -147,8 +277,9 @@ export function buildProgram(): Command {
     .option("--key <type>", KEY_HELP, "ec-p256")
     .option("--days <n>", "validity in days (default 365, never past the CA)", intOption("--days"))
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
+    .option("--peer", "serverAuth + clientAuth: for cluster routes, gateways and leafnodes (each side is also the other's TLS client)")
     .option("--force", "replace an existing certificate of that name")
-    .addHelpText("after", examples(["mtlsctl server issue nats1 --dns nats1.example.com --dns localhost --ip 127.0.0.1"]))
+    .addHelpText("after", examples(["mtlsctl server issue nats1 --dns nats1.example.com --dns localhost --ip 127.0.0.1", "mtlsctl server issue node1 --peer --dns node1.example.com   # routes: config nats --peer node1 --cluster-listen ..."]))
     .action(action(() => require("./server/issue")));
 
   // ---- list
@@ -208,11 +339,35 @@ export function buildProgram(): Command {
     .option("--server <name>", "the server certificate to use (default: the newest valid one)")
     .option("--timeout <seconds>", "TLS handshake timeout", intOption("--timeout"), 2)
     .option("--pinned", "also emit pinned_certs (SHA-256 of each client key): nats-server reads no CRL, pinning is the allow-list it checks")
-    .option("--allow-pub <subject>", "every listed user (certificate or NKey) may publish only to these subjects (repeatable; * and > wildcards)", collect)
-    .option("--allow-sub <subject>", "every listed user may subscribe only to these subjects (repeatable)", collect)
+    .option("--allow-pub <subject>", "default for users without their own permissions (client set): publish only to these subjects (repeatable; * and > wildcards)", collect)
+    .option("--allow-sub <subject>", "default: subscribe only to these subjects (repeatable)", collect)
+    .option("--deny-pub <subject>", "default: never publish to these subjects (repeatable; deny wins over allow)", collect)
+    .option("--deny-sub <subject>", "default: never subscribe to these subjects (repeatable)", collect)
+    .option("--peer <name>", "the peer certificate (server issue --peer) for the cluster, gateway and leafnodes blocks (default: the newest valid one)")
+    .option("--cluster-name <name>", "cluster { name } (with --cluster-listen)")
+    .option("--cluster-listen <host:port>", "add cluster { listen, routes, tls { verify } } with the peer certificate")
+    .option("--routes <urls>", "route URLs, e.g. nats-route://10.0.0.2:6222 (repeatable or comma-separated)", collect)
+    .option("--gateway-name <name>", "gateway { name } (with --gateway-listen)")
+    .option("--gateway-listen <host:port>", "add gateway { listen, tls { verify }, gateways } with the peer certificate")
+    .option("--gateways <name=urls>", "a remote gateway: NAME=nats://host:port[,URL...] (repeatable)", collect)
+    .option("--leafnodes-listen <host:port>", "add leafnodes { listen, tls } (verify_and_map with --leafnode-user) with the peer certificate")
+    .option("--leafnode-user <name[=account]>", "a store certificate that may connect as a leafnode, mapped by exact string, into ACCOUNT (repeatable)", collect)
+    .option("--leafnode-remote <url>", "solicit a leafnode connection to this hub (nats-leaf://host:port), presenting the peer certificate (repeatable)", collect)
+    .option("--websocket-listen <host:port>", "add websocket { listen, tls { verify_and_map } } with the server certificate")
+    .option("--mqtt-listen <host:port>", "add mqtt { listen, tls { verify_and_map } } (the server also needs server_name and JetStream)")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
-    .addHelpText("after", examples(["mtlsctl config nats --out /etc/nats/mtls.conf   # then: include \"mtls.conf\" in nats-server.conf", "mtlsctl config nats --map dn --exclude old-bot", "mtlsctl config nats --include svc-nk --allow-pub 'orders.>' --allow-sub '_INBOX.>'"]))
+    .addHelpText(
+      "after",
+      examples([
+        "mtlsctl config nats --out /etc/nats/mtls.conf   # then: include \"mtls.conf\" in nats-server.conf",
+        "mtlsctl config nats --map dn --exclude old-bot",
+        "mtlsctl config nats --include svc-nk --allow-pub 'orders.>' --allow-sub '_INBOX.>'",
+        "mtlsctl config nats --peer node1 --cluster-name c1 --cluster-listen 0.0.0.0:6222 --routes nats-route://node2:6222,nats-route://node3:6222",
+        "mtlsctl config nats --peer hub1 --leafnodes-listen 0.0.0.0:7422 --leafnode-user leaf1=EDGE",
+        "mtlsctl config nats --peer leaf1 --leafnode-remote nats-leaf://hub.example.com:7422",
+      ]),
+    )
     .action(action(() => require("./config/nats")));
   config
     .command("node")
@@ -257,13 +412,18 @@ export function buildProgram(): Command {
 
   // ---- nkey
   const nkey = program.command("nkey").description("NKey users (a public key in the server's config, a seed with the client)");
-  nkey
-    .command("create <name>")
+  accessOptions(nkey
+    .command("create <name>"))
     .description("make a user NKey pair: the seed goes to <dir>/nkeys/<name>.nk (mode 0600), the public key (U...) to the inventory")
     .option("--show-seed", "also print the seed (a secret: it logs in as this user)")
-    .option("--force", "replace an existing NKey of that name (a new pair)")
+    .option("--force", "replace an existing NKey of that name (a new pair; keeps its account and permissions unless given)")
     .addHelpText("after", examples(["mtlsctl nkey create svc-nk", "mtlsctl config nats --out /etc/nats/mtls.conf   # lists { nkey: \"U...\" } beside the certificate users"]))
     .action(action(() => require("./nkey/create")));
+  accessOptions(nkey.command("set <name>").description("change an NKey user's NATS account and permissions (then regenerate config nats and reload the server)"))
+    .option("--no-account", "move the user back to the global users list")
+    .option("--no-permissions", "drop the user's own permissions (config nats' defaults apply again)")
+    .addHelpText("after", examples(["mtlsctl nkey set svc-nk --account ORDERS --allow-sub 'orders.>'", "mtlsctl nkey set svc-nk --no-permissions"]))
+    .action(action(() => require("./nkey/set")));
   nkey
     .command("list")
     .description("list the NKey users (name, public key, seed file)")
@@ -277,9 +437,11 @@ export function buildProgram(): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--ca <file>", "the CA bundle to check the chain against (default: the config's ca_file, else the store's CA)")
     .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
+    .option("--publish <subject>", "with --config: may the mapped user publish to SUBJECT? (repeatable; exit 1 when denied)", collect)
+    .option("--subscribe <subject>", "with --config: may it subscribe to SUBJECT (or 'SUBJECT QUEUE')? (repeatable; exit 1 when denied)", collect)
     .option("--p12-password-file <file>", P12_READ_HELP)
     .hook("preAction", p12PasswordHook)
-    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain alice.crt --config /etc/nats/nats-server.conf", "mtlsctl explain client-chain.pem --ca ca.pem --json", "mtlsctl explain alice.p12 --p12-password-file pw.txt"]))
+    .addHelpText("after", examples(["mtlsctl explain pki/issued/alice.crt", "mtlsctl explain alice.crt --config /etc/nats/nats-server.conf", "mtlsctl explain alice.crt --config nats.conf --publish orders.new --subscribe 'orders.>'   # allowed or denied, and by which rule", "mtlsctl explain client-chain.pem --ca ca.pem --json", "mtlsctl explain alice.p12 --p12-password-file pw.txt"]))
     .action(action(() => require("./explain")));
 
   // ---- verify
@@ -291,8 +453,10 @@ export function buildProgram(): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--connect-user <user>", "the user name the client sends in CONNECT")
     .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
+    .option("--publish <subject>", "may the mapped user publish to SUBJECT? (repeatable; exit 1 when denied)", collect)
+    .option("--subscribe <subject>", "may it subscribe to SUBJECT (or 'SUBJECT QUEUE')? (repeatable; exit 1 when denied)", collect)
     .option("--nkey-seed <file>", "the client also sends this NKey (seed file, e.g. pki/nkeys/NAME.nk): checked before the certificate; no cert needed when the config asks for none")
-    .addOption(new Option("--connection-type <type>", "the client's listener: STANDARD, or WEBSOCKET / MQTT (their own tls {} and flag)").choices(["STANDARD", "WEBSOCKET", "MQTT"]).default("STANDARD"))
+    .addOption(new Option("--connection-type <type>", "the client's listener: STANDARD, or WEBSOCKET / MQTT (their own tls {} and flag), or LEAFNODE (an inbound leafnode: the leafnodes block's tls {} and users)").choices(["STANDARD", "WEBSOCKET", "MQTT", "LEAFNODE"]).default("STANDARD"))
     .option("--p12-password-file <file>", P12_READ_HELP)
     .hook("preAction", p12PasswordHook)
     .addHelpText(
@@ -302,7 +466,7 @@ export function buildProgram(): Command {
         "mtlsctl verify *.crt --config nats.conf --json     # one JSON object per line",
         "mtlsctl verify bob.crt --config nats.conf --server-version 2.14.5",
         "mtlsctl verify pki/issued/svc.crt --nkey-seed pki/nkeys/svc-nk.nk --config nats.conf   # the nkey decides the user",
-      ]) + "\nExit codes: 0 every certificate accepted; 1 one or more refused; 3 the config or a certificate cannot be read.\n",
+      ]) + "\nExit codes: 0 every certificate accepted (and every --publish/--subscribe allowed); 1 one or more refused or denied; 3 the config or a certificate cannot be read.\n",
     )
     .action(action(() => require("./verify")));
 
@@ -343,6 +507,23 @@ export function buildProgram(): Command {
     )
     .action(action(() => require("./export")));
 
+  // ---- backup / restore
+  program
+    .command("backup")
+    .description("the whole store as one encrypted file (scrypt + AES-256-GCM), taken holding the store lock")
+    .requiredOption("--out <file>", "the archive to write (mode 0600)")
+    .option("--password-file <file>", "the backup password (first line; - for stdin; else MTLSCTL_BACKUP_PASSWORD or a prompt, asked twice)")
+    .option("--force", "replace an existing --out file")
+    .addHelpText("after", examples(["mtlsctl backup --out pki-$(date +%F).mtlsbak", "MTLSCTL_BACKUP_PASSWORD=... mtlsctl --dir /srv/pki backup --out /backup/pki.mtlsbak --force"]))
+    .action(action(() => require("./backup")));
+  program
+    .command("restore <archive>")
+    .description("a store from a backup archive, into --dir; checked and decrypted before anything is written")
+    .option("--password-file <file>", "the backup password (first line; - for stdin; else MTLSCTL_BACKUP_PASSWORD or a prompt)")
+    .option("--force", "replace an existing store")
+    .addHelpText("after", examples(["mtlsctl --dir ./pki restore pki-2026-11-23.mtlsbak && mtlsctl status"]))
+    .action(action(() => require("./restore")));
+
   // ---- completion
   program
     .command("completion")
@@ -358,7 +539,7 @@ export function buildProgram(): Command {
     )
     .action(action(() => require("./completion")));
 
-  return program;
+  return only ? wholeUnlessFound(program, only) : program;
 }
 
 export { CommanderError };

@@ -4,7 +4,7 @@ import { readPresentedChain } from "../verify/input";
 import { verifyConnection, Verdict } from "../verify/verdict";
 import { toVerifierConfig } from "../verify/from-config";
 import { checkVersion, defaultServerVersion } from "../verify/versions";
-import { readServerConfig, ConfigError } from "../nats/conf/server-config";
+import { readServerConfig, ConfigError, ServerConfig, ConfigUser } from "../nats/conf/server-config";
 import { usageError } from "../errors";
 
 /** Loads the config, mapping a refusal to exit 3 with file:line:col. */
@@ -12,20 +12,48 @@ export function loadConfig(file: string, cwd: string, serverVersion: string) {
   return readServerConfig(path.resolve(file), process.env, { cwd, serverVersion });
 }
 
-function human(file: string, v: Verdict): string {
+function human(file: string, v: Verdict, permissionLines: string[] = []): string {
   const lines: string[] = [];
   if (v.accepted) {
     if (v.ambiguous) lines.push(`${file}: ACCEPTED, but as one of ${v.candidates.length} users picked at random on every connection: ${v.candidates.map((c) => JSON.stringify(c)).join(", ")}`);
     else lines.push(`${file}: ACCEPTED as ${v.user === null ? "(no user: no authentication configured)" : JSON.stringify(v.user)}${v.account ? ` in account ${v.account}` : ""}${v.matchedBy ? ` (by ${v.matchedBy})` : ""}`);
   } else lines.push(`${file}: REFUSED at the ${v.stage} stage`);
   lines.push(`  why: ${v.reason}`);
+  lines.push(...permissionLines);
   for (const n of v.notes) lines.push(`  note: ${n}`);
   lines.push(`  (modelled: nats-server ${v.serverVersion})`);
   return lines.join("\n");
 }
 
-/** The contract's field order (design.md), then the extras. */
-export function verdictJson(file: string, v: Verdict) {
+type Perms = typeof import("../nats/permissions");
+
+/**
+ * perms.permissionsForVerdict for many certificates: the verdict's user is found by two hash
+ * look-ups instead of a scan of every user per certificate, and only what the permissions need is
+ * kept (not the parsed config tree) while the certificates are verified.
+ */
+function permissionsLookup(sc: ServerConfig, perms: Perms): (v: Verdict) => ReturnType<Perms["permissionsForVerdict"]> {
+  // kind ("nkey" or user) -> account -> name -> the first such user (permissionsForVerdict takes the first)
+  const index = { nkey: new Map<string | null, Map<string, ConfigUser>>(), user: new Map<string | null, Map<string, ConfigUser>>() };
+  const add = (kind: "nkey" | "user", name: string, u: ConfigUser) => {
+    let m = index[kind].get(u.account);
+    if (!m) index[kind].set(u.account, (m = new Map()));
+    if (!m.has(name)) m.set(name, { [kind]: name, account: u.account, permissions: u.permissions, pos: u.pos });
+  };
+  for (const u of sc.users) {
+    if (u.nkey !== undefined) add("nkey", u.nkey, u);
+    if (!u.nkey && u.user !== undefined) add("user", u.user, u);
+  }
+  const accounts = sc.accounts.map((a) => ({ name: a.name, pos: a.pos, users: [], defaultPermissions: a.defaultPermissions }));
+  const authorization = sc.authorization;
+  return (v) => {
+    const u = v.user === null ? undefined : index[v.matchedBy === "nkey" ? "nkey" : "user"].get(v.account)?.get(v.user);
+    return perms.permissionsForVerdict({ users: u ? [u] : [], accounts, authorization }, v);
+  };
+}
+
+/** The contract's field order (design.md), then the extras (with a config: the user's permissions and the --publish/--subscribe answers). */
+export function verdictJson(file: string, v: Verdict, access?: { permissions: unknown; access: unknown[] }) {
   return {
     accepted: v.accepted,
     user: v.user,
@@ -37,6 +65,7 @@ export function verdictJson(file: string, v: Verdict) {
     reason: v.reason,
     serverVersion: v.serverVersion,
     file,
+    ...(access ?? {}),
     notes: v.notes,
     tlsChecks: v.tlsChecks ?? [],
   };
@@ -48,6 +77,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   const files = (certFiles.flat() as string[]);
   if (!o.config) throw usageError("verify needs --config nats.conf");
   if (!files.length && o.nkeySeed === undefined) throw usageError("missing required argument 'cert' (or --nkey-seed F for a client that presents none)");
+  if (o.nkeySeed !== undefined && o.connectionType === "LEAFNODE") throw usageError("--nkey-seed: not modelled for leafnode connections (give the certificate the leafnode presents)");
   if (o.nkeySeed !== undefined && o.connectionType === "MQTT") throw usageError("--nkey-seed: MQTT clients cannot send an NKey (MQTT's CONNECT has only a user name and a password)");
   if (o.nkeySeed === "-" && o.connectPasswordFile === "-") throw usageError("only one secret can be read from standard input");
   // the NKey the client sends (nkey code path only): its public key; the seed is never printed
@@ -57,11 +87,19 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
   const connectPassword = o.connectPasswordFile !== undefined ? readSecretFile(o.connectPasswordFile, "connect password") : undefined;
   let cfg;
+  let permissionsOf: (v: Verdict) => ReturnType<Perms["permissionsForVerdict"]>;
   let lintNotes: string[] = [];
+  // --publish / --subscribe: what the mapped user may do (issue 10)
+  const perms = require("../nats/permissions") as typeof import("../nats/permissions");
+  const questions = perms.accessQuestions(o.publish, o.subscribe);
+  let denied = false;
   try {
+    // the config (and its tree) is dropped after this block: only cfg, the notes and the permissions stay
     const sc = loadConfig(o.config, serverCwd, version);
-    cfg = toVerifierConfig(sc);
     lintNotes = (require("../lint") as typeof import("../lint")).lintNotes(sc, version); // `mtlsctl lint`'s findings, as notes
+    // built after lint, so that lint's working memory and these do not add up
+    cfg = toVerifierConfig(sc);
+    permissionsOf = permissionsLookup(sc, perms);
   } catch (e) {
     if (e instanceof ConfigError && ctx.json) {
       for (const _ of files.length ? files : [nkey!.file])
@@ -81,12 +119,18 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   for (const f of files.length ? files : [null]) {
     const chain = f === null ? null : readPresentedChain(f);
     const label = f ?? nkey!.file;
-    const v = verifyConnection(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd, connectionType: o.connectionType, nkey: nkey?.publicKey });
+    const decide = o.connectionType === "LEAFNODE" ? (require("../verify/leafnode") as typeof import("../verify/leafnode")).verifyLeafnode : verifyConnection;
+    const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd, connectionType: o.connectionType, nkey: nkey?.publicKey });
     v.notes.push(...lintNotes);
     if (!v.accepted) allAccepted = false;
+    const bound = o.connectionType === "LEAFNODE" ? null : permissionsOf(v);
+    const { answers, note } = perms.answerQuestions(questions, bound, v);
+    if (note) v.notes.push(note);
+    if (answers.some((a) => !a.allowed)) denied = true;
+    const access = { permissions: perms.boundJson(bound), access: answers };
     if (ctx.json) {
-      process.stdout.write(JSON.stringify({ ...verdictJson(label, v), ...(nkey ? { nkey: nkey.publicKey } : {}) }) + "\n");
-    } else if (!ctx.quiet) process.stdout.write(human(f === null ? label : nkey ? `${f} (with the NKey ${nkey.publicKey})` : f, v) + "\n");
+      process.stdout.write(JSON.stringify({ ...verdictJson(label, v, access), ...(nkey ? { nkey: nkey.publicKey } : {}) }) + "\n");
+    } else if (!ctx.quiet) process.stdout.write(human(f === null ? label : nkey ? `${f} (with the NKey ${nkey.publicKey})` : f, v, perms.permissionLines(bound, answers, v.accepted && !v.ambiguous)) + "\n");
   }
-  if (!allAccepted) process.exitCode = 1;
+  if (!allAccepted || denied) process.exitCode = 1;
 }

@@ -26,7 +26,7 @@ export interface RenewOptions {
 export interface RenewPlan {
   current: CertRecord;
   cert: ParsedCertificate;
-  profile: "client" | "server";
+  profile: "client" | "server" | "peer";
   rekey: boolean;
   keyType: string;
   days: number;
@@ -50,7 +50,7 @@ export function planRenewal(store: Store, name: string, o: RenewOptions): RenewP
   }
   // the old certificate's length, in whole days (issue() starts a minute early)
   const days = o.days ?? Math.max(1, Math.round((cert.notAfter.getTime() - cert.notBefore.getTime() - 60_000) / DAY));
-  return { current, cert, profile: current.kind, rekey: !!o.rekey, keyType, days };
+  return { current, cert, profile: current.profile === "peer" ? "peer" : current.kind, rekey: !!o.rekey, keyType, days };
 }
 
 export interface Renewal {

@@ -3,7 +3,7 @@
  * expire within a window (design: `status` exits 1 when any does). No printing.
  */
 import * as fs from "node:fs";
-import type { CertKind, CertRecord, Store } from "../store/store";
+import { caOf, type CertKind, type CertRecord, type Store } from "../store/store";
 import { inputError } from "../errors";
 import { parseCrl } from "./crl";
 
@@ -21,6 +21,9 @@ export interface StatusEntry {
   expired: boolean;
   /** Expires within the window (or has expired). */
   expiring: boolean;
+  /** The CA that signed it (ca rollover): the current one, a previous one still trusted (overlap), or a retired one. */
+  caSerial: string;
+  caStatus: "current" | "overlap" | "retired";
 }
 
 export interface StoreStatus {
@@ -64,6 +67,8 @@ export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date
     daysLeft: daysLeft(c.notAfter, now),
     expired: new Date(c.notAfter) <= now,
     expiring: expiresWithin(c.notAfter, windowDays, now),
+    caSerial: caOf(inv, c).serial,
+    caStatus: caOf(inv, c).status,
   });
   const order: Record<string, number> = { server: 0, client: 1 };
   const leaves = inv.certificates
@@ -84,6 +89,16 @@ export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date
     if (recorded !== null && (p.number === null || p.number < recorded))
       warnings.push(`crl.pem (CRL number ${p.number ?? "none"}) is older than the inventory's latest CRL (number ${recorded}): a revoke or crl was interrupted; run \`mtlsctl crl\``);
   } else if (inv.certificates.some((c) => c.status === "revoked")) warnings.push("certificates are revoked but there is no crl.pem: run `mtlsctl crl`");
+  for (const st of ["overlap", "retired"] as const) {
+    const hit = leaves.filter((c) => c.caStatus === st && !c.expired);
+    if (hit.length)
+      warnings.push(
+        `${hit.length} valid certificate(s) were signed by a ${st === "overlap" ? "previous CA still trusted during the rollover overlap" : "retired CA and are refused by servers using roots.pem"}: ${hit
+          .slice(0, 10)
+          .map((c) => c.name)
+          .join(", ")}${hit.length > 10 ? ", ..." : ""} (renew them: mtlsctl renew NAME${st === "overlap" ? ", then mtlsctl ca retire" : ""})`,
+      );
+  }
   const count = (s: string) => inv.certificates.filter((c) => c.status === s).length;
   return {
     now: now.toISOString(),

@@ -2,13 +2,16 @@
  * `config nats`: the client tls {} block and the authorization users, written so that the server
  * reads back exactly the intended strings (quoteConfString) and each user appears once.
  */
-import { Store, CertRecord } from "../store/store";
+import { Store, CertRecord, caOf } from "../store/store";
 import { natsUserFor, MapMode, NatsUser } from "./user";
 import { quoteConfString } from "./confstring";
 import { renderTemplate } from "../templates";
 import { inputError } from "../errors";
 import { certOfRecord, spkiPin } from "../lifecycle/pins";
-import { nkeyUsersFor, nkeyUsersText, permissionsFrom, permissionsText, NkeyUser, Permissions } from "../nkeys/config";
+import { buildConfigBlocks, undefinedLeafAccounts, ConfigBlocks, ConfigBlocksOptions } from "./config-blocks";
+import { nkeyUsersFor, nkeyUserEntry, permissionsFrom, NkeyUser, Permissions } from "../nkeys/config";
+import { layoutUsers } from "./config-accounts";
+import { checkStoredPermissions, describePermissions } from "./permissions";
 
 export interface NatsConfigOptions {
   map?: MapMode;
@@ -27,6 +30,11 @@ export interface NatsConfigOptions {
   /** --allow-pub / --allow-sub: per-user publish / subscribe allow lists, for every listed user (certificate or NKey). */
   allowPub?: string[];
   allowSub?: string[];
+  /** --deny-pub / --deny-sub: the same default's deny lists. A user with its own permissions (client set ...) gets those instead. */
+  denyPub?: string[];
+  denySub?: string[];
+  /** Opt-in cluster, gateway, leafnodes, websocket and mqtt blocks (src/nats/config-blocks.ts). */
+  blocks?: ConfigBlocksOptions;
 }
 
 export interface Pin {
@@ -41,6 +49,10 @@ export interface MappedUser {
   serial: string;
   user: string;
   kind: NonNullable<NatsUser["kind"]>;
+  /** Its NATS account (accounts {}), or null for the global users list. */
+  account: string | null;
+  /** The permissions written for it: its own, else the config-wide default; null for none. */
+  permissions: Permissions | null;
 }
 
 export interface NatsConfig {
@@ -54,8 +66,12 @@ export interface NatsConfig {
   notes: string[];
   /** The NKey users listed after the certificate users. */
   nkeys: NkeyUser[];
-  /** The permissions given to every listed user, or null. */
+  /** The default permissions (--allow-pub ...), given to every listed user without its own, or null. */
   permissions: Permissions | null;
+  /** The accounts {} written: each account with its users' store names. */
+  accounts: { name: string; users: string[] }[];
+  /** The opt-in server-to-server and listener blocks. */
+  blocks: ConfigBlocks;
 }
 
 const isLive = (c: CertRecord, now: Date) => c.status === "valid" && new Date(c.notAfter) > now;
@@ -70,15 +86,19 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
   const warnings: string[] = [];
   const known = new Set([...inv.certificates.map((c) => c.name), ...(inv.nkeys ?? []).map((k) => k.name)]);
   for (const n of [...(o.include ?? []), ...(o.exclude ?? [])]) if (!known.has(n)) throw inputError(`no certificate or NKey named "${n}" in the store`, store.inventoryFile);
-  const perms = permissionsFrom(o.allowPub, o.allowSub);
+  const perms = permissionsFrom({ allowPub: o.allowPub, allowSub: o.allowSub, denyPub: o.denyPub, denySub: o.denySub });
 
   // server certificate: the chosen one, else the newest valid one
   const servers = inv.certificates.filter((c) => c.kind === "server" && isLive(c, now));
+  // ca retire: a certificate signed by a retired CA fails at the TLS handshake (roots.pem no longer has its CA)
+  const retiredCa = (c: CertRecord) => caOf(inv, c).status === "retired";
   let server: CertRecord | null = null;
   if (o.server) {
     server = servers.find((c) => c.name === o.server) ?? null;
     if (!server) throw inputError(`no valid server certificate named "${o.server}"`, store.inventoryFile);
-  } else server = servers.sort((a, b) => b.notBefore.localeCompare(a.notBefore) || b.issuedAt.localeCompare(a.issuedAt))[0] ?? null;
+  } else server = servers.sort((a, b) => Number(retiredCa(a)) - Number(retiredCa(b)) || b.notBefore.localeCompare(a.notBefore) || b.issuedAt.localeCompare(a.issuedAt))[0] ?? null;
+  if (server && retiredCa(server))
+    warnings.push(`server certificate "${server.name}" was signed by a retired CA (serial ${caOf(inv, server).serial}): clients that trust roots.pem refuse it (mtlsctl renew ${server.name})`);
   if (!server) warnings.push("no valid server certificate in the store: the tls block has no cert_file/key_file (run `mtlsctl server issue NAME --dns HOST`)");
   if (server && !server.keyFile) throw inputError(`server certificate "${server.name}" has no key in the store`, store.inventoryFile);
 
@@ -91,6 +111,10 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     .filter((c) => !o.exclude?.includes(c.name))
     .sort((a, b) => a.name.localeCompare(b.name));
   for (const c of clients) {
+    if (retiredCa(c)) {
+      warnings.push(`${c.name}: left out, it was signed by a retired CA (serial ${caOf(inv, c).serial}) and is refused at the handshake: renew it (mtlsctl renew ${c.name})`);
+      continue;
+    }
     const nu = natsUserOfRecord(store, c, o.map ?? "auto");
     for (const n of nu.notes) warnings.push(`${c.name}: ${n}`);
     if (nu.user === null || nu.kind === null) {
@@ -99,15 +123,21 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     }
     quoteConfString(nu.user, `${c.name}'s user string`); // refuse what cannot be expressed
     mapped.add(c.name);
+    const account = typeof c.account === "string" ? c.account : null;
+    const own = checkStoredPermissions(c.permissions, c.name, store.inventoryFile);
     const prev = seen.get(nu.user);
     if (prev !== undefined) {
-      warnings.push(`${c.name} maps to the same user as ${prev} (${JSON.stringify(nu.user)}): listed once`);
+      const first = users.find((u) => u.name === prev)!;
+      const differs = first.account !== account || describePermissions(first.permissions) !== describePermissions(own ?? perms);
+      warnings.push(
+        `${c.name} maps to the same user as ${prev} (${JSON.stringify(nu.user)}): listed once${differs ? `, with ${prev}'s account and permissions (nats-server refuses a user string listed twice, even in two accounts)` : ""}`,
+      );
       continue;
     }
     seen.set(nu.user, c.name);
-    users.push({ name: c.name, serial: c.serial, user: nu.user, kind: nu.kind });
+    users.push({ name: c.name, serial: c.serial, user: nu.user, kind: nu.kind, account, permissions: own ?? perms });
   }
-  const nkeyUsers = nkeyUsersFor(inv, o, store.inventoryFile);
+  const nkeyUsers = nkeyUsersFor(inv, o, store.inventoryFile, perms);
   if (users.length === 0 && nkeyUsers.length === 0) warnings.push("no client users: with an empty users list nats-server requires no authentication at all");
   if (users.length === 0 && nkeyUsers.length > 0)
     warnings.push('only NKey users: a client that sends no nkey has no certificate user to map to and is refused (authentication error - Nkey "")');
@@ -115,6 +145,13 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
   // Revocation: nats-server reads no CRL. A revoked certificate is refused only because its user is
   // no longer listed, or, with --pinned, because its key is not pinned.
   const notes: string[] = [];
+  const overlapCas = (inv.previousCas ?? []).filter((p) => p.caStatus === "overlap");
+  if (overlapCas.length) {
+    const old = users.filter((u) => caOf(inv, inv.certificates.find((c) => c.serial === u.serial)!).status === "overlap").length;
+    notes.push(
+      `CA rollover overlap: ca_file (roots.pem) trusts the current CA and ${overlapCas.length} previous one(s); ${old} listed client(s) still have a certificate of a previous CA: renew them, then mtlsctl ca retire --all-previous`,
+    );
+  }
   const pinMap = new Map<string, Pin>();
   if (o.pinned) {
     const pinnable = inv.certificates.filter(
@@ -154,12 +191,21 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
 
   const q = (s: string, what: string) => quoteConfString(s, what);
   const serverCert = server
-    ? `  cert_file: ${q(store.path(server.certFile), "cert_file")}\n  key_file: ${q(store.path(server.keyFile!), "key_file")}`
+    ? `  cert_file: ${q(store.path(server.chainFile ?? server.certFile), "cert_file")}\n  key_file: ${q(store.path(server.keyFile!), "key_file")}`
     : "  # no server certificate in the store yet: run `mtlsctl server issue NAME --dns HOST`, then regenerate";
-  const usersText = [
-    ...users.map((u) => `    # ${u.name}: by ${u.kind === "subject" ? "subject (Go string)" : u.kind}, serial ${u.serial}\n    { user: ${q(u.user, u.name)}${permissionsText(perms)} }`),
-    ...(nkeyUsers.length ? [nkeyUsersText(nkeyUsers, perms)] : []),
-  ].join("\n");
+  const blocks = buildConfigBlocks(store, inv, o.blocks ?? {}, { server, timeout: o.timeout ?? 2, now, map: o.map });
+  warnings.push(...blocks.warnings);
+  notes.push(...blocks.notes);
+  const layout = layoutUsers(
+    [
+      ...users.map((u) => ({ name: u.name, comment: `${u.name}: by ${u.kind === "subject" ? "subject (Go string)" : u.kind}, serial ${u.serial}`, head: `user: ${q(u.user, u.name)}`, account: u.account, permissions: u.permissions })),
+      ...nkeyUsers.map(nkeyUserEntry),
+    ],
+    store.inventoryFile,
+    "    # (no client certificates yet)",
+    blocks.leafnodeUsers.map((u) => u.account).filter((a): a is string => a !== null),
+  );
+  warnings.push(...layout.warnings);
   if (nkeyUsers.length)
     notes.push(
       `${nkeyUsers.length} NKey user(s): nats-server checks a client's nkey before its certificate (the certificate is then not mapped, and an unknown nkey is refused); verify_and_map still asks every client for a certificate from this CA at the TLS handshake, NKey clients too`,
@@ -173,9 +219,12 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     ca_file: q(store.trustFile, "ca_file"),
     timeout: String(o.timeout ?? 2),
     pinned: o.pinned ? pinnedText([...pinMap.values()], q) : "",
-    users: usersText || "    # (no client certificates yet)",
+    users: layout.usersText,
+    accounts: layout.accountsText,
+    blocks: blocks.text,
   });
-  return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes, nkeys: nkeyUsers, permissions: perms };
+  warnings.push(...undefinedLeafAccounts(text, blocks.leafnodeUsers));
+  return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes, nkeys: nkeyUsers, permissions: perms, accounts: layout.accounts, blocks };
 }
 
 /** The tls block's pinned_certs list (placed after `timeout`), with its comment. */

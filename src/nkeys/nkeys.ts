@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { inputError } from "../errors";
 import { writeFileAtomic } from "../store/atomic";
 import { checkName, Inventory, NkeyRecord, Store } from "../store/store";
+import type { UserPermissions } from "../nats/permissions";
 
 type NkeysLib = typeof import("nkeys.js");
 let lib: NkeysLib | undefined;
@@ -48,7 +49,7 @@ export interface CreatedNkey {
  * `force`, which replaces it (a new pair: the old public key stops working once the server's
  * config is regenerated). A certificate of that name is always refused.
  */
-export function createNkey(store: Store, name: string, o: { force?: boolean; now?: Date } = {}): CreatedNkey {
+export function createNkey(store: Store, name: string, o: { force?: boolean; now?: Date; account?: string | null; permissions?: UserPermissions | null } = {}): CreatedNkey {
   checkName(name);
   const rel = path.join(NKEY_DIR, `${name}.nk`);
   const file = store.path(rel);
@@ -81,6 +82,11 @@ export function createNkey(store: Store, name: string, o: { force?: boolean; now
     if (madeDir) fs.chmodSync(dir, 0o700);
     writeFileAtomic(file, seed + "\n", { mode: 0o600 });
     const record: NkeyRecord = { name, publicKey, createdAt: (o.now ?? new Date()).toISOString(), seedFile: rel.split(path.sep).join("/") };
+    // the user's NATS account and permissions: given, else kept from the NKey it replaces (--force)
+    const account = o.account !== undefined ? o.account : existing?.account;
+    const permissions = o.permissions !== undefined ? o.permissions : existing?.permissions;
+    if (account) record.account = account;
+    if (permissions) record.permissions = permissions;
     inv.nkeys = [...list.filter((k) => k.name !== name), record];
     store.writeInventory(inv);
     return { record, seedFile: file, seed, replaced: existing };

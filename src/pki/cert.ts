@@ -7,8 +7,10 @@ import { keyIdentifier, Signer } from "./keys";
 import { decodeSans, encodeSans, hasSans, Sans } from "./san";
 import { toPem, readPemOrDer } from "./pem";
 import { decodeName, formatRfc4514, DecodedAttribute } from "./name";
+import { nameConstraintsExtension, NameConstraintsSpec } from "./constraints";
 
-export type Profile = "ca" | "client" | "server";
+/** "peer": serverAuth + clientAuth, for cluster routes, gateways and leafnodes (TLS client on one side, server on the other). */
+export type Profile = "ca" | "client" | "server" | "peer";
 
 export interface Extension {
   oid: string;
@@ -79,17 +81,21 @@ export function buildCertificate(tbs: TbsInput, signer: Signer): Buffer {
 /** The extensions of each profile. */
 export function profileExtensions(
   profile: Profile,
-  o: { spki: Buffer; issuerKeyId?: Buffer; rsa: boolean; sans?: Sans; emptySubject?: boolean; pathLen?: number },
+  o: { spki: Buffer; issuerKeyId?: Buffer; rsa: boolean; sans?: Sans; emptySubject?: boolean; pathLen?: number; nameConstraints?: NameConstraintsSpec },
 ): Extension[] {
   const ski = keyIdentifier(o.spki);
   if (profile === "ca") {
-    return [ext.basicConstraints(true, o.pathLen), ext.keyUsage([KeyUsage.keyCertSign, KeyUsage.cRLSign]), ext.subjectKeyIdentifier(ski)];
+    // a root has no AKI; an intermediate names its issuer's key; name constraints (critical) when given
+    const list = [ext.basicConstraints(true, o.pathLen), ext.keyUsage([KeyUsage.keyCertSign, KeyUsage.cRLSign]), ext.subjectKeyIdentifier(ski)];
+    if (o.issuerKeyId) list.push(ext.authorityKeyIdentifier(o.issuerKeyId));
+    if (o.nameConstraints) list.push(nameConstraintsExtension(o.nameConstraints));
+    return list;
   }
   const ku = o.rsa ? [KeyUsage.digitalSignature, KeyUsage.keyEncipherment] : [KeyUsage.digitalSignature];
   const list = [
     ext.basicConstraints(false),
     ext.keyUsage(ku),
-    ext.extKeyUsage([profile === "client" ? OID.clientAuth : OID.serverAuth]),
+    ext.extKeyUsage(profile === "client" ? [OID.clientAuth] : profile === "peer" ? [OID.serverAuth, OID.clientAuth] : [OID.serverAuth]),
     ext.subjectKeyIdentifier(ski),
   ];
   if (o.issuerKeyId) list.push(ext.authorityKeyIdentifier(o.issuerKeyId));

@@ -18,6 +18,7 @@ import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
 import { loadPrivateKey, isEncryptedKeyPem, checkKeyFileMode } from "../pki/keys";
 import type { Sans } from "../pki/san";
+import type { UserPermissions } from "../nats/permissions";
 
 export type CertKind = "ca" | "client" | "server";
 export type CertStatus = "valid" | "revoked" | "superseded";
@@ -45,6 +46,23 @@ export interface CertRecord {
   renewedBy?: string | null;
   /** The serial of the certificate this one replaced. */
   renews?: string | null;
+  /** The NATS account of its user (`config nats` lists it in accounts { NAME { users } }); absent: the global users list. */
+  account?: string;
+  /** The NATS permissions of its user (src/nats/permissions.ts); absent: `config nats`' defaults. */
+  permissions?: UserPermissions;
+  /** Intermediate stores (issue 10): issued/<name>.fullchain.pem, the certificate then chain.pem (a cert_file to present). */
+  chainFile?: string | null;
+  /** The CA (serial) that signed it when that is no longer the store's CA (stamped by `ca rollover`); absent: inv.ca. */
+  caSerial?: string;
+}
+
+/** A CA replaced by `ca rollover`: trusted beside the new one (roots.pem) until `ca retire`. */
+export interface PreviousCa extends CertRecord {
+  /** overlap: still in roots.pem; retired: removed from it (its certificates are refused). */
+  caStatus: "overlap" | "retired";
+  replacedAt: string;
+  replacedBy: string;
+  retiredAt: string | null;
 }
 
 /** The latest CRL the store signed (`revoke`, `crl`). */
@@ -63,6 +81,16 @@ export interface Inventory {
   crl?: CrlState;
   /** NKey users (`nkey create`); absent until the first. Names share the certificates' name space. */
   nkeys?: NkeyRecord[];
+  /** CAs replaced by `ca rollover` (previous/<serial>.crt, private/previous-<serial>.key); absent until the first. */
+  previousCas?: PreviousCa[];
+}
+
+/** The CA that signed a record, and whether the store still trusts it. */
+export function caOf(inv: Inventory, rec: CertRecord): { serial: string; status: "current" | "overlap" | "retired" } {
+  // a store's own CA (and previous ones) is itself; a sub-CA it signed (profile "sub-ca", issue 10) is like a leaf
+  const serial = rec.kind === "ca" && rec.profile !== "sub-ca" ? rec.serial : rec.caSerial ?? inv.ca.serial;
+  if (serial === inv.ca.serial) return { serial, status: "current" };
+  return { serial, status: inv.previousCas?.find((p) => p.serial === serial)?.caStatus ?? "retired" };
 }
 
 /** An NKey user pair: the seed is in nkeys/<name>.nk (mode 0600), never in the inventory. */
@@ -73,6 +101,9 @@ export interface NkeyRecord {
   createdAt: string; // ISO 8601
   /** The seed file, relative to the store. */
   seedFile: string;
+  /** As CertRecord's: the user's NATS account and permissions. */
+  account?: string;
+  permissions?: UserPermissions;
 }
 
 /** The default store directory (src/cli/context.ts resolves --dir the same way). */
@@ -142,7 +173,15 @@ export class Store {
 
   static exists(dir: string): boolean {
     recoverInterruptedInit(path.resolve(dir));
-    return fs.existsSync(path.join(dir, "ca.crt")) || fs.existsSync(path.join(dir, "inventory.json"));
+    return fs.existsSync(path.join(dir, "ca.crt")) || fs.existsSync(path.join(dir, "inventory.json")) || Store.isPending(dir);
+  }
+
+  /**
+   * A pending intermediate store (`ca init --intermediate --csr-out`): its key and request
+   * (private/ca.key, reqs/ca.csr) and no inventory yet; `ca install` completes it, the inventory last.
+   */
+  static isPending(dir: string): boolean {
+    return !fs.existsSync(path.join(dir, "inventory.json")) && fs.existsSync(path.join(dir, "reqs", "ca.csr")) && fs.existsSync(path.join(dir, "private", "ca.key"));
   }
 
   /** Opens an existing store; fails with exit 3 when there is none. */
@@ -151,8 +190,16 @@ export class Store {
     recoverInterruptedInit(s.dir); // a killed ca init may have left the old store aside
     if (!fs.existsSync(s.dir)) throw inputError("no store here (run `mtlsctl ca init`, or pass --dir)", s.dir);
     if (!fs.statSync(s.dir).isDirectory()) throw inputError("not a directory", s.dir);
+    if (Store.isPending(s.dir)) throw inputError("pending: the intermediate CA's request (reqs/ca.csr) awaits its certificate: run `mtlsctl ca install CERT --root ROOT`", s.dir);
     if (!fs.existsSync(s.caCertFile)) throw inputError("no CA certificate: not a store (run `mtlsctl ca init`)", s.caCertFile);
     if (!fs.existsSync(s.inventoryFile)) throw inputError("the inventory is missing", s.inventoryFile);
+    if (s.stagedCaFiles().length) {
+      try {
+        s.withLock(() => undefined); // a killed ca rollover / retire: finish or discard it first
+      } catch {
+        /* read-only store: the command goes on with what is there */
+      }
+    }
     return s;
   }
 
@@ -163,6 +210,7 @@ export class Store {
       removeStaleTempFiles(this.dir);
       this.removeUnlistedFiles();
       this.recoverStagedCrl();
+      this.recoverStagedCa();
       return fn();
     } finally {
       release();
@@ -203,6 +251,57 @@ export class Store {
   }
 
   /**
+   * `ca rollover` stages the new CA as `.ca-<serial>.crt` and `private/.ca-<serial>.key`, and both
+   * rollover and `ca retire` stage the new trust file as `.roots-<sha256/16>.pem`, before the
+   * inventory (the commit point) names the new state. A writer killed in between leaves them:
+   * publish each one that the inventory's state calls for, delete the others (the old state).
+   */
+  stagedCaFiles(): string[] {
+    const ls = (sub: string) => {
+      try {
+        return fs.readdirSync(this.path(sub)).filter((n) => STAGED_CA.test(n)).map((n) => path.join(sub, n));
+      } catch {
+        return [];
+      }
+    };
+    return [...ls(""), ...ls("private")];
+  }
+
+  /** Publishes or discards staged CA files (see stagedCaFiles); call it holding the lock. */
+  recoverStagedCa(): void {
+    const staged = this.stagedCaFiles();
+    if (!staged.length) return;
+    let inv: Inventory;
+    try {
+      inv = this.readInventory();
+    } catch {
+      return;
+    }
+    // the CA first (the trust file is derived from it), then the trust file
+    for (const rel of staged.sort((a, b) => Number(a.includes(".roots-")) - Number(b.includes(".roots-")))) {
+      const m = STAGED_CA.exec(path.basename(rel))!;
+      const f = this.path(rel);
+      try {
+        let to: string | null = null;
+        if (m[1] === "ca" && m[2] === inv.ca.serial) to = m[3] === "key" ? this.caKeyFile : this.caCertFile;
+        if (m[1] === "roots" && fs.readFileSync(f, "utf8") === this.rootsText(inv)) to = this.rootsFile;
+        if (to) {
+          fs.renameSync(f, to);
+          fsyncDir(path.dirname(to));
+        } else fs.unlinkSync(f);
+      } catch {
+        /* another try on the next command */
+      }
+    }
+  }
+
+  /** roots.pem as the inventory's CAs call for: the current CA, then the previous ones in overlap. */
+  rootsText(inv: Inventory): string {
+    const files = [this.caCertFile, ...(inv.previousCas ?? []).filter((p) => p.caStatus === "overlap").map((p) => this.path(p.certFile))];
+    return files.map((f) => fs.readFileSync(f, "utf8").trim() + "\n").join("");
+  }
+
+  /**
    * Signs-and-commits a CRL: staged under its number, then the inventory (which records the number)
    * as the commit point, then published as crl.pem. See recoverStagedCrl.
    */
@@ -229,12 +328,14 @@ export class Store {
       return; // the command itself reports it
     }
     const listed = new Set<string>();
-    for (const r of [inv.ca, ...inv.certificates]) for (const f of [r.certFile, r.keyFile, r.csrFile]) if (f) listed.add(path.normalize(f));
+    for (const r of [inv.ca, ...inv.certificates, ...(inv.previousCas ?? [])]) for (const f of [r.certFile, r.keyFile, r.csrFile, r.chainFile]) if (f) listed.add(path.normalize(f));
     const kinds: [string, RegExp][] = [
       ["issued", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.crt$/],
+      ["issued", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.fullchain\.pem$/], // an intermediate store's leaf + chain.pem
       ["reqs", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.csr$/],
       ["private", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.key$/],
       ["renewed", /^[0-9a-f]+\.(crt|csr|key)$/],
+      ["previous", /^[0-9a-f]+\.crt$/],
     ];
     for (const [sub, re] of kinds) {
       let names: string[];
@@ -380,10 +481,12 @@ const STALE_TEMP = /^\..+\.(?:tmp-(\d+)-[0-9a-f]{8}|stale-(\d+))$/;
 /** A CRL staged before its commit (see Store.commitCrl). */
 const STAGED_CRL = /^\.crl-(\d+)\.pem$/;
 export const stagedCrlName = (n: number): string => `.crl-${n}.pem`;
+/** A CA or trust file staged by `ca rollover` / `ca retire` (see Store.recoverStagedCa). */
+const STAGED_CA = /^\.(ca|roots)-([0-9a-f]+)\.(crt|key|pem)$/;
 
 
 export function removeStaleTempFiles(dir: string): void {
-  for (const sub of ["", "issued", "reqs", "private", "renewed", "nkeys"]) {
+  for (const sub of ["", "issued", "reqs", "private", "renewed", "nkeys", "previous"]) {
     const d = path.join(dir, sub);
     let names: string[];
     try {

@@ -15,6 +15,7 @@ import { ParsedCertificate } from "../pki/cert";
 import { spkiKeyType, verifySignature } from "../pki/keys";
 import { formatRfc4514, decodeName } from "../pki/name";
 import { goUrlParseError, goX509UriString } from "../nats/gourl";
+import { checkSanExtensions, constraintsSummary, parseNameConstraints, sanExtension } from "../pki/constraints";
 
 export interface ChainResult {
   ok: boolean;
@@ -152,7 +153,18 @@ export function goParseError(c: ParsedCertificate): string | null {
       }
     }
   }
-  return null;
+  return parseNameConstraints(c).error;
+}
+
+/**
+ * Go's isValid name-constraint step for a candidate parent `ca`: the SANs of the leaf and of `ca`
+ * itself against `ca`'s constraints (src/pki/constraints.ts, shared with signing). Null when none apply.
+ */
+export function nameConstraintsError(leaf: ParsedCertificate, ca: ParsedCertificate): string | null {
+  const { nc } = parseNameConstraints(ca);
+  if (!nc) return null;
+  const exts = [sanExtension(leaf), sanExtension(ca)].filter((x): x is Buffer => x !== undefined);
+  return checkSanExtensions(exts, nc)?.goError ?? null;
 }
 
 function checkValidity(c: ParsedCertificate, now: Date): string | null {
@@ -197,103 +209,6 @@ function signedBy(cert: ParsedCertificate, issuerSpki: Buffer): boolean {
   }
 }
 
-/** Name constraints (dNSName, rfc822Name, URI host, IP) as Go applies them to the leaf's SANs. */
-interface NameConstraints {
-  permitted: { dns: string[]; email: string[]; uri: string[]; ip: Buffer[] };
-  excluded: { dns: string[]; email: string[]; uri: string[]; ip: Buffer[] };
-  unsupported: boolean;
-}
-
-function parseNameConstraints(c: ParsedCertificate): NameConstraints | null {
-  const e = c.extensions.find((x) => x.oid === OID.nameConstraints);
-  if (!e) return null;
-  const nc: NameConstraints = { permitted: { dns: [], email: [], uri: [], ip: [] }, excluded: { dns: [], email: [], uri: [], ip: [] }, unsupported: false };
-  for (const part of der.children(der.parseOne(e.value))) {
-    const target = part.tag === 0xa0 ? nc.permitted : part.tag === 0xa1 ? nc.excluded : null;
-    if (!target) continue;
-    for (const subtree of der.children(part)) {
-      const [base] = der.children(subtree);
-      switch (base.tag) {
-        case 0x82:
-          target.dns.push(base.content.toString("latin1"));
-          break;
-        case 0x81:
-          target.email.push(base.content.toString("latin1"));
-          break;
-        case 0x86:
-          target.uri.push(base.content.toString("latin1"));
-          break;
-        case 0x87:
-          target.ip.push(Buffer.from(base.content));
-          break;
-        default:
-          nc.unsupported = true;
-      }
-    }
-  }
-  return nc;
-}
-
-function dnsMatches(name: string, constraint: string): boolean {
-  if (constraint === "") return true;
-  const n = name.toLowerCase();
-  const c = constraint.toLowerCase();
-  if (c.startsWith(".")) return n.endsWith(c);
-  return n === c || n.endsWith("." + c);
-}
-
-function emailMatches(email: string, constraint: string): boolean {
-  if (constraint.includes("@")) return email.toLowerCase() === constraint.toLowerCase();
-  return dnsMatches(email.slice(email.lastIndexOf("@") + 1), constraint);
-}
-
-function ipMatches(ip: Buffer, constraint: Buffer): boolean {
-  const half = constraint.length / 2;
-  if (ip.length !== half) return false;
-  for (let i = 0; i < half; i++) if ((ip[i] & constraint[half + i]) !== (constraint[i] & constraint[half + i])) return false;
-  return true;
-}
-
-function uriHost(u: string): string | null {
-  const m = u.match(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/);
-  return m ? m[1] : null;
-}
-
-function checkNameConstraints(leaf: ParsedCertificate, ca: ParsedCertificate, nc: NameConstraints): string | null {
-  // Go's CertificateInvalidError for CANotAuthorizedForThisName (the CA is not named)
-  const prefix = "x509: a root or intermediate certificate is not authorized to sign for this name: ";
-  const typeName = { dns: "DNS name", email: "email address", uri: "URI", ip: "IP address" } as const;
-  const show = (c: unknown) => (Buffer.isBuffer(c) ? c.toString("hex") : String(c));
-  const check = (kind: "dns" | "email" | "uri" | "ip", value: string, match: (c: never) => boolean): string | null => {
-    const ex = (nc.excluded[kind] as never[]).find((c) => match(c));
-    if (ex !== undefined) return `${prefix}${typeName[kind]} ${goQuoteAscii(value)} is excluded by constraint ${goQuoteAscii(show(ex))}`;
-    const perm = nc.permitted[kind] as never[];
-    if (perm.length && !perm.some((c) => match(c))) return `${prefix}${typeName[kind]} ${goQuoteAscii(value)} is not permitted by any constraint`;
-    return null;
-  };
-  const { ipBytes } = require("../pki/san") as typeof import("../pki/san");
-  for (const d of leaf.sans.dns) {
-    const r = check("dns", d, ((c: string) => dnsMatches(d, c)) as never);
-    if (r) return r;
-  }
-  for (const e of leaf.sans.email) {
-    const r = check("email", e, ((c: string) => emailMatches(e, c)) as never);
-    if (r) return r;
-  }
-  for (const u of leaf.sans.uri) {
-    const host = uriHost(u);
-    if (host === null || host === "") return `x509: cannot parse URI "${u}" for name constraints`;
-    const r = check("uri", u, ((c: string) => dnsMatches(host, c)) as never);
-    if (r) return r;
-  }
-  for (const a of leaf.sans.ip) {
-    const bytes = ipBytes(a);
-    const r = check("ip", a, ((c: Buffer) => ipMatches(bytes, c)) as never);
-    if (r) return r;
-  }
-  return null;
-}
-
 /**
  * Verifies `leaf` with `intermediates` (as the client sends them) against `roots` (ca_file),
  * for client authentication at time `now`.
@@ -315,7 +230,9 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
   if (!leafKeyOk(leaf)) return fail("key", "tls: client certificate contains an unsupported public key (Go accepts RSA, ECDSA P-256/P-384/P-521, Ed25519)", "key");
   checks.push({ name: "key", ok: true, detail: "public key type usable by Go's TLS" });
 
-  const unhandled = (c: ParsedCertificate) => c.extensions.find((e) => e.critical && !HANDLED.has(e.oid));
+  // a critical NameConstraints with a form Go does not handle (directoryName, ...) is unhandled too
+  const unhandled = (c: ParsedCertificate) =>
+    c.extensions.find((e) => e.critical && (!HANDLED.has(e.oid) || (e.oid === OID.nameConstraints && !!parseNameConstraints(c).nc?.unsupported)));
   const leafUnhandled = unhandled(leaf);
   if (leafUnhandled) return fail("extensions", `x509: unhandled critical extension (${leafUnhandled.oid})`);
 
@@ -346,6 +263,11 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
         continue;
       }
       const next = [...chain, p.c];
+      const ncError = nameConstraintsError(chain[0], p.c);
+      if (ncError) {
+        errors.push(ncError);
+        continue;
+      }
       const pl = p.c.basicConstraints?.pathLen;
       if (p.c.basicConstraints?.ca && pl !== undefined && chain.length - 1 > pl) {
         errors.push("x509: too many intermediates for path length constraint");
@@ -374,13 +296,12 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
   }
   checks.push({ name: "validity", ok: true, detail: `valid until ${fmtTime(leaf.notAfter)}` });
 
-  for (const ca of chain.slice(1)) {
-    const nc = parseNameConstraints(ca);
-    if (!nc) continue;
-    if (nc.unsupported && ca.extensions.find((e) => e.oid === OID.nameConstraints)?.critical) return fail("nameConstraints", "x509: unhandled critical extension");
-    const r = checkNameConstraints(leaf, ca, nc);
-    if (r) return fail("nameConstraints", r);
-  }
+  // the chain's name constraints (each was checked while building it, as Go does), for explain
+  const constrained = chain.slice(1).flatMap((ca) => {
+    const { nc } = parseNameConstraints(ca);
+    return nc ? [`${formatRfc4514(ca.subject)}: ${constraintsSummary(nc)}`] : [];
+  });
+  if (constrained.length) checks.push({ name: "nameConstraints", ok: true, detail: constrained.join("; ") });
 
   if (!chainAllowsUsage(chain, OID.clientAuth)) return fail("eku", "x509: certificate specifies an incompatible key usage");
   checks.push({ name: "eku", ok: true, detail: leaf.extKeyUsage ? "clientAuth allowed along the chain" : "no EKU extension (Go treats it as any usage)" });

@@ -15,11 +15,23 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
   return {
     file: sc.file,
     tls: tlsOf(sc.tls),
-    listeners: { WEBSOCKET: tlsOf(sc.websocket?.tls), MQTT: tlsOf(sc.mqtt?.tls) },
+    listeners: { WEBSOCKET: tlsOf(sc.websocket?.tls), MQTT: tlsOf(sc.mqtt?.tls), LEAFNODE: tlsOf(sc.leafnodes?.tls) },
+    leafnode: sc.leafnodes ? leafnodeAuth(sc) : null,
     users,
     nkeys,
     singleUser: sc.authorization?.user !== undefined ? { user: sc.authorization.user, password: sc.authorization.password } : undefined,
     token: sc.authorization?.token !== undefined,
     noAuthUser: sc.noAuthUser,
+  };
+}
+
+/** leafnodes { authorization }: a single user, or its users (an absent name is the empty string; no account is $G). */
+function leafnodeAuth(sc: ServerConfig): NonNullable<VerifierConfig["leafnode"]> {
+  const a = sc.leafnodes?.authorization;
+  return {
+    singleUser: a?.user ? { user: a.user, password: a.password } : undefined,
+    account: a?.account,
+    users: (a?.users ?? []).map((u) => ({ user: u.user ?? "", password: u.password, account: u.account ?? null })),
+    definedAccounts: sc.accounts.map((x) => x.name),
   };
 }

@@ -139,7 +139,12 @@ export class UserIndex {
   }
 }
 
-export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, usersOrIndex: MapUser[] | UserIndex, version: ServerVersion, connType = "STANDARD"): MapResult {
+/**
+ * `exactOnly`: the leafnodes { authorization { users } } table with verify_and_map (2.9.10
+ * isLeafNodeAuthorized): every tier compares the string exactly; the DN stage hands the callback an
+ * empty string, so it matches only a leaf user whose name is empty.
+ */
+export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, usersOrIndex: MapUser[] | UserIndex, version: ServerVersion, connType = "STANDARD", exactOnly = false): MapResult {
   const index = usersOrIndex instanceof UserIndex && usersOrIndex.version === version ? usersOrIndex : new UserIndex(usersOrIndex instanceof UserIndex ? usersOrIndex.users : usersOrIndex, version);
   const { email, dns, uri } = cert.sans;
   const subj = hasSubject(cert.subjectRaw);
@@ -163,7 +168,10 @@ export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRa
 
   const goStr = goSubjectString(cert.subjectRaw);
   const certDn = dnStageDn(cert.subjectRaw, true);
-  if (certDn) {
+  if (certDn && exactOnly) {
+    const u = index.exact("", connType);
+    if (u) return { candidates: [u], matchedBy: "dn", reason: `Using DistinguishedNameMatch for auth [""] (a leafnode user with an empty name matches any parsable subject)` };
+  } else if (certDn) {
     const equal = index.dnEqual(certDn, connType);
     if (equal.length) return { candidates: equal, matchedBy: "dn", reason: `Using DistinguishedNameMatch for auth [${JSON.stringify(equal.length === 1 ? equal[0].user : goStr)}]` };
     const reordered = index.dnReordered(certDn, connType);

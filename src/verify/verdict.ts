@@ -27,8 +27,10 @@ export interface VerifierConfig {
     /** Keys newer than 2.9.10 that were accepted (e.g. ocsp_peer, handshake_first). */
     laterKeys?: string[];
   };
-  /** The listener blocks' own tls {} (websocket and MQTT clients use those, with their own flags). */
-  listeners?: Partial<Record<"WEBSOCKET" | "MQTT", VerifierConfig["tls"]>>;
+  /** The listener blocks' own tls {} (websocket, MQTT and leafnode connections use those, with their own flags). */
+  listeners?: Partial<Record<"WEBSOCKET" | "MQTT" | "LEAFNODE", VerifierConfig["tls"]>>;
+  /** leafnodes { authorization }: a single user (and account), or users matched by exact string (src/verify/leafnode.ts); null: no leafnodes block. */
+  leafnode?: { singleUser?: { user: string; password?: string }; account?: string; users: MapUser[]; definedAccounts?: string[] } | null;
   users: MapUser[];
   nkeys: { nkey: string; account: string | null; allowedConnectionTypes?: string[] }[];
   /** authorization { user, password } (a single user) */
@@ -63,6 +65,8 @@ export interface VerifyOptions {
   connectionType?: string;
   /** The user public key (U...) of the NKey the client sends, signing the nonce with its seed (`verify --nkey-seed`). */
   nkey?: string;
+  /** Map by exact strings only (the leafnodes users table; src/verify/leafnode.ts). */
+  exactOnly?: boolean;
 }
 
 const BCRYPT = /^\$2[abxy]\$\d\d\$/;
@@ -111,12 +115,27 @@ function systemRoots(): { file: string; certs: ParsedCertificate[] } | null {
 /** `leaf` is null for a client that presents no certificate (an NKey client, `verify --nkey-seed` alone). */
 export function verifyConnection(leaf: ParsedCertificate | null, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
   const notes: string[] = [];
-  const base = { serverVersion: o.version, notes, ambiguous: false, candidates: [] as string[], account: null, matchedBy: null, user: null };
-  const refuse = (stage: Verdict["stage"], reason: string, extra: Partial<Verdict> = {}): Verdict => ({ ...base, accepted: false, stage, reason, ...extra });
+  // Every verdict is one object literal of a fixed shape: a spread with properties after it
+  // (`{ ...base, accepted }`) made V8 promote each verdict to the old generation, so that bulk
+  // verify's heap grew with the number of certificates (issue 9).
+  const verdict = (accepted: boolean, stage: Verdict["stage"], reason: string, x: Partial<Verdict>): Verdict => ({
+    accepted,
+    user: x.user ?? null,
+    account: x.account ?? null,
+    matchedBy: x.matchedBy ?? null,
+    stage,
+    ambiguous: x.ambiguous ?? false,
+    candidates: x.candidates ?? [],
+    reason,
+    serverVersion: o.version,
+    tlsChecks: x.tlsChecks,
+    notes,
+  });
+  const refuse = (stage: Verdict["stage"], reason: string, extra: Partial<Verdict> = {}): Verdict => verdict(false, stage, reason, extra);
 
   const connType = o.connectionType ?? "STANDARD";
-  const tls = connType === "STANDARD" ? cfg.tls : cfg.listeners?.[connType as "WEBSOCKET" | "MQTT"];
-  const where = connType === "STANDARD" ? "the config has no tls {} block" : `the ${connType.toLowerCase()} block has no tls {}`;
+  const tls = connType === "STANDARD" ? cfg.tls : cfg.listeners?.[connType as "WEBSOCKET" | "MQTT" | "LEAFNODE"];
+  const where = connType === "STANDARD" ? "the config has no tls {} block" : `the ${connType === "LEAFNODE" ? "leafnodes" : connType.toLowerCase()} block has no tls {}`;
   if (!tls && leaf) return refuse("tls", `${where}: the server does not offer TLS to these clients and never asks for a certificate`);
   if (!tls) notes.push(`${where}: the client connects without TLS`);
   if (tls?.laterKeys?.includes("ocsp_peer")) notes.push("ocsp_peer is set: the server may also refuse a certificate its OCSP responder reports revoked (not modelled)");
@@ -163,7 +182,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
   } else if (leaf) notes.push("neither verify nor verify_and_map is set: the server asks for no client certificate, so the certificate plays no part");
 
   const anyAuth = cfg.users.length > 0 || cfg.nkeys.length > 0 || !!cfg.singleUser || !!cfg.token;
-  if (!anyAuth) return { ...base, accepted: true, stage: null, reason: "no users, nkeys, token or user/password are configured: the server requires no authentication", tlsChecks, notes };
+  if (!anyAuth) return verdict(true, null, "no users, nkeys, token or user/password are configured: the server requires no authentication", { tlsChecks });
 
   // nkey users exist and the client sends an nkey: the nkey decides alone (reference §2.1 step 4)
   if (o.nkey !== undefined && cfg.nkeys.length > 0)
@@ -178,7 +197,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     }
     if (o.connectUser) notes.push(`User ${JSON.stringify(o.connectUser)} found in connect proto, but user required from cert: the name sent is ignored`);
     if (cfg.noAuthUser) notes.push("no_auth_user is not consulted when verify_and_map is on");
-    const m = mapCertificate(leaf, indexFor(cfg, o.version), o.version, connType);
+    const m = mapCertificate(leaf, indexFor(cfg, o.version), o.version, connType, o.exactOnly);
     if (!m.candidates.length) return refuse("map", m.reason, { tlsChecks });
     const names = m.candidates.map((c) => c.user);
     const ambiguous = m.candidates.length > 1;
@@ -193,7 +212,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     if (passing.length < m.candidates.length)
       return refuse("auth", `${m.reason}; whether the password matches depends on which of the ${names.length} users the server picks`, { ...common });
     const u = ambiguous ? null : m.candidates[0];
-    return { ...base, accepted: true, stage: null, reason: m.reason, user: u?.user ?? null, account: u?.account ?? null, ...common, notes };
+    return verdict(true, null, m.reason, { user: u?.user ?? null, account: u?.account ?? null, ambiguous, candidates: names, matchedBy: m.matchedBy, tlsChecks });
   }
 
   // No mapping: ordinary user/password (or token/no_auth_user) authentication.
@@ -202,18 +221,18 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
   if (sent === undefined) {
     if (cfg.noAuthUser) {
       const u = cfg.users.find((x) => x.user === cfg.noAuthUser);
-      if (u) return { ...base, accepted: true, stage: null, reason: `no user sent: no_auth_user ${JSON.stringify(u.user)} applies`, user: u.user, account: u.account, candidates: [u.user], tlsChecks, notes };
+      if (u) return verdict(true, null, `no user sent: no_auth_user ${JSON.stringify(u.user)} applies`, { user: u.user, account: u.account, candidates: [u.user], tlsChecks });
     }
     return refuse("auth", "verify_and_map is off and the client sends no user name: authentication error", { tlsChecks });
   }
   if (cfg.singleUser) {
     const ok = cfg.singleUser.user === sent && passwordMatches(cfg.singleUser.password, o.connectPassword);
     return ok
-      ? { ...base, accepted: true, stage: null, reason: "user and password match authorization's single user", user: sent, candidates: [sent], tlsChecks, notes }
+      ? verdict(true, null, "user and password match authorization's single user", { user: sent, candidates: [sent], tlsChecks })
       : refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
   }
   const u = cfg.users.find((x) => x.user === sent);
   if (!u || !passwordMatches(u.password, o.connectPassword)) return refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
   if (!u.password) notes.push(`user ${JSON.stringify(u.user)} has no password: any client the TLS stage accepts can claim it by name`);
-  return { ...base, accepted: true, stage: null, reason: `verify_and_map is off: the user name ${JSON.stringify(sent)} sent in CONNECT matches`, user: u.user, account: u.account, candidates: [u.user], tlsChecks, notes };
+  return verdict(true, null, `verify_and_map is off: the user name ${JSON.stringify(sent)} sent in CONNECT matches`, { user: u.user, account: u.account, candidates: [u.user], tlsChecks });
 }

@@ -9,6 +9,7 @@ import { checkDays, DEFAULT_LEAF_DAYS } from "../../ca";
 import { usageError } from "../../errors";
 import { parseKeyType } from "../../pki/keys";
 import { openCa } from "../common";
+import { accessFromOptions } from "../../nats/access";
 import { countRows, detectFormat, rowsOf } from "../../bulk/input";
 import { bulkIssue, Progress, RowResult } from "../../bulk/issue";
 
@@ -23,6 +24,9 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   if (o.force) throw usageError(`--force cannot be used with --from (--from skips names that exist; use client issue NAME --force for one)`);
   const keyType = parseKeyType(o.key); // the default for rows without a key
   if (o.days !== undefined) checkDays(o.days, DEFAULT_LEAF_DAYS);
+  // --account and the permission flags: defaults for rows without their own account / permission columns
+  const given = accessFromOptions(o);
+  const access = { ...(given.account ? { account: given.account } : {}), ...(given.permissions ? { permissions: given.permissions } : {}) };
 
   // the whole file is read once first: damage to its syntax stops everything before any question
   const format = detectFormat(file);
@@ -86,7 +90,7 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   process.once("SIGTERM", interrupt);
   let summary;
   try {
-    summary = await bulkIssue(ca.store, ca.caKey, ca.caCert, rowsOf(file, format), { file, defaults: { keyType, days: o.days }, onRow, onProgress, onWarning, control });
+    summary = await bulkIssue(ca.store, ca.caKey, ca.caCert, rowsOf(file, format), { file, defaults: { keyType, days: o.days, ...access }, onRow, onProgress, onWarning, control });
   } finally {
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);

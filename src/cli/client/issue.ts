@@ -6,6 +6,7 @@ import { buildCsr, csrPem } from "../../pki/csr";
 import { openCa, reportIssued, sansFromOptions } from "../common";
 import { checkSans } from "../../pki/san";
 import { checkName, Store } from "../../store/store";
+import { accessFromOptions } from "../../nats/access";
 import type { Command } from "commander";
 
 /** `client issue`: key, request and certificate in one step, on the CA's machine. */
@@ -31,6 +32,7 @@ export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Com
   const sans = checkSans(sansFromOptions(o));
   const warnings: string[] = [];
   const subjectDer = subjectFor({ name, subject: o.subject, sans }, warnings); // validated before any prompt
+  const access = accessFromOptions(o); // --account and permission flags, checked before any prompt
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
   const key = generateKey(keyType);
   const csrDer = buildCsr(key, subjectDer, sans);
@@ -54,6 +56,7 @@ export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Com
       ],
       keyRel: `private/${name}.key`,
       csrRel: `reqs/${name}.csr`,
+      ...access,
     },
     warnings,
   );

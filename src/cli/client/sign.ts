@@ -7,6 +7,7 @@ import { openCa, reportIssued, sansFromOptions } from "../common";
 import { ExitCode, inputError, MtlsError, usageError } from "../../errors";
 import { checkSans, hasSans } from "../../pki/san";
 import { NAME_RULE } from "../../store/store";
+import { accessFromOptions } from "../../nats/access";
 import { describeKey, goAcceptsKey } from "../../pki/keys";
 
 export async function run([csrFile]: string[], o: Record<string, any>): Promise<void> {
@@ -26,6 +27,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
   // contents and can name the file (design: "mtlsctl: <file>: <what is wrong>").
   const flagSans = checkSans(sansFromOptions(o));
   if (o.subject !== undefined) buildSubject(o.subject, []);
+  const access = accessFromOptions(o); // --account and permission flags
   let taken: ReturnType<typeof fromCsr>;
   try {
     taken = fromCsr(csr, { subject: o.subject, sans: flagSans }, warnings);
@@ -53,6 +55,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
       extraFiles: [{ rel: `reqs/${name}.csr`, data: csrPem(csr.der), mode: 0o644 }],
       csrRel: `reqs/${name}.csr`,
       keyRel: null,
+      ...access,
     },
     warnings,
   );

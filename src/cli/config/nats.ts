@@ -17,13 +17,29 @@ export function run(_args: string[], o: Record<string, any>): void {
     pinned: !!o.pinned,
     allowPub: o.allowPub,
     allowSub: o.allowSub,
+    denyPub: o.denyPub,
+    denySub: o.denySub,
+    blocks: {
+      peer: o.peer,
+      clusterName: o.clusterName,
+      clusterListen: o.clusterListen,
+      routes: o.routes,
+      gatewayName: o.gatewayName,
+      gatewayListen: o.gatewayListen,
+      gateways: o.gateways,
+      leafnodesListen: o.leafnodesListen,
+      leafnodeUsers: o.leafnodeUser,
+      leafnodeRemotes: o.leafnodeRemote,
+      websocketListen: o.websocketListen,
+      mqttListen: o.mqttListen,
+    },
     includeHint: o.out ? path.basename(o.out) : undefined,
     version: require("../../../package.json").version,
   });
   ctx.warnAll(cfg.warnings);
   for (const n of cfg.notes) ctx.note(n);
   if (o.json) {
-    ctx.result({ config: cfg.text, out: o.out ?? null, server: cfg.server?.name ?? null, users: cfg.users, nkeys: cfg.nkeys, permissions: cfg.permissions, pins: cfg.pins, notes: cfg.notes, warnings: ctx.warnings }, () => "");
+    ctx.result({ config: cfg.text, out: o.out ?? null, server: cfg.server?.name ?? null, users: cfg.users, nkeys: cfg.nkeys, permissions: cfg.permissions, accounts: cfg.accounts, blocks: cfg.blocks.blocks, peer: cfg.blocks.peer?.name ?? null, leafnodeUsers: cfg.blocks.leafnodeUsers, pins: cfg.pins, notes: cfg.notes, warnings: ctx.warnings }, () => "");
     if (o.out) writeOutput(o.out, cfg.text, { force: o.force });
     return;
   }
@@ -32,6 +48,6 @@ export function run(_args: string[], o: Record<string, any>): void {
   // (2.9.10: `include "/etc/nats/x.conf"` in /etc/nats/s.conf opens /etc/nats/etc/nats/x.conf).
   if (o.out)
     ctx.note(
-      `Wrote ${o.out}: ${cfg.users.length} user(s)${cfg.nkeys.length ? ` and ${cfg.nkeys.length} NKey user(s)` : ""}; add  include "${path.basename(o.out)}"  to a nats-server config in ${path.dirname(path.resolve(o.out))} (include paths are relative to the including file, even ones starting with /)`,
+      `Wrote ${o.out}: ${cfg.users.length} user(s)${cfg.nkeys.length ? ` and ${cfg.nkeys.length} NKey user(s)` : ""}${cfg.accounts.length ? ` (${cfg.accounts.length} account(s): ${cfg.accounts.map((a) => a.name).join(", ")})` : ""}; add  include "${path.basename(o.out)}"  to a nats-server config in ${path.dirname(path.resolve(o.out))} (include paths are relative to the including file, even ones starting with /)`,
     );
 }

@@ -3,12 +3,14 @@ import * as path from "node:path";
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
 import { createNkey } from "../../nkeys/nkeys";
+import { accessFromOptions } from "../../nats/access";
+import { describePermissions } from "../../nats/permissions";
 
 export function run(args: string[], o: Record<string, any>): void {
   const ctx = new Ctx(o);
   const name = args[0];
   const store = Store.open(ctx.dir);
-  const made = createNkey(store, name, { force: !!o.force });
+  const made = createNkey(store, name, { force: !!o.force, ...accessFromOptions(o) });
   const rel = path.relative(process.cwd(), made.seedFile) || made.seedFile;
   if (made.replaced) ctx.warn(`replaced the NKey "${name}" (was ${made.replaced.publicKey}): regenerate the server's config (mtlsctl config nats) and give the client the new seed`);
   ctx.result(
@@ -19,6 +21,8 @@ export function run(args: string[], o: Record<string, any>): void {
       natsUser: made.record.publicKey,
       seedFile: made.seedFile,
       createdAt: made.record.createdAt,
+      account: made.record.account ?? null,
+      permissions: made.record.permissions ?? null,
       ...(o.showSeed ? { seed: made.seed } : {}),
       warnings: ctx.warnings,
     },
@@ -28,6 +32,8 @@ export function run(args: string[], o: Record<string, any>): void {
         `  seed file    ${rel} (mode 0600: it is the client's secret; give it only to the client)`,
         ...(o.showSeed ? [`  seed         ${made.seed}`] : []),
         `  NATS user    { nkey: "${made.record.publicKey}" } (mtlsctl config nats lists it)`,
+        ...(made.record.account ? [`  account      ${made.record.account}`] : []),
+        ...(made.record.permissions ? [`  permissions  ${describePermissions(made.record.permissions)}`] : []),
         `  client       mtlsctl config nkey-client node|go ${name}`,
       ].join("\n"),
   );

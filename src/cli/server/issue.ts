@@ -7,7 +7,11 @@ import { checkSans } from "../../pki/san";
 import { checkName, Store } from "../../store/store";
 import { inputError } from "../../errors";
 
-/** `server issue`: a serverAuth certificate with DNS/IP SANs for the server itself. */
+/**
+ * `server issue`: a serverAuth certificate with DNS/IP SANs for the server itself; with `--peer`,
+ * serverAuth + clientAuth for cluster routes, gateways and leafnodes, where each server is the TLS
+ * client of the other side too (nats-server requires a client certificate on every route and gateway).
+ */
 export async function run([nameArg]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   let name: string = nameArg;
@@ -39,7 +43,7 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
     ca.caKey,
     ca.caCert,
     {
-      profile: "server",
+      profile: o.peer ? "peer" : "server",
       name,
       subjectDer,
       spki: spkiOf(key),
@@ -54,5 +58,5 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
     },
     [],
   );
-  reportIssued(ctx, "Issued server certificate", issued);
+  reportIssued(ctx, o.peer ? "Issued peer certificate (serverAuth + clientAuth)" : "Issued server certificate", issued);
 }

@@ -101,6 +101,8 @@ export interface AccountBlock {
   pos: Pos;
   nkey?: string;
   users: ConfigUser[];
+  /** `default_permissions` as written: the permissions of its users that have none of their own. */
+  defaultPermissions?: ConfValue;
 }
 
 export interface ListenerBlock {
@@ -1184,6 +1186,7 @@ class Checker {
             break;
           case "default_permissions":
             this.guarded(() => this.permissions(f.value, f.keyPos));
+            acc.defaultPermissions = f.value;
             break;
           case "imports":
           case "exports":

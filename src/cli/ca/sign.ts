@@ -1,0 +1,88 @@
+/**
+ * `ca sign <csr>`: on the root's machine, sign an intermediate CA's request (from `ca init
+ * --intermediate --csr-out`). The sub-CA is recorded in this store's inventory (kind ca), so that
+ * `list` shows it and `revoke` can revoke it; the certificate goes to --out (or stdout).
+ */
+import * as path from "node:path";
+import { Ctx } from "../context";
+import { buildSubject, issue } from "../../ca";
+import { readCsr, csrPem } from "../../pki/csr";
+import { readFileChecked } from "../../verify/input";
+import { openCa, writeOutput } from "../common";
+import { inputError, usageError } from "../../errors";
+import { emptySans } from "../../pki/san";
+import { checkName } from "../../store/store";
+import { describeKey, goAcceptsKey } from "../../pki/keys";
+import { certificatePem } from "../../pki/cert";
+import { formatRfc4514 } from "../../pki/name";
+import { constraintsFromOptions, constraintsSummary, describeConstraints, parseNameConstraints } from "../../pki/constraints";
+import { recordNameFor, subCaDays } from "../../hierarchy";
+
+export async function run([csrFile]: string[], o: Record<string, any>): Promise<void> {
+  const ctx = new Ctx(o);
+  const csr = readCsr(readFileChecked(csrFile, "certificate request"), csrFile);
+  if (!goAcceptsKey(csr.publicKey)) throw inputError(`the request's ${describeKey(csr.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`, csrFile);
+  if (csr.sans && csr.sans.email.length + csr.sans.dns.length + csr.sans.uri.length + csr.sans.ip.length) ctx.warn(`${csrFile}: the request asks for subject alternative names: a CA gets none, ignored`);
+  const subjectDer = o.subject !== undefined ? buildSubject(o.subject, [], "CA subject").der : csr.subjectRaw;
+  if (subjectDer.length <= 2) throw inputError("the request has an empty subject (give --subject)", csrFile);
+  const name = checkName(o.name ?? recordNameFor(subjectDer));
+  const nameConstraints = constraintsFromOptions(o);
+  if (o.out !== undefined && o.out !== "-" && !o.force && require("node:fs").existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
+  if (o.out === undefined && o.json) throw usageError("with --json give --out FILE for the certificate");
+  const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
+  const warnings: string[] = [];
+  const issued = issue(
+    ca.store,
+    ca.caKey,
+    ca.caCert,
+    {
+      profile: "ca",
+      name,
+      subjectDer,
+      spki: csr.spki,
+      publicKey: csr.publicKey,
+      sans: emptySans(),
+      days: subCaDays(o.days, ca.caCert),
+      pathLen: o.pathLen,
+      nameConstraints,
+      force: o.force,
+      keyType: describeKey(csr.publicKey),
+      extraFiles: [{ rel: `reqs/${name}.csr`, data: csrPem(csr.der), mode: 0o644 }],
+      csrRel: `reqs/${name}.csr`,
+      keyRel: null,
+    },
+    warnings,
+  );
+  ctx.warnAll(warnings);
+  writeOutput(o.out, certificatePem(issued.cert.der), { force: true }); // existence checked above, before signing
+  const c = issued.cert;
+  const nc = parseNameConstraints(c).nc;
+  ctx.result(
+    {
+      name,
+      subject: formatRfc4514(c.subject),
+      issuer: formatRfc4514(ca.caCert.subject),
+      serial: c.serialHex,
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+      fingerprint: c.fingerprint,
+      pathLen: c.basicConstraints?.pathLen ?? null,
+      nameConstraints: nc ? describeConstraints(nc) : null,
+      out: o.out === undefined || o.out === "-" ? null : path.resolve(o.out),
+      certFile: issued.certFile,
+      rootFile: ca.store.trustFile,
+      chainFile: ca.store.presentedChain().length ? ca.store.chainFile : null,
+      warnings: ctx.warnings,
+    },
+    () =>
+      o.out === undefined || o.out === "-"
+        ? ""
+        : [
+            `Signed intermediate CA ${ctx.bold(formatRfc4514(c.subject))}: serial ${c.serialHex}, valid until ${c.notAfter.toISOString()} (recorded as "${name}")`,
+            `  certificate  ${path.resolve(o.out)}`,
+            ...(c.basicConstraints?.pathLen !== undefined ? [`  path length  ${c.basicConstraints.pathLen}`] : []),
+            ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
+            `Give it, with the root certificate (${ca.store.trustFile})${ca.store.presentedChain().length ? ` and this CA's chain (${ca.store.chainFile})` : ""}, to: mtlsctl ca install ${path.basename(o.out)} --root ROOT.crt${ca.store.presentedChain().length ? " --chain CHAIN.pem" : ""}`,
+          ].join("\n"),
+  );
+}

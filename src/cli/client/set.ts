@@ -1,0 +1,20 @@
+/** `client set <name> [--account A | --no-account] [permission flags | --no-permissions]`: change a user's NATS account and permissions. */
+import { Ctx } from "../context";
+import { Store } from "../../store/store";
+
+export function run(args: string[], o: Record<string, any>, _cmd?: unknown, kind: "client" | "nkey" = "client"): void {
+  const ctx = new Ctx(o);
+  const { setAccess } = require("../../nats/access") as typeof import("../../nats/access");
+  const { describePermissions } = require("../../nats/permissions") as typeof import("../../nats/permissions");
+  const store = Store.open(ctx.dir);
+  const ch = setAccess(store, args[0], kind, o);
+  const note = "regenerate the server's config (mtlsctl config nats) and reload the server for it to take effect";
+  ctx.result({ name: ch.name, kind: ch.kind, account: ch.after.account, permissions: ch.after.permissions, before: ch.before, note }, () =>
+    [
+      `${kind === "nkey" ? "NKey" : "Client"} ${ctx.bold(ch.name)}:`,
+      `  account      ${ch.after.account ?? "(none: the global users list)"}${ch.before.account !== ch.after.account ? ` (was ${ch.before.account ?? "none"})` : ""}`,
+      `  permissions  ${ch.after.permissions ? describePermissions(ch.after.permissions) : "(none of its own: config nats' defaults)"}`,
+      `  ${note}`,
+    ].join("\n"),
+  );
+}
