@@ -150,6 +150,8 @@ const K = {
   issue: { "ec-p256": "mtlsctl client issue (ec-p256)", "rsa-2048": "mtlsctl client issue (rsa-2048)" },
   peer: (p, kt) => `${p.id} (${kt})`,
   keygen: "rsa-2048 key, in process (mtlsctl's generateKey)",
+  // the same start-ups without NODE_EXTRA_CA_CERTS, when it is set (Node parses that bundle at every start)
+  clean: { node: "node -e 0 (no NODE_EXTRA_CA_CERTS)", help: "mtlsctl --help (no NODE_EXTRA_CA_CERTS)", explain: "mtlsctl explain cert.pem (no NODE_EXTRA_CA_CERTS)" },
 };
 
 /**
@@ -163,6 +165,12 @@ function peerCases(work, env, time) {
   time(process.execPath, [BIN, "client", "issue", "explain-me", "--email", "explain-me@example.com"], env);
   const cert = path.join(env.MTLSCTL_DIR, "issued", "explain-me.crt");
   cases[K.explain] = () => time(process.execPath, [BIN, "explain", cert], env);
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    const clean = { ...env, NODE_EXTRA_CA_CERTS: undefined }; // spawn leaves out undefined variables
+    cases[K.clean.node] = () => time(process.execPath, ["-e", "0"], clean);
+    cases[K.clean.help] = () => time(process.execPath, [BIN, "--help"], clean);
+    cases[K.clean.explain] = () => time(process.execPath, [BIN, "explain", cert], clean);
+  }
   cases[K.issue["rsa-2048"]] = (i) => time(process.execPath, [BIN, "client", "issue", `r${i}`, "--key", "rsa-2048", "--email", `r${i}@example.com`], env);
   // the key alone, in this loop (same moment as the command): how much of `client issue --key rsa-2048` is the prime search
   const { generateKey } = require(path.join(ROOT, "dist", "pki", "keys.js"));
@@ -400,6 +408,15 @@ function report(o) {
   proc(K.node, "`node -e 0` (the reference)");
   proc(K.help, "`mtlsctl --help`", 1.3);
   proc(K.explain, "`mtlsctl explain cert.pem`", 1.3);
+  const cn = byCase[K.clean.node];
+  if (cn) {
+    // the reference above includes Node parsing NODE_EXTRA_CA_CERTS; here the same commands without it, against node without it
+    sec(`cold start without NODE_EXTRA_CA_CERTS (set here to ${process.env.NODE_EXTRA_CA_CERTS}: Node parses it at every start, ${fmtMs(base - cn.medianMs)} of \`node -e 0\` above)`);
+    for (const [key, label] of [[K.clean.node, "`node -e 0`"], [K.clean.help, "`mtlsctl --help`"], [K.clean.explain, "`mtlsctl explain cert.pem`"]]) {
+      const r = byCase[key];
+      if (r) add({ case: label, value: r.medianMs, unit: "ms", measured: fmtMs(r.medianMs), ratio: `${fmtX(r.medianMs / cn.medianMs)} node`, ratioValue: +(r.medianMs / cn.medianMs).toFixed(3) });
+    }
+  }
 
   for (const kt of ["ec-p256", "rsa-2048"]) {
     sec(`one client certificate, ${kt}, whole process (same loop)`);

@@ -2,7 +2,9 @@
 import * as fs from "node:fs";
 import { inputError, usageError } from "../errors";
 import * as path from "node:path";
-import { isatty } from "node:tty";
+
+/** node:tty loads node:net (about a millisecond of start-up): only when a command asks. */
+const isatty = (fd: number): boolean => (require("node:tty") as typeof import("node:tty")).isatty(fd);
 
 export interface GlobalOptions {
   dir?: string;
@@ -16,18 +18,25 @@ export class Ctx {
   readonly dir: string;
   readonly json: boolean;
   readonly quiet: boolean;
-  readonly color: boolean;
-  readonly interactive: boolean;
   readonly warnings: string[] = [];
+  private readonly g: GlobalOptions;
+  private colorMemo?: boolean;
+  private interactiveMemo?: boolean;
 
   constructor(g: GlobalOptions) {
     // --dir, else MTLSCTL_DIR, else ./pki (kept here so that context loads no store code)
     this.dir = path.resolve(g.dir ?? process.env.MTLSCTL_DIR ?? "pki");
     this.json = !!g.json;
     this.quiet = !!g.quiet;
-    // isatty(fd), not process.stdin.isTTY: touching process.stdin/stderr builds their streams (a few ms of start-up)
-    this.color = g.color !== false && !process.env.NO_COLOR && isatty(1);
-    this.interactive = !g.yes && isatty(0) && isatty(2);
+    this.g = g;
+  }
+
+  // isatty(fd), not process.stdin.isTTY: touching process.stdin/stderr builds their streams (a few ms of start-up)
+  get color(): boolean {
+    return (this.colorMemo ??= this.g.color !== false && !process.env.NO_COLOR && isatty(1));
+  }
+  get interactive(): boolean {
+    return (this.interactiveMemo ??= !this.g.yes && isatty(0) && isatty(2));
   }
 
   warn(msg: string): void {

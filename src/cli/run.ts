@@ -3,7 +3,7 @@ import { buildProgram, CommanderError } from "./main";
 import { MtlsError, ExitCode } from "../errors";
 
 export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv); // only the invoked command is built (main.ts: onlyInvoked)
   const json = argv.includes("--json");
   try {
     await program.parseAsync(argv);

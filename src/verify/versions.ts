@@ -46,6 +46,7 @@ function findServerBinary(): string | null {
   for (const dir of [...(process.env.PATH ?? "").split(path.delimiter), "/usr/sbin"]) {
     if (!dir) continue;
     const p = path.join(dir, "nats-server");
+    if (!fs.existsSync(p)) continue; // accessSync throws (and builds an error) for every directory without it
     try {
       fs.accessSync(p, fs.constants.X_OK);
       return p;
