@@ -78,7 +78,7 @@ export function reportIssued(ctx: Ctx, what: string, issued: Issued): void {
 /** Writes a command's output to --out (atomically; refuses to replace without --force) or stdout. */
 export function writeOutput(file: string | undefined, data: string | Buffer, o: { force?: boolean; mode?: number }): void {
   if (file === undefined || file === "-") {
-    process.stdout.write(data);
+    (require("./out") as typeof import("./out")).writeOut(data);
     return;
   }
   const { writeFileAtomic } = require("../store/atomic") as typeof import("../store/atomic");

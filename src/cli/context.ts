@@ -2,9 +2,7 @@
 import * as fs from "node:fs";
 import { inputError, usageError } from "../errors";
 import * as path from "node:path";
-
-/** node:tty loads node:net (about a millisecond of start-up): only when a command asks. */
-const isatty = (fd: number): boolean => (require("node:tty") as typeof import("node:tty")).isatty(fd);
+import { isatty, writeErr, writeOut } from "./out";
 
 export interface GlobalOptions {
   dir?: string;
@@ -41,7 +39,7 @@ export class Ctx {
 
   warn(msg: string): void {
     this.warnings.push(msg);
-    process.stderr.write(`mtlsctl: warning: ${msg}\n`);
+    writeErr(`mtlsctl: warning: ${msg}\n`);
   }
 
   warnAll(msgs: string[]): void {
@@ -50,15 +48,15 @@ export class Ctx {
 
   /** A note for people (stderr), silenced by --quiet and --json. */
   note(msg: string): void {
-    if (!this.quiet && !this.json) process.stderr.write(msg + "\n");
+    if (!this.quiet && !this.json) writeErr(msg + "\n");
   }
 
   /** The command's result: JSON on stdout with --json, else the human text (unless --quiet). */
   result(json: unknown, human: () => string): void {
-    if (this.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
+    if (this.json) writeOut(JSON.stringify(json, null, 2) + "\n");
     else if (!this.quiet) {
       const text = human();
-      if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+      if (text) writeOut(text.endsWith("\n") ? text : text + "\n");
     }
   }
 
@@ -110,6 +108,6 @@ export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
     if (!spec.confirm) return first;
     const again = await askPassword(ctx, `${spec.what} (again):`, false);
     if (again === first) return first;
-    process.stderr.write("mtlsctl: they differ, try again\n");
+    writeErr("mtlsctl: they differ, try again\n");
   }
 }

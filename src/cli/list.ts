@@ -1,6 +1,7 @@
 import { Ctx } from "./context";
 import { Store, CertRecord, caOf } from "../store/store";
 import { natsUserOfRecord } from "../nats/config-writer";
+import { writeOut } from "./out";
 
 export function listEntries(store: Store, expiringDays?: number) {
   const inv = store.readInventory();
@@ -67,7 +68,7 @@ export function run(_args: string[], o: Record<string, any>): void {
   const rows = listEntries(store, o.expiring);
   const nkeys = nkeyEntries(store, o.expiring);
   if (ctx.json) {
-    process.stdout.write(JSON.stringify([...rows, ...nkeys], null, 2) + "\n");
+    writeOut(JSON.stringify([...rows, ...nkeys], null, 2) + "\n");
     return;
   }
   const table = [["NAME", "KIND", "STATUS", "SERIAL", "EXPIRES", "DAYS", "NATS USER / SUBJECT"]];

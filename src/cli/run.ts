@@ -1,6 +1,7 @@
 /** Runs the CLI: maps errors to one line on stderr and the contract's exit codes. */
 import { buildProgram, CommanderError } from "./main";
 import { MtlsError, ExitCode } from "../errors";
+import { writeErr, writeOut } from "./out";
 
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram(argv); // only the invoked command is built (main.ts: onlyInvoked)
@@ -16,17 +17,17 @@ export async function runCli(argv: string[]): Promise<number> {
     if (e instanceof MtlsError) {
       const line = e.file ? `${e.file}: ${e.message}` : e.message;
       // one line, whatever a file name or an echoed value holds: control characters show as "?"
-      process.stderr.write(`mtlsctl: ${line.replace(/[\u0000-\u001f\u007f]/g, "?")}\n`);
-      if (json) process.stdout.write(JSON.stringify({ error: e.message, file: e.file ?? null }) + "\n");
+      writeErr(`mtlsctl: ${line.replace(/[\u0000-\u001f\u007f]/g, "?")}\n`);
+      if (json) writeOut(JSON.stringify({ error: e.message, file: e.file ?? null }) + "\n");
       return e.exitCode;
     }
     const err = e as Error;
     if (err && err.name === "ExitPromptError") {
-      process.stderr.write("mtlsctl: cancelled\n");
+      writeErr("mtlsctl: cancelled\n");
       return ExitCode.USAGE;
     }
-    process.stderr.write(`mtlsctl: internal error: ${err?.stack ?? String(e)}\n`);
-    if (json) process.stdout.write(JSON.stringify({ error: `internal error: ${err?.message ?? String(e)}`, file: null }) + "\n");
+    writeErr(`mtlsctl: internal error: ${err?.stack ?? String(e)}\n`);
+    if (json) writeOut(JSON.stringify({ error: `internal error: ${err?.message ?? String(e)}`, file: null }) + "\n");
     return 4;
   }
 }

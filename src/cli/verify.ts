@@ -6,6 +6,7 @@ import { toVerifierConfig } from "../verify/from-config";
 import { checkVersion, defaultServerVersion } from "../verify/versions";
 import { readServerConfig, ConfigError, ServerConfig, ConfigUser } from "../nats/conf/server-config";
 import { usageError } from "../errors";
+import { writeOut } from "./out";
 
 /** Loads the config, mapping a refusal to exit 3 with file:line:col. */
 export function loadConfig(file: string, cwd: string, serverVersion: string) {
@@ -103,7 +104,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   } catch (e) {
     if (e instanceof ConfigError && ctx.json) {
       for (const _ of files.length ? files : [nkey!.file])
-        process.stdout.write(JSON.stringify({ accepted: false, user: null, account: null, matchedBy: null, stage: "config", ambiguous: false, candidates: [], reason: e.message, serverVersion: version }) + "\n");
+        writeOut(JSON.stringify({ accepted: false, user: null, account: null, matchedBy: null, stage: "config", ambiguous: false, candidates: [], reason: e.message, serverVersion: version }) + "\n");
     }
     throw e;
   }
@@ -129,8 +130,8 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
     if (answers.some((a) => !a.allowed)) denied = true;
     const access = { permissions: perms.boundJson(bound), access: answers };
     if (ctx.json) {
-      process.stdout.write(JSON.stringify({ ...verdictJson(label, v, access), ...(nkey ? { nkey: nkey.publicKey } : {}) }) + "\n");
-    } else if (!ctx.quiet) process.stdout.write(human(f === null ? label : nkey ? `${f} (with the NKey ${nkey.publicKey})` : f, v, perms.permissionLines(bound, answers, v.accepted && !v.ambiguous)) + "\n");
+      writeOut(JSON.stringify({ ...verdictJson(label, v, access), ...(nkey ? { nkey: nkey.publicKey } : {}) }) + "\n");
+    } else if (!ctx.quiet) writeOut(human(f === null ? label : nkey ? `${f} (with the NKey ${nkey.publicKey})` : f, v, perms.permissionLines(bound, answers, v.accepted && !v.ambiguous)) + "\n");
   }
   if (!allAccepted || denied) process.exitCode = 1;
 }

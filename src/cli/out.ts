@@ -1,0 +1,44 @@
+/**
+ * Output without process.stdout / process.stderr: touching either builds a stream (node:stream,
+ * node:net or node:tty, about 2 ms of start-up, issue 9). On Linux those streams write synchronously
+ * to files, pipes and terminals anyway, so writing with fs.writeSync keeps the same order with any
+ * output that does go through them (commander's help).
+ */
+import * as fs from "node:fs";
+
+function writeAll(fd: number, data: string | Buffer): void {
+  let buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let waits = 0;
+  while (buf.length) {
+    try {
+      const n = fs.writeSync(fd, buf);
+      buf = buf.subarray(n);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // a reader that went away (`mtlsctl list | head`): the rest has nowhere to go
+      if (code === "EPIPE") return;
+      // a non-blocking descriptor (shared with another process in a pipeline): wait for room
+      if (code === "EAGAIN" && waits++ < 60_000) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+export const writeOut = (data: string | Buffer): void => writeAll(1, data);
+export const writeErr = (text: string): void => writeAll(2, text);
+
+/**
+ * isatty(fd) without loading node:tty (which loads node:net) when fd cannot be a terminal: only a
+ * character device can be one, so a pipe or a file (scripts, CI) is answered by fstat alone.
+ */
+export function isatty(fd: number): boolean {
+  try {
+    if (!fs.fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (require("node:tty") as typeof import("node:tty")).isatty(fd);
+}
