@@ -283,7 +283,7 @@ function thousand({ n = Number(process.env.BENCH_PEER_N ?? 1000), reps = Number(
  * ed25519 genpkey, measured in the same loop); and `mtlsctl ca init --key rsa-4096` against
  * `openssl genpkey` + `openssl req -x509`, whole processes. Interleaved; medians (primes are random).
  */
-function rsa({ runs = (process.env.BENCH_RSA_RUNS || "30,10").split(",").map(Number), env: env0 } = {}) {
+function rsa({ runs = (process.env.BENCH_RSA_RUNS || "30,25").split(",").map(Number), env: env0 } = {}) {
   const { generateKey } = require(path.join(ROOT, "dist", "pki", "keys.js"));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-rsa-"));
   const out = {};
@@ -517,7 +517,7 @@ function report(o) {
   lines.push("");
   lines.push("Peers: `npm run bench:setup` installs mkcert, easy-rsa, golang-cfssl and openssl (Debian). Each peer has its own ec-p256 CA made once outside the timed loop;");
   lines.push("mtlsctl's CA key is encrypted (MTLSCTL_PASSPHRASE), the peers' are not. Knobs: BENCH_RUNS (21), BENCH_PEER_N (1000; 0 skips), BENCH_BULK_REPS (5),");
-  lines.push(`BENCH_RSA_RUNS (30,10), BENCH_SCALE=100000 (the 100,000 memory runs, long), BENCH_SKIP_VERIFY=1, BENCH_SKIP_BULK=1 (and scripts/bench-bulk.js: BENCH_BULK_N, BENCH_BULK_RUNS, BENCH_SINGLE_N).`);
+  lines.push(`BENCH_RSA_RUNS (30,25), BENCH_SCALE=100000 (the 100,000 memory runs, long), BENCH_SKIP_VERIFY=1, BENCH_SKIP_BULK=1 (and scripts/bench-bulk.js: BENCH_BULK_N, BENCH_BULK_RUNS, BENCH_SINGLE_N).`);
   const text = lines.join("\n");
   console.log(text);
   return { table: T, text };
