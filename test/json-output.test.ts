@@ -227,3 +227,17 @@ describe("on a terminal, colour only without NO_COLOR and --no-color", () => {
     expect(out).not.toMatch(/\x1b\[[0-9;]*m/); // no SGR (colour, bold, dim)
   });
 });
+
+describe("a reader that is gone (`mtlsctl ... | true`)", () => {
+  // the output is written with fs.writeSync: EPIPE ends the write quietly, not with a stream error trace
+  test.each([["--help"], ["list"], ["list", "--json"], ["ca", "show"]])("mtlsctl %s | true: exit 0, nothing on stderr", (...args) => {
+    const s = tmpDir();
+    const env = { ...process.env, MTLSCTL_PASSPHRASE: "pw", MTLSCTL_DIR: path.join(s, "pki") };
+    expect(require("node:child_process").spawnSync(process.execPath, [BIN, "ca", "init"], { env }).status).toBe(0);
+    const quoted = [BIN, ...args].map((a) => `'${a}'`).join(" ");
+    // `true` exits before node has started, so every write meets a closed pipe; pipefail reports mtlsctl's status
+    const r = require("node:child_process").spawnSync("bash", ["-c", `set -o pipefail; '${process.execPath}' ${quoted} | true`], { env, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+});

@@ -369,5 +369,5 @@ export function run([shell]: string[], o: Record<string, any>, cmd: Command): vo
   while (root.parent) root = root.parent;
   const script = shell === "zsh" ? zshScript(root) : bashScript(root);
   if (ctx.json) ctx.result({ shell, script }, () => "");
-  else process.stdout.write(script);
+  else (require("./out") as typeof import("./out")).writeOut(script);
 }

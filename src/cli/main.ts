@@ -4,6 +4,7 @@
  */
 import { Argument, Command, CommanderError, Option } from "commander";
 import { collect, intOption } from "./options";
+import { writeErr, writeOut } from "./out";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require("../../package.json").version;
@@ -101,6 +102,9 @@ export function buildProgram(argv?: string[]): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
+      // fs.writeSync (src/cli/out.ts): `mtlsctl --help | head` ends quietly instead of an EPIPE trace
+      writeOut: (str) => writeOut(str),
+      writeErr: (str) => writeErr(str),
       // one line, like every other error: "mtlsctl: unknown option '--x' (Did you mean --y?)"
       outputError: (str, write) => write("mtlsctl: " + str.replace(/^error: /, "").trim().replace(/\s*\n\s*/g, " ") + "\n"),
     })
