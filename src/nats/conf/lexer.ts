@@ -463,6 +463,15 @@ class Lexer {
 
   /** Between map entries; true when the map ended. */
   private mapValueEnd(): boolean {
+    return this.valueEnd(0x7d, "mapEnd", "a map", true);
+  }
+
+  /**
+   * After a value of a map or an array: blanks and comments, then a separator (',', a newline, a
+   * lone '/', and in a map ';') or the closer (true: emitted as `end`); anything else is an error
+   * worded as the server's lexer words it.
+   */
+  private valueEnd(close: number, end: TokenKind, what: "a map" | "an array", semicolon: boolean): boolean {
     for (;;) {
       const at = this.pos;
       const r = this.next();
@@ -475,12 +484,12 @@ class Lexer {
         if (this.slashComment()) continue;
         return false; // a lone '/' separates like ','
       }
-      if (r === 0x3b || r === 0x2c || isNewline(r)) return false;
-      if (r === 0x7d) {
-        this.emit("mapEnd", at, Buffer.alloc(0));
+      if ((semicolon && r === 0x3b) || r === 0x2c || isNewline(r)) return false;
+      if (r === close) {
+        this.emit(end, at, Buffer.alloc(0));
         return true;
       }
-      this.fail(`Expected a map value terminator "," or a map terminator "}", but got '${show(r)}' instead.`, at);
+      this.fail(`Expected ${what} value terminator "," or ${what} terminator "${String.fromCharCode(close)}", but got '${show(r)}' instead.`, at);
     }
   }
 
@@ -506,26 +515,7 @@ class Lexer {
         break;
       }
       this.value();
-      // between elements
-      for (;;) {
-        const at = this.pos;
-        const r = this.next();
-        if (isBlank(r)) continue;
-        if (r === 0x23) {
-          this.comment();
-          continue;
-        }
-        if (r === 0x2f) {
-          if (this.slashComment()) continue;
-          break; // a lone '/' separates like ','
-        }
-        if (r === 0x2c || isNewline(r)) break;
-        if (r === 0x5d) {
-          this.emit("arrayEnd", at, Buffer.alloc(0));
-          return;
-        }
-        this.fail(`Expected an array value terminator "," or an array terminator "]", but got '${show(r)}' instead.`, at);
-      }
+      if (this.valueEnd(0x5d, "arrayEnd", "an array", false)) return;
     }
   }
 
