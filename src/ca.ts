@@ -225,6 +225,19 @@ export interface IssueRequest {
   permissions?: UserPermissions | null;
 }
 
+/**
+ * The files that go with a leaf in the store (design.md's layout): its key, private/<name>.key
+ * (mode 0600), and its request, reqs/<name>.csr, when there is one; as issue() takes them.
+ */
+export function leafFiles(name: string, o: { keyPem?: string; csrPem?: string }): Required<Pick<IssueRequest, "extraFiles" | "keyRel" | "csrRel">> {
+  const keyRel = o.keyPem === undefined ? null : `private/${name}.key`;
+  const csrRel = o.csrPem === undefined ? null : `reqs/${name}.csr`;
+  const extraFiles: NonNullable<IssueRequest["extraFiles"]> = [];
+  if (keyRel) extraFiles.push({ rel: keyRel, data: o.keyPem!, mode: 0o600 });
+  if (csrRel) extraFiles.push({ rel: csrRel, data: o.csrPem!, mode: 0o644 });
+  return { extraFiles, keyRel, csrRel };
+}
+
 export interface Issued {
   record: CertRecord;
   cert: ParsedCertificate;

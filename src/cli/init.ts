@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { createPublicKey } from "node:crypto";
 import { Ctx, getSecret } from "./context";
 import * as prompts from "./prompts";
-import { buildSubject, checkNewStoreDir, initCa, issue, subjectFor, Issued } from "../ca";
+import { buildSubject, checkNewStoreDir, initCa, issue, leafFiles, subjectFor, Issued } from "../ca";
 import { generateKey, privateKeyPem, spkiOf, KeyType, DEFAULT_KEY_TYPE } from "../pki/keys";
 import { buildCsr, csrPem } from "../pki/csr";
 import type { Sans } from "../pki/san";
@@ -120,9 +120,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       publicKey: createPublicKey(serverKey),
       sans: serverSans,
       keyType,
-      extraFiles: [{ rel: `private/${serverName}.key`, data: privateKeyPem(serverKey), mode: 0o600 }],
-      keyRel: `private/${serverName}.key`,
-      csrRel: null,
+      ...leafFiles(serverName, { keyPem: privateKeyPem(serverKey) }),
     },
     warnings,
   );
@@ -141,12 +139,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       publicKey: createPublicKey(clientKey),
       sans: client.sans,
       keyType,
-      extraFiles: [
-        { rel: `private/${clientName}.key`, data: privateKeyPem(clientKey), mode: 0o600 },
-        { rel: `reqs/${clientName}.csr`, data: csrPem(buildCsr(clientKey, clientSubject, client.sans)), mode: 0o644 },
-      ],
-      keyRel: `private/${clientName}.key`,
-      csrRel: `reqs/${clientName}.csr`,
+      ...leafFiles(clientName, { keyPem: privateKeyPem(clientKey), csrPem: csrPem(buildCsr(clientKey, clientSubject, client.sans)) }),
     },
     warnings,
   );

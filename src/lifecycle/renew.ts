@@ -5,7 +5,7 @@
  * rekey a new key of the same type replaces private/<name>.key. No printing.
  */
 import * as crypto from "node:crypto";
-import { issue, Issued } from "../ca";
+import { issue, Issued, leafFiles } from "../ca";
 import { inputError } from "../errors";
 import { buildCsr, csrPem } from "../pki/csr";
 import { describeKey, generateKey, KEY_TYPES, KeyType, privateKeyPem, spkiOf } from "../pki/keys";
@@ -74,21 +74,16 @@ export function renew(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
   if (cert.sans.other) warnings.push(`the old certificate has ${cert.sans.other} SAN(s) of other kinds: not carried over`);
   let spki = cert.spki;
   let publicKey = crypto.createPublicKey({ key: cert.spki, format: "der", type: "spki" });
-  const extraFiles: { rel: string; data: string | Buffer; mode: number }[] = [];
-  let keyRel = current.keyFile;
-  let csrRel = current.csrFile;
+  // without --rekey the key and request stay as they are
+  let files: ReturnType<typeof leafFiles> = { extraFiles: [], keyRel: current.keyFile, csrRel: current.csrFile };
   if (rekey) {
     const key = generateKey(plan.keyType as KeyType);
     spki = spkiOf(key);
     publicKey = crypto.createPublicKey(key);
-    keyRel = `private/${name}.key`;
-    extraFiles.push({ rel: keyRel, data: privateKeyPem(key), mode: 0o600 });
-    if (csrRel) {
-      // keep reqs/<name>.csr true to the key it names
-      csrRel = `reqs/${name}.csr`;
-      extraFiles.push({ rel: csrRel, data: csrPem(buildCsr(key, cert.subjectRaw, sans)), mode: 0o644 });
-    }
+    // a new key, and (when there was one) a request true to the key it names
+    files = leafFiles(name, { keyPem: privateKeyPem(key), csrPem: current.csrFile ? csrPem(buildCsr(key, cert.subjectRaw, sans)) : undefined });
   }
+  const { keyRel } = files;
   const issued = issue(
     store,
     caKey,
@@ -102,9 +97,7 @@ export function renew(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
       sans,
       days: plan.days,
       keyType: rekey ? plan.keyType : current.keyType,
-      extraFiles,
-      keyRel,
-      csrRel,
+      ...files,
       renews: current.serial,
     },
     warnings,

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { Ctx } from "../context";
-import { buildSubject, issue } from "../../ca";
+import { buildSubject, issue, leafFiles } from "../../ca";
 import { readCsr, csrPem } from "../../pki/csr";
 import { readFileChecked } from "../../verify/input";
 import { openCa, writeOutput } from "../common";
@@ -47,9 +47,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
       nameConstraints,
       force: o.force,
       keyType: describeKey(csr.publicKey),
-      extraFiles: [{ rel: `reqs/${name}.csr`, data: csrPem(csr.der), mode: 0o644 }],
-      csrRel: `reqs/${name}.csr`,
-      keyRel: null,
+      ...leafFiles(name, { csrPem: csrPem(csr.der) }),
     },
     warnings,
   );

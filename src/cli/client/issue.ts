@@ -1,6 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import { Ctx } from "../context";
-import { issue, subjectFor } from "../../ca";
+import { issue, leafFiles, subjectFor } from "../../ca";
 import { generateKey, parseKeyType, privateKeyPem, spkiOf } from "../../pki/keys";
 import { buildCsr, csrPem } from "../../pki/csr";
 import { openCa, reportIssued, sansFromOptions } from "../common";
@@ -50,12 +50,7 @@ export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Com
       days: o.days,
       force: o.force,
       keyType,
-      extraFiles: [
-        { rel: `private/${name}.key`, data: privateKeyPem(key), mode: 0o600 },
-        { rel: `reqs/${name}.csr`, data: csrPem(csrDer), mode: 0o644 },
-      ],
-      keyRel: `private/${name}.key`,
-      csrRel: `reqs/${name}.csr`,
+      ...leafFiles(name, { keyPem: privateKeyPem(key), csrPem: csrPem(csrDer) }),
       ...access,
     },
     warnings,

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { Ctx } from "../context";
-import { buildSubject, fromCsr, issue } from "../../ca";
+import { buildSubject, fromCsr, issue, leafFiles } from "../../ca";
 import { readCsr, csrPem } from "../../pki/csr";
 import { readFileChecked } from "../../verify/input";
 import { openCa, reportIssued, sansFromOptions } from "../common";
@@ -52,9 +52,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
       days: o.days,
       force: o.force,
       keyType: describeKey(csr.publicKey),
-      extraFiles: [{ rel: `reqs/${name}.csr`, data: csrPem(csr.der), mode: 0o644 }],
-      csrRel: `reqs/${name}.csr`,
-      keyRel: null,
+      ...leafFiles(name, { csrPem: csrPem(csr.der) }),
       ...access,
     },
     warnings,

@@ -1,6 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import { Ctx } from "../context";
-import { buildSubject, issue } from "../../ca";
+import { buildSubject, issue, leafFiles } from "../../ca";
 import { generateKey, parseKeyType, privateKeyPem, spkiOf } from "../../pki/keys";
 import { openCa, reportIssued, sansFromOptions } from "../common";
 import { checkSans } from "../../pki/san";
@@ -52,9 +52,7 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
       days: o.days,
       force: o.force,
       keyType,
-      extraFiles: [{ rel: `private/${name}.key`, data: privateKeyPem(key), mode: 0o600 }],
-      keyRel: `private/${name}.key`,
-      csrRel: null,
+      ...leafFiles(name, { keyPem: privateKeyPem(key) }),
     },
     [],
   );
