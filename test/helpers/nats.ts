@@ -76,7 +76,7 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-const running = new Map<NatsServer, ChildProcess>();
+const running = new Set<NatsServer>(); // for stopAllNatsServers
 
 /** A TCP port nobody listens on right now (the kernel's choice). */
 export function freePort(): Promise<number> {
@@ -119,6 +119,69 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+/** Every nats-server child started by this module (oracle.ts's too), killed if the test process exits first. */
+const children = new Set<ChildProcess>();
+
+export interface Launched {
+  child: ChildProcess;
+  /** The server's log so far (`<configFile without .conf>.log`). */
+  log(): string;
+  /** SIGTERM, then SIGKILL after 5 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `nats-server [-D] -c configFile` in `dir` (its working directory, against which it opens
+ * relative paths), logging to a file beside the config, and resolves once its /varz on
+ * `monitorPort` reports `port`; fails, with the log and the config, when it exits or misses the deadline.
+ */
+export async function launchNatsServer(o: { configFile: string; dir: string; port: number; monitorPort: number; env?: NodeJS.ProcessEnv; debug: boolean; startTimeoutMs: number; pollMs: number }): Promise<Launched> {
+  const logFile = o.configFile.replace(/\.conf$/, "") + ".log";
+  const out = fs.openSync(logFile, "w");
+  const child = spawn(tool("nats-server"), [...(o.debug ? ["-D"] : []), "-c", o.configFile], { cwd: o.dir, stdio: ["ignore", out, out], env: o.env ?? process.env });
+  fs.closeSync(out);
+  children.add(child);
+  const log = () => {
+    try {
+      return fs.readFileSync(logFile, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const stop = async () => {
+    if (!exited(child)) {
+      child.kill("SIGTERM");
+      if (!(await waitExit(child, 5000))) {
+        child.kill("SIGKILL");
+        await waitExit(child, 5000);
+      }
+    }
+    children.delete(child);
+  };
+  const config = () => `\n--- ${o.configFile}\n${fs.readFileSync(o.configFile, "utf8")}`;
+  const deadline = Date.now() + o.startTimeoutMs;
+  let lastErr: unknown = null;
+  for (;;) {
+    if (exited(child)) {
+      await stop();
+      throw new Error(`nats-server exited early (code ${child.exitCode}, signal ${child.signalCode}) with ${o.configFile}:\n${log()}${config()}`);
+    }
+    try {
+      const varz = await getJson(`http://127.0.0.1:${o.monitorPort}/varz`, 1000);
+      if (varz && varz.port === o.port) break;
+      lastErr = new Error(`/varz reports port ${varz?.port}, expected ${o.port}`);
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`nats-server did not answer on http://127.0.0.1:${o.monitorPort}/varz within ${o.startTimeoutMs} ms (${String(lastErr)}):\n${log()}${config()}`);
+    }
+    await sleep(o.pollMs);
+  }
+  return { child, log, stop };
+}
+
 /**
  * Starts nats-server with a main config that sets listen and http and includes `snippetFile`
  * (written by `mtlsctl config nats --out`). The include is written relative to the main config's
@@ -143,18 +206,8 @@ export async function startNatsServer(snippetFile: string, o: { debug?: boolean;
   if (check.status !== 0)
     throw new Error(`nats-server -t -c ${configFile} exited ${check.status}:\n${check.stdout}${check.stderr}\n--- ${configFile}\n${fs.readFileSync(configFile, "utf8")}\n--- ${snippetFile}\n${fs.readFileSync(snippetFile, "utf8")}`);
 
-  // 2. run it
-  const logFile = path.join(dir, `nats-${port}.log`);
-  const out = fs.openSync(logFile, "a");
-  const child = spawn(bin, ["-c", configFile, ...(o.debug === false ? [] : ["-D"])], { cwd: dir, stdio: ["ignore", out, out], env });
-  fs.closeSync(out);
-  const log = () => {
-    try {
-      return fs.readFileSync(logFile, "utf8");
-    } catch {
-      return "";
-    }
-  };
+  // 2. run it, 3. until the monitoring port answers (and the client port with it)
+  const launched = await launchNatsServer({ configFile, dir, port, monitorPort, env, debug: o.debug !== false, startTimeoutMs: o.startTimeoutMs ?? 10_000, pollMs: 50 });
   let stopped = false;
   const server: NatsServer = {
     port,
@@ -162,46 +215,18 @@ export async function startNatsServer(snippetFile: string, o: { debug?: boolean;
     dir,
     configFile,
     debug: o.debug !== false,
-    log,
+    log: launched.log,
     async stop() {
       if (stopped) return;
       stopped = true;
       running.delete(server);
-      if (!exited(child)) {
-        child.kill("SIGTERM");
-        if (!(await waitExit(child, 5000))) {
-          child.kill("SIGKILL");
-          await waitExit(child, 5000);
-        }
-      }
+      await launched.stop();
       // our own temporary directory (config and log) goes; set MTLSCTL_KEEP_NATS=1 to keep it
       if (ownDir && !process.env.MTLSCTL_KEEP_NATS) fs.rmSync(dir, { recursive: true, force: true });
     },
     connectAs: (certFile, keyFile, caFile) => connectAs(server, certFile, keyFile, caFile),
   };
-  running.set(server, child);
-
-  // 3. wait until the monitoring port answers (and the client port with it)
-  const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
-  let lastErr: unknown = null;
-  for (;;) {
-    if (exited(child)) {
-      await server.stop();
-      throw new Error(`nats-server exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${log()}`);
-    }
-    try {
-      const varz = await getJson(`http://127.0.0.1:${monitorPort}/varz`, 1000);
-      if (varz && varz.port === port) break;
-      lastErr = new Error(`/varz reports port ${varz?.port}, expected ${port}`);
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`nats-server did not answer on http://127.0.0.1:${monitorPort}/varz within the time limit (${String(lastErr)}):\n${log()}`);
-    }
-    await sleep(50);
-  }
+  running.add(server);
   return server;
 }
 
@@ -255,10 +280,10 @@ export async function connectAs(server: NatsServer, certFile: string, keyFile: s
 
 /** Stops every server started by this module that is still running (for afterAll). */
 export async function stopAllNatsServers(): Promise<void> {
-  await Promise.all([...running.keys()].map((s) => s.stop()));
+  await Promise.all([...running].map((s) => s.stop()));
 }
 
 // Last resort: never leave a server behind when the test process goes away without afterAll.
 process.once("exit", () => {
-  for (const child of running.values()) if (!exited(child)) child.kill("SIGKILL");
+  for (const child of children) if (!exited(child)) child.kill("SIGKILL");
 });

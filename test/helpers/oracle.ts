@@ -14,13 +14,13 @@
  * Probes on one server run one at a time (the log since the probe began belongs to it); servers
  * run side by side. A missing nats-server binary throws (tool()), so a test never skips.
  */
-import { spawn, ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { connect, NatsConnection } from "nats";
 import { BIN, tool } from "./cli";
-import { freePort, matchedByFromLog, MatchedBy } from "./nats";
+import { freePort, launchNatsServer, matchedByFromLog, MatchedBy } from "./nats";
 
 // ------------------------------------------------------------------ config text
 
@@ -111,20 +111,8 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (exited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(exited(child)), ms);
-    child.once("exit", () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
 
 async function getJson(url: string, timeoutMs = 5000): Promise<any> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -159,62 +147,12 @@ export async function startServer(dir: string, name: string, spec: ConfigSpec, o
 }
 
 async function startServerOnce(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string> }): Promise<Server> {
-  const bin = tool("nats-server");
   const port = await newPort();
   const monitorPort = await newPort();
   const configFile = path.join(dir, `${name}.conf`);
   fs.writeFileSync(configFile, serverConfig(spec, port, monitorPort));
-  const logFile = path.join(dir, `${name}.log`);
-  const out = fs.openSync(logFile, "w");
-  const child = spawn(bin, ["-D", "-c", configFile], { cwd: dir, stdio: ["ignore", out, out], env: { ...process.env, ...o.env } });
-  fs.closeSync(out);
-  running.add(child);
-  const log = () => {
-    try {
-      return fs.readFileSync(logFile, "utf8");
-    } catch {
-      return "";
-    }
-  };
-  let stopped = false;
-  const server: Server = {
-    port,
-    monitorPort,
-    dir,
-    configFile,
-    log,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (!exited(child)) {
-        child.kill("SIGTERM");
-        if (!(await waitExit(child, 5000))) {
-          child.kill("SIGKILL");
-          await waitExit(child, 5000);
-        }
-      }
-      running.delete(child);
-    },
-  };
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (exited(child)) {
-      await server.stop();
-      throw new Error(`nats-server exited early (code ${child.exitCode}) with ${configFile}:\n${log()}\n--- config\n${fs.readFileSync(configFile, "utf8")}`);
-    }
-    try {
-      const varz = await getJson(`http://127.0.0.1:${monitorPort}/varz`, 1000);
-      if (varz?.port === port) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`nats-server did not start within 15 s with ${configFile}:\n${log()}`);
-    }
-    await sleep(20);
-  }
-  return server;
+  const launched = await launchNatsServer({ configFile, dir, port, monitorPort, env: { ...process.env, ...o.env }, debug: true, startTimeoutMs: 15_000, pollMs: 20 });
+  return { port, monitorPort, dir, configFile, log: launched.log, stop: launched.stop };
 }
 
 /** `nats-server -t -c <file>` in `dir`: whether the server accepts the config, and what it says. */
@@ -237,9 +175,6 @@ export async function stopAll(servers: Iterable<Server>): Promise<void> {
   await Promise.all([...servers].map((s) => s.stop()));
 }
 
-process.once("exit", () => {
-  for (const c of running) if (!exited(c)) c.kill("SIGKILL");
-});
 
 // ------------------------------------------------------------------ one connection
 
