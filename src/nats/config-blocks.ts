@@ -11,7 +11,8 @@
  *  - leafnodes tls { verify_and_map } with authorization { users }: the certificate is matched by
  *    exact string only (email, DNS, URI SANs, then Go's subject string; no DN-stage matching), and
  *    the leafnode lands in that user's account, which must be defined: else the server refuses to
- *    start ("cannot find local account ... specified in leafnode authorization"; `-t` passes).
+ *    start ("cannot find local account ... specified in leafnode authorization"; `-t` passes), so
+ *    config-writer.ts lists every leafnode user's account in the snippet's accounts {}.
  *  - a solicited connection (route, leafnode remote) checks the other server's certificate against
  *    the URL's host: an IP in the URL needs an IP SAN.
  *  - websocket {} needs tls {} (or no_tls); mqtt {} needs server_name and JetStream (or a cluster,
@@ -284,25 +285,4 @@ export function buildConfigBlocks(
   }
   out.text = parts.length ? "\n\n" + parts.join("\n\n") : "";
   return out;
-}
-
-/**
- * Leafnode users' accounts must be defined, else nats-server 2.9.10 refuses to start (validateLeafNode;
- * `nats-server -t` does not run that check): warns about each account the snippet does not define.
- */
-export function undefinedLeafAccounts(snippet: string, users: LeafnodeUser[]): string[] {
-  // $G and $SYS always exist (2.9.10 validateLeafNode)
-  const wanted = [...new Set(users.map((u) => u.account).filter((a): a is string => a !== null && a !== "$G" && a !== "$SYS"))];
-  if (!wanted.length) return [];
-  const { parseConfigText, entriesCI } = require("./conf/parser") as typeof import("./conf/parser");
-  const defined = new Set<string>();
-  try {
-    const root = parseConfigText(snippet).root;
-    for (const e of entriesCI(root, "accounts")) if (e.value.kind === "map") for (const k of e.value.entries.keys()) defined.add(k);
-  } catch {
-    /* the snippet is ours; a reader failure leaves every account unconfirmed */
-  }
-  return wanted
-    .filter((a) => !defined.has(a))
-    .map((a) => `leafnode account ${JSON.stringify(a)} is not defined in this snippet: define it in the server's accounts {}, else nats-server refuses to start (cannot find local account "${a}" specified in leafnode authorization), though \`nats-server -t\` passes`);
 }

@@ -8,7 +8,7 @@ import { quoteConfString } from "./confstring";
 import { renderTemplate } from "../templates";
 import { inputError } from "../errors";
 import { certOfRecord, spkiPin } from "../lifecycle/pins";
-import { buildConfigBlocks, undefinedLeafAccounts, ConfigBlocks, ConfigBlocksOptions } from "./config-blocks";
+import { buildConfigBlocks, ConfigBlocks, ConfigBlocksOptions } from "./config-blocks";
 import { nkeyUsersFor, nkeyUserEntry, permissionsFrom, NkeyUser, Permissions } from "../nkeys/config";
 import { layoutUsers } from "./config-accounts";
 import { checkStoredPermissions, describePermissions } from "./permissions";
@@ -223,7 +223,6 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     accounts: layout.accountsText,
     blocks: blocks.text,
   });
-  warnings.push(...undefinedLeafAccounts(text, blocks.leafnodeUsers));
   return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes, nkeys: nkeyUsers, permissions: perms, accounts: layout.accounts, blocks };
 }
 
