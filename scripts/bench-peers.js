@@ -151,7 +151,9 @@ const K = {
   peer: (p, kt) => `${p.id} (${kt})`,
   keygen: "rsa-2048 key, in process (mtlsctl's generateKey)",
   // the same start-ups without NODE_EXTRA_CA_CERTS, when it is set (Node parses that bundle at every start)
-  clean: { node: "node -e 0 (no NODE_EXTRA_CA_CERTS)", help: "mtlsctl --help (no NODE_EXTRA_CA_CERTS)", explain: "mtlsctl explain cert.pem (no NODE_EXTRA_CA_CERTS)" },
+  clean: { node: "node -e 0 (no NODE_EXTRA_CA_CERTS)", help: "mtlsctl --help (no NODE_EXTRA_CA_CERTS)", explain: "mtlsctl explain cert.pem (no NODE_EXTRA_CA_CERTS)", floor: "floor: explain in 5 lines (no NODE_EXTRA_CA_CERTS)" },
+  // what no Node CLI can go under: node:crypto + parse + verify (scripts/bench-floor.js); node + one rsa-2048 key
+  floor: { explain: "floor: explain in 5 lines", rsa: "floor: node + one rsa-2048 key" },
 };
 
 /**
@@ -165,12 +167,16 @@ function peerCases(work, env, time) {
   time(process.execPath, [BIN, "client", "issue", "explain-me", "--email", "explain-me@example.com"], env);
   const cert = path.join(env.MTLSCTL_DIR, "issued", "explain-me.crt");
   cases[K.explain] = () => time(process.execPath, [BIN, "explain", cert], env);
+  const floorArgs = [path.join(__dirname, "bench-floor.js"), cert, path.join(env.MTLSCTL_DIR, "ca.crt")];
+  cases[K.floor.explain] = () => time(process.execPath, floorArgs, env);
   if (process.env.NODE_EXTRA_CA_CERTS) {
     const clean = { ...env, NODE_EXTRA_CA_CERTS: undefined }; // spawn leaves out undefined variables
     cases[K.clean.node] = () => time(process.execPath, ["-e", "0"], clean);
     cases[K.clean.help] = () => time(process.execPath, [BIN, "--help"], clean);
     cases[K.clean.explain] = () => time(process.execPath, [BIN, "explain", cert], clean);
+    cases[K.clean.floor] = () => time(process.execPath, floorArgs, clean);
   }
+  cases[K.floor.rsa] = () => time(process.execPath, ["-e", "require('node:crypto').generateKeyPairSync('rsa', { modulusLength: 2048 })"], env);
   cases[K.issue["rsa-2048"]] = (i) => time(process.execPath, [BIN, "client", "issue", `r${i}`, "--key", "rsa-2048", "--email", `r${i}@example.com`], env);
   // the key alone, in this loop (same moment as the command): how much of `client issue --key rsa-2048` is the prime search
   const { generateKey } = require(path.join(ROOT, "dist", "pki", "keys.js"));
@@ -408,11 +414,12 @@ function report(o) {
   proc(K.node, "`node -e 0` (the reference)");
   proc(K.help, "`mtlsctl --help`", 1.3);
   proc(K.explain, "`mtlsctl explain cert.pem`", 1.3);
+  proc(K.floor.explain, "floor: node:crypto + parse and verify the certificate, no CLI (scripts/bench-floor.js)");
   const cn = byCase[K.clean.node];
   if (cn) {
     // the reference above includes Node parsing NODE_EXTRA_CA_CERTS; here the same commands without it, against node without it
     sec(`cold start without NODE_EXTRA_CA_CERTS (set here to ${process.env.NODE_EXTRA_CA_CERTS}: Node parses it at every start, ${fmtMs(base - cn.medianMs)} of \`node -e 0\` above)`);
-    for (const [key, label] of [[K.clean.node, "`node -e 0`"], [K.clean.help, "`mtlsctl --help`"], [K.clean.explain, "`mtlsctl explain cert.pem`"]]) {
+    for (const [key, label] of [[K.clean.node, "`node -e 0`"], [K.clean.help, "`mtlsctl --help`"], [K.clean.explain, "`mtlsctl explain cert.pem`"], [K.clean.floor, "floor: scripts/bench-floor.js"]]) {
       const r = byCase[key];
       if (r) add({ case: label, value: r.medianMs, unit: "ms", measured: fmtMs(r.medianMs), ratio: `${fmtX(r.medianMs / cn.medianMs)} node`, ratioValue: +(r.medianMs / cn.medianMs).toFixed(3) });
     }
@@ -423,6 +430,7 @@ function report(o) {
     const m = proc(K.issue[kt], `\`mtlsctl client issue --email\`${kt === "rsa-2048" ? " --key rsa-2048" : ""} (encrypted CA key)`, 2);
     const kg = kt === "rsa-2048" ? byCase[K.keygen] : null;
     if (m && kg) T[T.length - 1].note += `; of which the key's generation (native, measured in the same loop) ≈ ${fmtMs(kg.medianMs)}: the rest is ${fmtX((m.medianMs - kg.medianMs) / base)} node`;
+    if (kt === "rsa-2048") proc(K.floor.rsa, "floor: `node -e` generating one rsa-2048 key (no certificate, no CLI)");
     for (const p of PEERS) {
       const r = byCase[K.peer(p, kt)];
       if (!r) {
@@ -454,7 +462,7 @@ function report(o) {
     add({ case: `\`mtlsctl client issue NAME\` × 1,000 (scripts/bench-bulk.js, against its own bulk run of ${fmtMs(bu.bulk1kMs)})`, value: bu.singles1kMs, unit: "ms", measured: fmtMs(bu.singles1kMs), ratio: `${fmtX(bu.singles1kMs / bu.bulk1kMs)} bulk's time`, ratioValue: +(bu.singles1kMs / bu.bulk1kMs).toFixed(2), note: bu.singlesMeasured && bu.singlesMeasured < 1000 ? `${bu.singlesMeasured} measured, scaled to 1,000` : "" });
 
   sec("bulk, one process");
-  if (!bu) add({ case: "bulk issue of 10,000 ec-p256 clients", measured: "not measured (scripts/bench-bulk.js not there yet)", ratio: "", goal: "≥ 5,000/s" });
+  if (!bu) add({ case: "bulk issue of 10,000 ec-p256 clients", measured: process.env.BENCH_SKIP_BULK === "1" ? "skipped (BENCH_SKIP_BULK=1)" : "not measured", ratio: "", goal: "≥ 5,000/s" });
   else {
     const rate = bu.certsPerSec;
     const ref = bu.opensslSignPerSec;

@@ -241,3 +241,24 @@ describe("a reader that is gone (`mtlsctl ... | true`)", () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe("isatty without node:tty (start-up, issue 9)", () => {
+  const { linuxMajor } = require("../src/cli/out") as typeof import("../src/cli/out");
+  test("linuxMajor reads glibc's device numbers (bits 8-19 and 32-43)", () => {
+    expect(linuxMajor(0x103)).toBe(1); // /dev/null (1:3)
+    expect(linuxMajor(0x8800)).toBe(136); // /dev/pts/0 (136:0)
+    expect(linuxMajor(0x401)).toBe(4); // /dev/tty1 (4:1)
+    expect(linuxMajor(0x500 + 0x1000 * 2 ** 32)).toBe(0x1005); // a major above 4095
+    expect(linuxMajor(fs.statSync("/dev/null").rdev)).toBe(1);
+  });
+
+  test.each([["/dev/null"], ["/dev/zero"], ["a pipe"], ["a file"]])("stdout to %s: not a terminal, and node:tty (node:net) never loaded", (target) => {
+    const out = path.resolve(__dirname, "..", "dist", "cli", "out.js");
+    const script = `const {isatty}=require(${JSON.stringify(out)});const a=isatty(1);require("fs").writeSync(2,JSON.stringify({a,tty:process.moduleLoadList.includes("NativeModule tty")}))`;
+    const file = path.join(tmpDir(), "out.txt");
+    const stdout = target === "a pipe" ? "pipe" : fs.openSync(target === "a file" ? file : target, "w");
+    const r = require("node:child_process").spawnSync(process.execPath, ["-e", script], { stdio: ["ignore", stdout, "pipe"], encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stderr)).toEqual({ a: false, tty: false });
+  });
+});

@@ -3,7 +3,6 @@
  * atLeast(version, "x.y.z").
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { usageError } from "../errors";
 
@@ -71,7 +70,7 @@ export function defaultServerVersion(): { version: ServerVersion; source: string
   } catch {
     /* uncached */
   }
-  const cacheFile = path.join(os.tmpdir(), `mtlsctl-nats-version-${process.getuid?.() ?? "u"}.json`);
+  const cacheFile = path.join((require("node:os") as typeof import("node:os")).tmpdir(), `mtlsctl-nats-version-${process.getuid?.() ?? "u"}.json`);
   try {
     const c = JSON.parse(fs.readFileSync(cacheFile, "utf8"));
     if (c.key === key && typeof c.version === "string" && /^\d+\.\d+\.\d+$/.test(c.version)) return { version: c.version, source: `${bin} --version` };
