@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BIN, makeStore, mtlsOk, run, tmpDir, tool } from "./helpers/cli";
 import { buildProgram } from "../src/cli/main";
+import type { Command } from "commander";
 
 jest.setTimeout(60_000);
 
@@ -181,5 +182,30 @@ describe("zsh", () => {
     expect(zshComplete(["mtlsctl", "client", "issue", "--key", ""])).toEqual(["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"]);
     expect(zshComplete(["mtlsctl", "export", "x", "--format", ""])).toEqual(["pem", "chain", "der", "p12", "truststore"]);
     expect(zshComplete(["mtlsctl", "ca", "import", ""])).toEqual(["_files"]);
+  });
+});
+
+describe("start-up: buildProgram(argv) builds only what the invocation needs (issue 9)", () => {
+  const argv = (...a: string[]) => ["node", "mtlsctl", ...a];
+  const names = (c: Command): string[] => c.commands.flatMap((s) => [s.name(), ...names(s).map((n) => `${s.name()} ${n}`)]);
+
+  test.each([[[] as string[]], [["--help"]], [["--version"]], [["--dir", "/tmp", "--json", "--help"]], [["-h", "ca"]]])("no operand, or the program's help before it (%j): the top level only, and the same program help as the whole tree", (a) => {
+    const shallow = buildProgram(argv(...a));
+    const whole = buildProgram();
+    expect(shallow.commands.map((c) => c.name())).toEqual(whole.commands.map((c) => c.name()));
+    expect(shallow.commands.every((c) => c.commands.length === 0)).toBe(true); // no group's subcommands
+    expect(whole.commands.find((c) => c.name() === "ca")!.commands.length).toBeGreaterThan(3); // the control
+    expect(shallow.helpInformation()).toBe(whole.helpInformation());
+  });
+
+  test("one operand: that command's subtree, whole; the others are not built", () => {
+    const p = buildProgram(argv("ca", "init", "--help"));
+    const whole = buildProgram();
+    expect(p.commands.map((c) => c.name())).toEqual(["ca"]);
+    expect(names(p)).toEqual(names(whole).filter((n) => n === "ca" || n.startsWith("ca ")));
+  });
+
+  test.each([["help"], ["completion"], ["no-such-command"]])("%s: the whole tree", (op) => {
+    expect(names(buildProgram(argv(op)))).toEqual(names(buildProgram()));
   });
 });

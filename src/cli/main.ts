@@ -57,9 +57,11 @@ const examples = (lines: string[]) => "\nExamples:\n" + lines.map((l) => "  $ " 
 /**
  * Start-up (issue 9): given the process's argv, buildProgram builds only the invoked top-level command
  * (`explain`, `client`, ...); every other `program.command(...)` chain runs against STUB, which takes any
- * call and builds nothing. Without argv (the tests, completion) or when the first operand names no
- * command (a typo, `help`, a bare --help), the whole tree. Registering a command needs nothing more; a
- * command that walks the tree when it runs must be listed in WHOLE_TREE.
+ * call and builds nothing. With no operand at all (`mtlsctl --help`, `--version`, nothing), every
+ * top-level command but none of the groups' subcommands (ca init, client issue, ...): the program's help
+ * lists only the top level. Without argv (the tests, completion) or when the first operand names no
+ * command (a typo, `help`), the whole tree. Registering a command needs nothing more; a command that
+ * walks the tree when it runs must be listed in WHOLE_TREE.
  */
 const WHOLE_TREE = new Set(["completion", "help"]);
 const STUB: Command = new Proxy({}, { get: () => () => STUB }) as Command;
@@ -74,19 +76,23 @@ function onlyInvoked(program: Command, argv: string[]): string | null {
       return a;
     }
     if (a === "--") return null;
+    if (a === "--help" || a === "-h") break; // the program's own help, whatever follows (commander's help option is not in program.options)
     if (a.includes("=")) continue;
     // a program option before the command (--dir DIR): its value is not the command
     const opt = program.options.find((o) => o.long === a || o.short === a);
     if (!opt) return null;
     if (opt.required || opt.optional) i++;
   }
-  return null;
+  // no operand, or the program's --help before it: the top level only (a group's `.command(...)` builds nothing)
+  const command = program.command.bind(program) as (...args: unknown[]) => Command;
+  program.command = ((...args: unknown[]) => Object.assign(command(...args), { command: () => STUB })) as Command["command"];
+  return "";
 }
 
-/** After a build for one command: the override goes; when no command had that name, the whole tree after all. */
+/** After a build for one command (or the top level, ""): the override goes; when no command had that name, the whole tree after all. */
 function wholeUnlessFound(program: Command, only: string): Command {
   delete (program as { command?: unknown }).command;
-  return program.commands.some((c) => c.name() === only) ? program : buildProgram();
+  return only === "" || program.commands.some((c) => c.name() === only) ? program : buildProgram();
 }
 
 export function buildProgram(argv?: string[]): Command {
@@ -543,7 +549,7 @@ export function buildProgram(argv?: string[]): Command {
     )
     .action(action(() => require("./completion")));
 
-  return only ? wholeUnlessFound(program, only) : program;
+  return only !== null ? wholeUnlessFound(program, only) : program;
 }
 
 export { CommanderError };
