@@ -7,6 +7,7 @@
  * Go strings are bytes: internally every string here is a byte string (one JS char per byte, as
  * `Buffer#toString("latin1")` gives). {@link goUrlString} takes and returns ordinary text (UTF-8).
  */
+import { reverseLabels } from "../pki/domain";
 
 /** Why Go's url.Parse failed. */
 export class GoUrlError extends Error {
@@ -368,22 +369,6 @@ export function goX509UriString(ia5: string): string | null {
     if (e instanceof GoUrlError) return null;
     throw e;
   }
-  if (u.host !== "" && !validDomainLabels(u.host)) return null;
+  if (u.host !== "" && !reverseLabels(u.host)) return null;
   return goUrlFormatBytes(u);
-}
-
-/**
- * x509's domainToReverseLabels acceptance, labels taken from the right: none may be empty and all
- * bytes must be 0x21..0x7E. Taking labels from the right stops when nothing is left, so a single
- * leading dot is accepted (".a.b"), while a trailing dot, "..", or "." alone is not.
- */
-function validDomainLabels(host: string): boolean {
-  const labels: string[] = [];
-  let rest = host;
-  while (rest.length > 0) {
-    const dot = rest.lastIndexOf(".");
-    labels.push(rest.slice(dot + 1));
-    rest = dot < 0 ? "" : rest.slice(0, dot);
-  }
-  return labels.every((l) => l.length > 0 && /^[\x21-\x7e]+$/.test(l));
 }

@@ -26,6 +26,7 @@ import { inputError } from "../errors";
 import type { Extension, ParsedCertificate } from "./cert";
 import { encodeSans, ipString, Sans } from "./san";
 import { formatRfc4514 } from "./name";
+import { reverseLabels } from "./domain";
 
 const net = (): typeof NetModule => require("node:net");
 
@@ -121,20 +122,6 @@ export function nameConstraintsExtension(spec: NameConstraintsSpec): Extension {
 }
 
 // ---------------------------------------------------------------- Go's parsing
-
-/** x509's domainToReverseLabels: null when Go refuses the domain. */
-export function reverseLabels(domain: string): string[] | null {
-  const labels: string[] = [];
-  let rest = domain;
-  while (rest.length > 0) {
-    const i = rest.lastIndexOf(".");
-    labels.push(rest.slice(i + 1));
-    rest = i < 0 ? "" : rest.slice(0, i);
-  }
-  if (labels.length && labels[0] === "") return null;
-  for (const l of labels) if (l === "" || !/^[\x21-\x7e]+$/.test(l)) return null;
-  return labels;
-}
 
 const ATEXT = /[0-9A-Za-z!#$%&'*+\-/=?^_`{|}~.]/;
 
