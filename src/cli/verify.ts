@@ -34,12 +34,15 @@ type Perms = typeof import("../nats/permissions");
  * kept (not the parsed config tree) while the certificates are verified.
  */
 function permissionsLookup(sc: ServerConfig, perms: Perms): (v: Verdict) => ReturnType<Perms["permissionsForVerdict"]> {
-  // kind ("nkey" or user) -> account -> name -> the first such user (permissionsForVerdict takes the first)
-  const index = { nkey: new Map<string | null, Map<string, ConfigUser>>(), user: new Map<string | null, Map<string, ConfigUser>>() };
+  // kind ("nkey" or user) -> account -> name -> the permissions of the first such user (permissionsForVerdict
+  // takes the first). Only the permissions are kept, no object per user (issue 9): permissionsForVerdict
+  // reads nkey or user, account and permissions of the user it finds, and the verdict gives the first two.
+  type Permissions = ConfigUser["permissions"];
+  const index = { nkey: new Map<string | null, Map<string, Permissions>>(), user: new Map<string | null, Map<string, Permissions>>() };
   const add = (kind: "nkey" | "user", name: string, u: ConfigUser) => {
     let m = index[kind].get(u.account);
     if (!m) index[kind].set(u.account, (m = new Map()));
-    if (!m.has(name)) m.set(name, { [kind]: name, account: u.account, permissions: u.permissions, pos: u.pos });
+    if (!m.has(name)) m.set(name, u.permissions);
   };
   for (const u of sc.users) {
     if (u.nkey !== undefined) add("nkey", u.nkey, u);
@@ -47,8 +50,11 @@ function permissionsLookup(sc: ServerConfig, perms: Perms): (v: Verdict) => Retu
   }
   const accounts = sc.accounts.map((a) => ({ name: a.name, pos: a.pos, users: [], defaultPermissions: a.defaultPermissions }));
   const authorization = sc.authorization;
+  const pos = { file: sc.file, line: 0, col: 0 }; // not read by permissionsForVerdict (and `sc` is not kept)
   return (v) => {
-    const u = v.user === null ? undefined : index[v.matchedBy === "nkey" ? "nkey" : "user"].get(v.account)?.get(v.user);
+    const kind = v.matchedBy === "nkey" ? "nkey" : "user";
+    const m = v.user === null ? undefined : index[kind].get(v.account);
+    const u: ConfigUser | undefined = m?.has(v.user!) ? { [kind]: v.user!, account: v.account, permissions: m.get(v.user!), pos } : undefined;
     return perms.permissionsForVerdict({ users: u ? [u] : [], accounts, authorization }, v);
   };
 }
@@ -72,6 +78,21 @@ export function verdictJson(file: string, v: Verdict, access?: { permissions: un
   };
 }
 
+/**
+ * The config, read and linted, as what verifying needs: the verifier's view, the lint notes and the
+ * permissions lookup. In a function of its own so that the parsed config and its tree are garbage
+ * once it returns (as a local of run() they stayed reachable from its frame during the whole loop
+ * over the certificates; issue 9).
+ */
+function loadForVerify(file: string, serverCwd: string, version: string, perms: Perms) {
+  const sc = loadConfig(file, serverCwd, version);
+  const lintNotes = (require("../lint") as typeof import("../lint")).lintNotes(sc, version); // `mtlsctl lint`'s findings, as notes
+  // built after lint, so that lint's working memory and these do not add up
+  const cfg = toVerifierConfig(sc);
+  const permissionsOf = permissionsLookup(sc, perms);
+  return { cfg, permissionsOf, lintNotes };
+}
+
 /** `verify <cert>... --config nats.conf`: accepted or refused, and as which user, as the server decides. */
 export function run(certFiles: string[] | string[][], o: Record<string, any>): void {
   const ctx = new Ctx(o);
@@ -87,20 +108,13 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   const { version } = o.serverVersion ? { version: checkVersion(o.serverVersion) } : defaultServerVersion();
   const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
   const connectPassword = o.connectPasswordFile !== undefined ? readSecretFile(o.connectPasswordFile, "connect password") : undefined;
-  let cfg;
-  let permissionsOf: (v: Verdict) => ReturnType<Perms["permissionsForVerdict"]>;
-  let lintNotes: string[] = [];
   // --publish / --subscribe: what the mapped user may do (issue 10)
   const perms = require("../nats/permissions") as typeof import("../nats/permissions");
   const questions = perms.accessQuestions(o.publish, o.subscribe);
   let denied = false;
+  let loaded: ReturnType<typeof loadForVerify>;
   try {
-    // the config (and its tree) is dropped after this block: only cfg, the notes and the permissions stay
-    const sc = loadConfig(o.config, serverCwd, version);
-    lintNotes = (require("../lint") as typeof import("../lint")).lintNotes(sc, version); // `mtlsctl lint`'s findings, as notes
-    // built after lint, so that lint's working memory and these do not add up
-    cfg = toVerifierConfig(sc);
-    permissionsOf = permissionsLookup(sc, perms);
+    loaded = loadForVerify(o.config, serverCwd, version, perms);
   } catch (e) {
     if (e instanceof ConfigError && ctx.json) {
       for (const _ of files.length ? files : [nkey!.file])
@@ -108,6 +122,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
     }
     throw e;
   }
+  const { cfg, permissionsOf, lintNotes } = loaded;
   if (!files.length) {
     // --nkey-seed alone: allowed only when the server asks this client for no certificate
     const { clientCertRequired } = require("../nkeys/verdict") as typeof import("../nkeys/verdict");

@@ -8,6 +8,7 @@ import type { ServerConfig, TlsConfig, ConfigUser, ConfMap, ConfEntry, ConfValue
 import { CODES, Code, Finding, SET_STYLE_RDNSMATCH } from "./codes";
 import { analyzeUserDn, isDnLike } from "./dn";
 import { findTies } from "./ties";
+import { isUtf8Of } from "../verify/from-config";
 
 // ---------------------------------------------------------------------------------------------
 // Positions
@@ -67,8 +68,9 @@ export class TreeIndex {
   /** The last entry of a map whose key is one of `keys` (ignoring case), as the server keeps it. */
   static key(m: ConfMap | undefined, ...keys: string[]): ConfEntry | undefined {
     if (!m) return undefined;
-    const hits = [...m.entries.values()].filter((e) => keys.includes(e.key.toLowerCase()));
-    return hits[hits.length - 1];
+    let last: ConfEntry | undefined;
+    for (const e of m.entries.values()) if (keys.includes(e.key.toLowerCase())) last = e;
+    return last;
   }
 }
 
@@ -118,15 +120,13 @@ export function lintUsers(sc: ServerConfig, tree: TreeIndex): LintUser[] {
     const m = tree.map(u.pos);
     const ue = TreeIndex.key(m, "user", "username");
     const pe = TreeIndex.key(m, "pass", "password");
-    out.push({
-      user: u.user,
-      ...(u.userBytes && !u.userBytes.equals(Buffer.from(u.user, "utf8")) ? { bytes: u.userBytes } : {}),
-      password: u.password,
-      allowed: u.allowedConnectionTypes,
-      account: u.account,
-      pos: ue?.keyPos ?? u.pos,
-      passwordPos: pe?.keyPos,
-    });
+    // one literal per shape, not a spread, and no Buffer per user to compare with (issue 9)
+    const pos = ue?.keyPos ?? u.pos;
+    out.push(
+      u.userBytes && !isUtf8Of(u.userBytes, u.user)
+        ? { user: u.user, bytes: u.userBytes, password: u.password, allowed: u.allowedConnectionTypes, account: u.account, pos, passwordPos: pe?.keyPos }
+        : { user: u.user, password: u.password, allowed: u.allowedConnectionTypes, account: u.account, pos, passwordPos: pe?.keyPos },
+    );
   }
   return out;
 }

@@ -8,7 +8,14 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
   const nkeys: VerifierConfig["nkeys"] = [];
   for (const u of sc.users) {
     if (u.nkey) nkeys.push({ nkey: u.nkey, account: u.account, ...(u.allowedConnectionTypes ? { allowedConnectionTypes: u.allowedConnectionTypes } : {}) });
-    else if (u.user !== undefined) users.push({ user: u.user, ...(u.userBytes ? { userBytes: u.userBytes } : {}), password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes });
+    else if (u.user !== undefined)
+      // the bytes only when they are not the text's UTF-8 (MapUser.userBytes): a Buffer per user was kept for the
+      // whole run of a bulk verify, and a literal per shape, not a spread (V8 promotes spread copies; issue 9)
+      users.push(
+        u.userBytes && !isUtf8Of(u.userBytes, u.user)
+          ? { user: u.user, userBytes: u.userBytes, password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes }
+          : { user: u.user, password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes },
+      );
   }
   const tlsOf = (t: TlsConfig | undefined): VerifierConfig["tls"] =>
     t ? { caFile: t.caFile, verify: t.verify, verifyAndMap: t.map, mapVerifyConflict: t.verifyUncertain, pinnedCerts: t.pinnedCerts, laterKeys: t.laterKeys } : null;
@@ -34,4 +41,15 @@ function leafnodeAuth(sc: ServerConfig): NonNullable<VerifierConfig["leafnode"]>
     users: (a?.users ?? []).map((u) => ({ user: u.user ?? "", password: u.password, account: u.account ?? null })),
     definedAccounts: sc.accounts.map((x) => x.name),
   };
+}
+
+/** Whether `b` is exactly the UTF-8 of `s` (without encoding `s` when it is ASCII, the common case). */
+export function isUtf8Of(b: Buffer, s: string): boolean {
+  if (b.length !== Buffer.byteLength(s, "utf8")) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return b.equals(Buffer.from(s, "utf8"));
+    if (b[i] !== c) return false;
+  }
+  return true;
 }

@@ -31,8 +31,22 @@ export interface MapResult {
   reason: string;
 }
 
-/** The bytes the server compares, one char per byte (certificate strings are UTF-8 text; SANs ASCII). */
-const byteKey = (s: string | Buffer) => (typeof s === "string" ? Buffer.from(s, "utf8") : s).toString("latin1");
+const ASCII = /^[\x00-\x7f]*$/;
+/**
+ * The bytes the server compares, one char per byte (certificate strings are UTF-8 text; SANs ASCII).
+ * An ASCII string is already that text: no copy of it (and no Buffer) per user or look-up (issue 9).
+ */
+const byteKey = (s: string | Buffer) => (typeof s === "string" ? (ASCII.test(s) ? s : Buffer.from(s, "utf8").toString("latin1")) : s.toString("latin1"));
+
+/**
+ * Whether ParseDN can accept the name. Without an '=' it refuses every name except those of spaces
+ * with at most a lone backslash at the end, which it reads as the empty DN (src/nats/ldapdn.ts);
+ * the other names are not parsed (a refused parse costs an exception; issue 9).
+ */
+function mayParseAsDn(s: string | Buffer): boolean {
+  if (typeof s === "string") return s.includes("=") || /^ *\\?$/.test(s);
+  return s.includes(0x3d) || /^ *\\?$/.test(s.toString("latin1"));
+}
 
 const allowedOn = (u: MapUser, connType: string) => !u.allowedConnectionTypes || u.allowedConnectionTypes.length === 0 || u.allowedConnectionTypes.includes(connType);
 
@@ -68,23 +82,34 @@ function rdnKeys(dn: LdapDn): string[] | null {
   return keys;
 }
 
-const push = (m: Map<string, number[]>, k: string, i: number) => {
+/** A table from key to user indices: one number for a key of one user (the common case), an array from the second. */
+type Hits = Map<string, number | number[]>;
+const push = (m: Hits, k: string, i: number) => {
   const l = m.get(k);
-  if (l) l.push(i);
-  else m.set(k, [i]);
+  if (l === undefined) m.set(k, i);
+  else if (typeof l === "number") m.set(k, [l, i]);
+  else l.push(i);
+};
+const hitsOf = (m: Hits, k: string): number[] => {
+  const l = m.get(k);
+  return l === undefined ? [] : typeof l === "number" ? [l] : l;
 };
 
 /**
  * The users table, indexed once per config so that each certificate costs hash look-ups: the
  * exact-string table the server keeps, plus keys for the DN stage's two tiers (the server scans
- * every user there; the index finds the same users without scanning).
+ * every user there; the index finds the same users without scanning). An RDN is known by a small
+ * number (its key, as rdnKeys makes it, numbered in order of appearance), and a DN by its RDNs'
+ * numbers: short keys, where the RDN keys written out took most of the index's memory (issue 9).
  */
 export class UserIndex {
   readonly users: MapUser[];
   readonly version: ServerVersion;
   private readonly byName = new Map<string, number>();
-  private readonly equal = new Map<string, number[]>();
-  private readonly reordered = new Map<string, number[]>();
+  /** RDN key -> its number. */
+  private readonly rdnIds = new Map<string, number>();
+  private readonly equal: Hits = new Map();
+  private readonly reordered: Hits = new Map();
   private readonly consumeOnce: boolean;
 
   constructor(users: MapUser[], version: ServerVersion) {
@@ -92,19 +117,42 @@ export class UserIndex {
     this.version = version;
     this.consumeOnce = rdnsMatchConsumesOnce(version);
     users.forEach((u, i) => {
-      this.byName.set(byteKey(u.userBytes ?? u.user), i);
-      const dn = tryParseDn(u.userBytes ?? u.user);
+      const name = u.userBytes ?? u.user;
+      this.byName.set(byteKey(name), i);
+      if (!mayParseAsDn(name)) return;
+      const dn = tryParseDn(name);
       if (!dn) return; // the server skips users whose name ParseDN refuses
       const keys = rdnKeys(dn);
       if (!keys) return; // a type that can never equal a certificate's
-      push(this.equal, JSON.stringify(keys), i);
-      push(this.reordered, this.reorderedKey(keys), i);
+      const ids = keys.map((k) => {
+        let id = this.rdnIds.get(k);
+        if (id === undefined) this.rdnIds.set(k, (id = this.rdnIds.size));
+        return id;
+      });
+      push(this.equal, ids.join(","), i);
+      push(this.reordered, this.reorderedKey(ids.length, ids), i);
     });
   }
 
   /** Same count; consume-once: the same multiset of RDNs; set-style: the set of the user's RDNs. */
-  private reorderedKey(keys: string[]): string {
-    return JSON.stringify([keys.length, this.consumeOnce ? [...keys].sort() : [...new Set(keys)].sort()]);
+  private reorderedKey(count: number, ids: number[]): string {
+    const sorted = (this.consumeOnce ? [...ids] : [...new Set(ids)]).sort((a, b) => a - b);
+    return `${count}:${sorted.join(",")}`;
+  }
+
+  /**
+   * The numbers of a certificate's RDNs; an RDN that no user has gets a negative number (the same
+   * for equal RDNs), which is in no key of the tables. Null: a type that can never equal a user's.
+   */
+  private certIds(cert: LdapDn): number[] | null {
+    const keys = rdnKeys(cert);
+    if (!keys) return null;
+    const unknown = new Map<string, number>();
+    return keys.map((k) => {
+      let id = this.rdnIds.get(k) ?? unknown.get(k);
+      if (id === undefined) unknown.set(k, (id = -1 - unknown.size));
+      return id;
+    });
   }
 
   exact(name: string, connType: string): MapUser | undefined {
@@ -114,24 +162,24 @@ export class UserIndex {
 
   /** Users whose DN equals the certificate's, in config order. */
   dnEqual(cert: LdapDn, connType: string): MapUser[] {
-    const keys = rdnKeys(cert);
-    if (!keys) return [];
-    return (this.equal.get(JSON.stringify(keys)) ?? []).map((i) => this.users[i]).filter((u) => allowedOn(u, connType));
+    const ids = this.certIds(cert);
+    if (!ids || ids.some((id) => id < 0)) return [];
+    return hitsOf(this.equal, ids.join(",")).map((i) => this.users[i]).filter((u) => allowedOn(u, connType));
   }
 
   /** Users whose RDNs match the certificate's in another order (RDNsMatch), in config order. */
   dnReordered(cert: LdapDn, connType: string): MapUser[] {
-    const keys = rdnKeys(cert);
-    if (!keys) return [];
+    const ids = this.certIds(cert);
+    if (!ids) return [];
     let hits: number[];
-    if (this.consumeOnce) hits = this.reordered.get(this.reorderedKey(keys)) ?? [];
+    if (this.consumeOnce) hits = ids.some((id) => id < 0) ? [] : hitsOf(this.reordered, this.reorderedKey(ids.length, ids));
     else {
       // set-style: the user's RDN set is any non-empty subset of the certificate's, with the same count
-      const uniq = [...new Set(keys)].sort();
+      const uniq = [...new Set(ids)].sort((a, b) => a - b);
       hits = [];
       for (let mask = 1; mask < 1 << uniq.length; mask++) {
         const subset = uniq.filter((_, b) => mask & (1 << b));
-        hits.push(...(this.reordered.get(JSON.stringify([keys.length, subset])) ?? []));
+        hits.push(...hitsOf(this.reordered, `${ids.length}:${subset.join(",")}`));
       }
       hits.sort((a, b) => a - b);
     }

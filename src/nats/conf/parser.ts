@@ -234,7 +234,10 @@ class Entries implements Map<string, ConfEntry> {
   private oneKey: string | undefined;
   private one: ConfEntry | undefined;
   private many: Map<string, ConfEntry> | undefined;
-  readonly [Symbol.toStringTag] = "Map";
+  /** On the prototype, not a field: a field is one more slot in each of a large config's maps. */
+  get [Symbol.toStringTag](): string {
+    return "Map";
+  }
 
   get size(): number {
     return this.many ? this.many.size : this.one ? 1 : 0;
@@ -274,11 +277,14 @@ class Entries implements Map<string, ConfEntry> {
     if (this.many) yield* this.many.entries();
     else if (this.one) yield [this.oneKey!, this.one];
   }
+  // keys and values without a [key, value] pair per step (lint walks every user's map; issue 9)
   *keys(): MapIterator<string> {
-    for (const [k] of this.entries()) yield k;
+    if (this.many) yield* this.many.keys();
+    else if (this.one) yield this.oneKey!;
   }
   *values(): MapIterator<ConfEntry> {
-    for (const [, v] of this.entries()) yield v;
+    if (this.many) yield* this.many.values();
+    else if (this.one) yield this.one;
   }
   [Symbol.iterator](): MapIterator<[string, ConfEntry]> {
     return this.entries();
