@@ -528,8 +528,8 @@ describe("readServerConfig: what the verifier needs, with the server's checks", 
   });
 
   test("no_auth_user is checked only at startup, as in the server", () => {
-    expect(readConf(L + "no_auth_user: ghost\n").startupProblems).toEqual(['no_auth_user: "ghost" present, but users are not defined']);
-    expect(readConf(L + "no_auth_user: ghost\nauthorization { users = [ {user: a} ] }\n").startupProblems).toEqual([
+    expect(readConf(L + "no_auth_user: ghost\n").startupProblems.map((p) => p.message)).toEqual(['no_auth_user: "ghost" present, but users are not defined']);
+    expect(readConf(L + "no_auth_user: ghost\nauthorization { users = [ {user: a} ] }\n").startupProblems.map((p) => p.message)).toEqual([
       'no_auth_user: "ghost" not present as user in authorization block or account configuration',
     ]);
   });

@@ -84,6 +84,7 @@ const CORPUS: [string, string, "error" | "warning" | "info", number | null][] = 
   ["nats025-random-option.conf", "NATS025", "error", 11],
   ["nats026-server-warning.conf", "NATS026", "warning", 3],
   ["nats027-startup.conf", "NATS027", "error", 3],
+  ["nats027-leafnode-account.conf", "NATS027", "error", 11],
   ["nats030-no-ca-file.conf", "NATS030", "error", 3],
   ["nats031-insecure.conf", "NATS031", "warning", 8],
 ];
@@ -118,6 +119,13 @@ describe("lint: the fixture corpus", () => {
       const expectOk = file !== "nats000-refused.conf" && file !== "nats026-server-warning.conf";
       if ((r.status === 0) !== expectOk) throw new Error(`nats-server -t -c ${file} exited ${r.status}: ${r.stdout}${r.stderr}`);
     }
+  });
+
+  test.each(["nats027-startup.conf", "nats027-leafnode-account.conf"])("%s: the real server does refuse to start, in the words lint quotes", (file) => {
+    const quoted = lint([file]).findings[0].message.replace(/^.*refuses to start: /, "");
+    const r = spawnSync("timeout", ["5", tool("nats-server"), "-c", file], { cwd: FIX, encoding: "utf8" });
+    expect(r.status).toBe(1); // not 124: it stopped by itself
+    expect(r.stdout + r.stderr).toContain(quoted);
   });
 
   test("each finding says what the server actually compares (the DN its parser reads)", () => {

@@ -187,9 +187,7 @@ export function lintConfig(sc: ServerConfig, o: ConfigLintOptions): Finding[] {
 
   // --- the server refuses or warns
   for (const e of sc.errors ?? []) out.push(finding("NATS000", { file: e.file, line: e.line || null, col: e.col || undefined }, `nats-server refuses to load the config: ${e.reason}`, "correct it; `nats-server -t -c FILE` must exit 0"));
-  const nau = TreeIndex.key(sc.tree, "no_auth_user");
-  for (const p of sc.startupProblems)
-    out.push(finding("NATS027", nau ? at(nau.keyPos) : { file: sc.file, line: null }, `nats-server passes \`-t\` but refuses to start: ${p}`, "define that user in authorization or an account, or remove no_auth_user"));
+  for (const p of sc.startupProblems) out.push(finding("NATS027", at(p.pos), `nats-server passes \`-t\` but refuses to start: ${p.message}`, p.fix));
   for (const w of sc.warnings) {
     if (w.message.startsWith("whether client certificates are verified")) continue; // NATS023 below
     if (w.kind === "random") out.push(finding("NATS025", at(w.pos), `${w.message}`, "keep one spelling of the option"));

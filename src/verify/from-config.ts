@@ -39,7 +39,8 @@ function leafnodeAuth(sc: ServerConfig): NonNullable<VerifierConfig["leafnode"]>
     singleUser: a?.user ? { user: a.user, password: a.password } : undefined,
     account: a?.account,
     users: (a?.users ?? []).map((u) => ({ user: u.user ?? "", password: u.password, account: u.account ?? null })),
-    definedAccounts: sc.accounts.map((x) => x.name),
+    // the first account it cannot find stops the server at start (the config reader found it)
+    refusedAtStart: sc.startupProblems.find((p) => p.kind === "leafnode account")?.message,
   };
 }
 

@@ -19,10 +19,8 @@ export function verifyLeafnode(leaf: ParsedCertificate | null, intermediates: Pa
   const ln = cfg.leafnode;
   const refuseConfig = (reason: string): Verdict => ({ accepted: false, user: null, account: null, matchedBy: null, stage: "config", ambiguous: false, candidates: [], reason, serverVersion: o.version, notes: [] });
   if (!ln) return refuseConfig("the config has no leafnodes {} block: the server accepts no leafnode connections");
-  // validateLeafNode (at start, not under `nats-server -t`): every account named must be defined; $G and $SYS always are
-  const defined = new Set(["$G", "$SYS", ...(ln.definedAccounts ?? [])]);
-  const missing = [ln.account, ...ln.users.map((u) => u.account)].find((a) => a && !defined.has(a));
-  if (missing) return refuseConfig(`cannot find local account ${JSON.stringify(missing)} specified in leafnode authorization: the server refuses to start (nats-server -t passes)`);
+  // validateLeafNode (at start, not under `nats-server -t`): every account named must be defined (server-config.ts)
+  if (ln.refusedAtStart) return refuseConfig(`${ln.refusedAtStart}: the server refuses to start (nats-server -t passes)`);
   const tls = cfg.listeners?.LEAFNODE ?? null;
   const only = (c: Partial<VerifierConfig>): VerifierConfig => ({ ...cfg, users: [], nkeys: [], singleUser: undefined, token: false, noAuthUser: undefined, ...c });
   if (ln.singleUser) {

@@ -30,7 +30,7 @@ export interface VerifierConfig {
   /** The listener blocks' own tls {} (websocket, MQTT and leafnode connections use those, with their own flags). */
   listeners?: Partial<Record<"WEBSOCKET" | "MQTT" | "LEAFNODE", VerifierConfig["tls"]>>;
   /** leafnodes { authorization }: a single user (and account), or users matched by exact string (src/verify/leafnode.ts); null: no leafnodes block. */
-  leafnode?: { singleUser?: { user: string; password?: string }; account?: string; users: MapUser[]; definedAccounts?: string[] } | null;
+  leafnode?: { singleUser?: { user: string; password?: string }; account?: string; users: MapUser[]; refusedAtStart?: string } | null;
   users: MapUser[];
   nkeys: { nkey: string; account: string | null; allowedConnectionTypes?: string[] }[];
   /** authorization { user, password } (a single user) */

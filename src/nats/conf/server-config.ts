@@ -136,6 +136,16 @@ export interface ConfigWarning {
   kind: "server" | "random";
 }
 
+/** A problem `nats-server -t` does not notice but that stops the server from starting. */
+export interface StartupProblem {
+  kind: "no_auth_user" | "leafnode account";
+  /** The server's words. */
+  message: string;
+  pos: Pos;
+  /** What to do about it. */
+  fix: string;
+}
+
 export interface ServerConfig {
   file: string;
   /** The main file, then every included file. */
@@ -153,7 +163,7 @@ export interface ServerConfig {
   leafnodes?: LeafNodesBlock;
   warnings: ConfigWarning[];
   /** Problems the server reports only when it starts (not under `-t`), in its words. */
-  startupProblems: string[];
+  startupProblems: StartupProblem[];
   /** Top-level keys that are valid but whose contents this reader does not check. */
   unchecked: string[];
   /** With `keepGoing`: every option error the server would refuse the file for (else thrown). */
@@ -441,6 +451,8 @@ class Checker {
   private readonly checkFiles: boolean;
   /** Users and nkeys of the one table, for the duplicate check. */
   private readonly seen = new Set<string>();
+  /** Where no_auth_user is set (its startup problem points there). */
+  private noAuthUserPos?: Pos;
   /** For each user, the position the server blames for a duplicate (its `authorization` or `users` key). */
   private readonly blame = new Map<ConfigUser, Pos>();
 
@@ -541,6 +553,7 @@ class Checker {
         return;
       case "no_auth_user":
         this.result.noAuthUser = str();
+        this.noAuthUserPos = p;
         return;
       case "debug":
       case "trace":
@@ -969,12 +982,20 @@ class Checker {
     }
     // startup-only checks (not made by `nats-server -t`)
     const nau = this.result.noAuthUser;
+    const startup = (kind: StartupProblem["kind"], message: string, pos: Pos, fix: string) => this.result.startupProblems.push({ kind, message, pos, fix });
     if (nau) {
-      if (!this.result.users.some((u) => !u.nkey)) {
-        this.result.startupProblems.push(`no_auth_user: "${nau}" present, but users are not defined`);
-      } else if (!this.result.users.some((u) => u.user === nau)) {
-        this.result.startupProblems.push(`no_auth_user: "${nau}" not present as user in authorization block or account configuration`);
-      }
+      const at = this.noAuthUserPos ?? { file: this.result.file, line: 0, col: 0 };
+      const fix = "define that user in authorization or an account, or remove no_auth_user";
+      if (!this.result.users.some((u) => !u.nkey)) startup("no_auth_user", `no_auth_user: "${nau}" present, but users are not defined`, at, fix);
+      else if (!this.result.users.some((u) => u.user === nau)) startup("no_auth_user", `no_auth_user: "${nau}" not present as user in authorization block or account configuration`, at, fix);
+    }
+    // validateLeafNode: a leafnode user's account must be one the server has: $G and $SYS always, else one of accounts {}
+    const la = this.result.leafnodes?.authorization;
+    if (la) {
+      const known = new Set(["$G", "$SYS", ...this.result.accounts.map((a) => a.name)]);
+      const fix = "define the account in accounts { }, or name one that is defined";
+      for (const [acc, pos] of [[la.account, la.pos], ...(la.users ?? []).map((u) => [u.account, u.pos])] as [string | undefined, Pos][])
+        if (acc !== undefined && acc !== "" && !known.has(acc)) startup("leafnode account", `cannot find local account ${goQuote(acc)} specified in leafnode authorization`, pos, fix);
     }
   }
 
