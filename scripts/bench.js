@@ -41,7 +41,7 @@ const peers = require("./bench-peers.js");
 Object.assign(cases, peers.peerCases(work, env, time));
 const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
 for (let w = 0; w < 3; w++) for (const k of Object.keys(cases)) cases[k](`warm${w}`); // warm the file cache
-for (let i = 0; i < RUNS; i++) for (const k of Object.keys(cases)) samples[k].push(cases[k](i));
+for (let i = 0; i < RUNS; i++) peers.sampleRound(cases, samples, i);
 fs.rmSync(work, { recursive: true, force: true });
 
 const base = median(samples["node -e 0"]);
