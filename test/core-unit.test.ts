@@ -178,6 +178,14 @@ describe("the user string for a certificate", () => {
     expect(natsUserFor({ subjectRaw: subj, sans: { ...none, ip: ["127.0.0.1"] } })).toMatchObject({ user: "CN=alice,O=Acme", kind: "dn" });
     expect(natsUserFor({ subjectRaw: subj, sans: { ...none, email: ["a@x.org"] } }, "dn")).toMatchObject({ user: "CN=alice,O=Acme", kind: "dn" });
   });
+  test("a URI SAN whose host starts with '.': mapped (Go 1.19 parses it; test/gourl.test.ts), with a note on later Go", () => {
+    const r = natsUserFor({ subjectRaw: subj, sans: { ...none, uri: ["spiffe://.a.example/x"] } });
+    expect(r).toMatchObject({ user: "spiffe://.a.example/x", kind: "uri" });
+    expect(r.notes.join()).toMatch(/host starts with "\.".*later Go refuse/);
+    // the second URI, after userinfo; a dot in the path is no host
+    expect(natsUserFor({ subjectRaw: subj, sans: { ...none, uri: ["spiffe://t/x", "spiffe://u@.t/y"] } }).notes).toHaveLength(1);
+    expect(natsUserFor({ subjectRaw: subj, sans: { ...none, uri: ["spiffe://t/.x"] } }).notes).toEqual([]);
+  });
   test("a DNS-only certificate with an empty subject gets a warning (E14)", () => {
     const r = natsUserFor({ subjectRaw: der.seq(), sans: { ...none, dns: ["h.example.com"] } });
     expect(r.user).toBe("h.example.com");
