@@ -78,18 +78,30 @@ export interface NatsServer {
 
 const running = new Set<NatsServer>(); // for stopAllNatsServers
 
-/** A TCP port nobody listens on right now (the kernel's choice). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      if (!addr || typeof addr === "string") return reject(new Error("no port"));
-      srv.close(() => resolve(addr.port));
+/**
+ * Ports this process has handed out: a port written into a config is free until its server starts,
+ * so the kernel may offer it again (a cluster port then came back as the next server's client port).
+ */
+const handedOut = new Set<number>();
+
+/** A TCP port nobody listens on right now (the kernel's choice) and not handed out before in this process. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.on("error", reject);
+      srv.listen(0, "127.0.0.1", () => {
+        const addr = srv.address();
+        if (!addr || typeof addr === "string") return reject(new Error("no port"));
+        srv.close(() => resolve(addr.port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -194,8 +206,7 @@ export async function startNatsServer(snippetFile: string, o: { debug?: boolean;
   const dir = o.dir ?? tmpDir("mtlsctl-nats-");
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
-  let monitorPort = await freePort();
-  while (monitorPort === port) monitorPort = await freePort();
+  const monitorPort = await freePort(); // never the same as port (freePort hands each out once)
   const configFile = path.join(dir, `nats-${port}.conf`);
   const include = path.relative(dir, path.resolve(snippetFile)).split(path.sep).join("/");
   fs.writeFileSync(configFile, [`listen: 127.0.0.1:${port}`, `http: 127.0.0.1:${monitorPort}`, `include ${JSON.stringify(include)}`, ""].join("\n"));
