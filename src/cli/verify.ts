@@ -48,13 +48,14 @@ function permissionsLookup(sc: ServerConfig, perms: Perms): (v: Verdict) => Retu
     if (u.nkey !== undefined) add("nkey", u.nkey, u);
     if (!u.nkey && u.user !== undefined) add("user", u.user, u);
   }
-  const accounts = sc.accounts.map((a) => ({ name: a.name, pos: a.pos, users: [], defaultPermissions: a.defaultPermissions }));
-  const authorization = sc.authorization;
-  const pos = { file: sc.file, line: 0, col: 0 }; // not read by permissionsForVerdict (and `sc` is not kept)
+  // only what permissionsForVerdict reads (PermissionSources): `sc` is not kept
+  const accounts = sc.accounts.map((a) => ({ name: a.name, defaultPermissions: a.defaultPermissions }));
+  const authorization = sc.authorization && { defaultPermissions: sc.authorization.defaultPermissions };
   return (v) => {
-    const kind = v.matchedBy === "nkey" ? "nkey" : "user";
-    const m = v.user === null ? undefined : index[kind].get(v.account);
-    const u: ConfigUser | undefined = m?.has(v.user!) ? { [kind]: v.user!, account: v.account, permissions: m.get(v.user!), pos } : undefined;
+    const byNkey = v.matchedBy === "nkey";
+    const m = v.user === null ? undefined : index[byNkey ? "nkey" : "user"].get(v.account);
+    const account = v.account;
+    const u = !m?.has(v.user!) ? undefined : byNkey ? { nkey: v.user!, account, permissions: m.get(v.user!) } : { user: v.user!, account, permissions: m.get(v.user!) };
     return perms.permissionsForVerdict({ users: u ? [u] : [], accounts, authorization }, v);
   };
 }

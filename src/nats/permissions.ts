@@ -414,8 +414,15 @@ export function checkSubscribe(b: BoundPermissions | null, subject: string, queu
 // ---------------------------------------------------------------- for explain / verify
 
 /** The permissions the server binds to the user a verdict names (its users[] entry in the config). */
+/** What permissionsForVerdict reads of a config (a whole ServerConfig will do). */
+export interface PermissionSources {
+  users: readonly Pick<import("./conf/server-config").ConfigUser, "user" | "nkey" | "account" | "permissions">[];
+  accounts: readonly Pick<import("./conf/server-config").AccountBlock, "name" | "defaultPermissions">[];
+  authorization?: Pick<import("./conf/server-config").AuthorizationBlock, "defaultPermissions">;
+}
+
 export function permissionsForVerdict(
-  sc: Pick<import("./conf/server-config").ServerConfig, "users" | "accounts" | "authorization">,
+  sc: PermissionSources,
   v: { accepted: boolean; user: string | null; account: string | null; matchedBy: string | null; ambiguous: boolean },
 ): BoundPermissions | null {
   if (!v.accepted || v.user === null || v.ambiguous) return null;
