@@ -372,3 +372,16 @@ export function goX509UriString(ia5: string): string | null {
   if (u.host !== "" && !reverseLabels(u.host)) return null;
   return goUrlFormatBytes(u);
 }
+
+/**
+ * Whether Go's url.Parse gives the URI a host that starts with ".": Go 1.19's x509 (nats-server 2.9.10)
+ * takes such a URI SAN, later Go's domainToReverseLabels refuses it (a leading empty label).
+ */
+export function goUriHostHasLeadingDot(ia5: string): boolean {
+  try {
+    return goUrlParseBytes(ia5).host.startsWith(".");
+  } catch (e) {
+    if (e instanceof GoUrlError) return false;
+    throw e;
+  }
+}

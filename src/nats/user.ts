@@ -4,7 +4,7 @@
  */
 import type { ParsedCertificate } from "../pki/cert";
 import { dnStageString, goSubjectString, goDcString, hasSubject } from "./subject";
-import { goX509UriString } from "./gourl";
+import { goUriHostHasLeadingDot, goX509UriString } from "./gourl";
 
 export type MapMode = "auto" | "email" | "dns" | "uri" | "dn";
 export const MAP_MODES: MapMode[] = ["auto", "email", "dns", "uri", "dn"];
@@ -42,9 +42,8 @@ export function natsUserFor(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">
   const dnsOnlyGuard = dns.length > 0 && email.length === 0 && uri.length === 0 && !subj;
   if (dnsOnlyGuard) notes.push("the certificate has only DNS SANs and an empty subject: nats-server before 2.14.1 refuses it (\"User required in cert, none found\")");
   if (ip.length && !email.length && !dns.length && !uri.length) notes.push("IP SANs are never used by nats-server for mapping");
-  // Go 1.19's x509 (2.9.10) takes a host with one leading dot; later Go refuses to parse such a certificate
   for (const u of uri)
-    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?\./.test(u)) notes.push(`URI SAN "${u}": its host starts with ".": nats-server 2.9.10 (Go 1.19) accepts it, servers built with a later Go refuse the certificate`);
+    if (goUriHostHasLeadingDot(u)) notes.push(`URI SAN "${u}": its host starts with ".": nats-server 2.9.10 (Go 1.19) accepts it, servers built with a later Go refuse the certificate`);
   const want = (k: MapMode) => mode === "auto" || mode === k;
   if (want("email") && email.length) return { user: email[0], kind: "email", notes };
   if (want("dns") && dns.length) return { user: dns[0], kind: "dns", notes };
