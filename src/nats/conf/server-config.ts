@@ -984,7 +984,7 @@ class Checker {
     const nau = this.result.noAuthUser;
     const startup = (kind: StartupProblem["kind"], message: string, pos: Pos, fix: string) => this.result.startupProblems.push({ kind, message, pos, fix });
     if (nau) {
-      const at = this.noAuthUserPos ?? { file: this.result.file, line: 0, col: 0 };
+      const at = this.noAuthUserPos!; // set with noAuthUser
       const fix = "define that user in authorization or an account, or remove no_auth_user";
       if (!this.result.users.some((u) => !u.nkey)) startup("no_auth_user", `no_auth_user: "${nau}" present, but users are not defined`, at, fix);
       else if (!this.result.users.some((u) => u.user === nau)) startup("no_auth_user", `no_auth_user: "${nau}" not present as user in authorization block or account configuration`, at, fix);
