@@ -96,6 +96,8 @@ export function createNkey(store: Store, name: string, o: { force?: boolean; now
 export interface SeedInfo {
   file: string;
   publicKey: string;
+  /** The seed itself (a secret: never printed). */
+  seed: string;
   /** Set when the file can be read by group or others (a seed is a secret). */
   looseMode?: number;
 }
@@ -121,6 +123,11 @@ export function readSeedFile(file: string): SeedInfo {
     if ((e as { exitCode?: number }).exitCode) throw e;
     throw inputError("cannot read the NKey seed file", shown);
   }
+  return { ...seedPublicKey(text, shown), ...(looseMode !== undefined ? { looseMode } : {}) };
+}
+
+/** The user public key of a seed given as text (the seed alone on one line); `shown` names it in errors. */
+export function seedPublicKey(text: string, shown = "<nkey seed>"): { file: string; publicKey: string; seed: string } {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   if (lines.length === 0) throw inputError("the NKey seed file is empty", shown);
   if (lines.length > 1) throw inputError(`not an NKey seed file: expected the seed alone on one line, found ${lines.length} lines`, shown);
@@ -139,5 +146,5 @@ export function readSeedFile(file: string): SeedInfo {
     const kind = { A: "an account", O: "an operator", N: "a server", C: "a cluster", X: "a curve" }[publicKey[0]] ?? "a non-user";
     throw inputError(`this is ${kind} seed (S${seed[1]}...), not a user seed (SU...): nats-server's nkey users are user keys`, shown);
   }
-  return { file: shown, publicKey, ...(looseMode !== undefined ? { looseMode } : {}) };
+  return { file: shown, publicKey, seed };
 }

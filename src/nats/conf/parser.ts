@@ -143,7 +143,7 @@ export class ConfigError extends MtlsError {
   /** Further errors the server would report together with this one (server-side checks). */
   readonly others: ConfigError[];
   constructor(reason: string, pos: Pos, serverMessage?: string, others: ConfigError[] = []) {
-    super(pos.line > 0 ? `line ${pos.line}, column ${pos.col}: ${reason}` : reason, { file: pos.file });
+    super(pos.line > 0 ? `line ${pos.line}, column ${pos.col}: ${reason}` : reason, { file: pos.file, code: "config" });
     this.name = "ConfigError";
     this.file = pos.file;
     this.line = pos.line;

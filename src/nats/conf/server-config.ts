@@ -23,6 +23,7 @@ import {
   goFileError,
   goTypeName,
   parseConfigFile,
+  parseConfigText,
 } from "./parser";
 import { decodeRune } from "./lexer";
 
@@ -202,6 +203,8 @@ export interface ReadOptions {
    * syntax): the refusals are then in `errors` instead of thrown (for `lint`).
    */
   keepGoing?: boolean;
+  /** The configuration's text, read instead of `file` (which then only names it and anchors its includes). */
+  text?: string | Buffer;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1435,7 +1438,7 @@ class Checker {
  * server would refuse to load the file; the first problem is thrown, the others are in `others`.
  */
 export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: ReadOptions = {}): ServerConfig {
-  const parsed = parseConfigFile(file, { env });
+  const parsed = opts.text !== undefined ? parseConfigText(opts.text, file, { env }) : parseConfigFile(file, { env });
   const checker = new Checker(file, parsed.files, parsed.root, parsed.variables, opts);
   checker.run();
   if (opts.keepGoing) return { ...checker.result, errors: checker.errors };
