@@ -1,0 +1,470 @@
+/**
+ * `openStore(dir)`: the CA and its inventory as a library object. Each method does what the
+ * command of the same meaning does and returns the object that command prints with `--json`; the
+ * CLI's commands call these (one code path). Secrets are options — a string, or a function the
+ * library calls only once the request has passed every check that needs no secret (so a CLI can
+ * prompt then) — and never come from a terminal or the environment here.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createPublicKey, KeyObject } from "node:crypto";
+import { inputError, MtlsctlError, usageError } from "../errors";
+import { buildSubject, fromCsr, initCa, issue, Issued, leafFiles, subjectFor } from "../ca";
+import { initIntermediate } from "../hierarchy";
+import { buildCsr, csrPem, readCsr } from "../pki/csr";
+import { checkKeyFileMode, describeKey, generateKey, goAcceptsKey, KeyType, parseKeyType, privateKeyPem, spkiOf } from "../pki/keys";
+import type { ParsedCertificate } from "../pki/cert";
+import { checkSans, hasSans, Sans } from "../pki/san";
+import { formatRfc4514 } from "../pki/name";
+import { describeConstraints, NameConstraintsSpec, parseNameConstraints } from "../pki/constraints";
+import { CertRecord, caOf, checkName, Store } from "../store/store";
+import { natsUserFor, MapMode } from "../nats/user";
+import { natsUserOfRecord, buildNatsConfig, NatsConfig, NatsConfigOptions } from "../nats/config-writer";
+import { accessFromOptions, AccessOptions } from "../nats/access";
+import { describePermissions, UserPermissions } from "../nats/permissions";
+import { checkRevocation, revoke as revokeCerts } from "../lifecycle/revoke";
+import { checkNextUpdateDays, writeCrl } from "../lifecycle/crl";
+
+/** A secret: the value, or a function that supplies it when (and only when) it is needed. */
+export type Secret = string | (() => string | Promise<string>);
+
+const secretOf = async (s: Secret): Promise<string> => (typeof s === "function" ? await s() : s);
+
+/** The CA, unlocked: its store, certificate and key. */
+export interface UnlockedCa {
+  store: Store;
+  caCert: ParsedCertificate;
+  caKey: KeyObject;
+}
+
+/**
+ * Opens the store, refuses an existing name early (before the passphrase is asked for), checks the CA's
+ * validity and key file, and unlocks the key with `passphrase` when it is encrypted.
+ */
+export async function unlockCa(dir: string, o: { passphrase?: Secret; force?: boolean; what?: string }, name?: string): Promise<UnlockedCa> {
+  const store = Store.open(dir);
+  if (name !== undefined) {
+    checkName(name);
+    const inv = store.readInventory();
+    const existing = store.findByName(inv, name);
+    if (existing && !o.force) throw inputError(`"${name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
+    if ((inv.nkeys ?? []).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`, store.inventoryFile);
+  }
+  const caCert = store.caCertificate();
+  if (caCert.notAfter.getTime() <= Date.now()) throw inputError(`the CA certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
+  checkKeyFileMode(store.caKeyFile); // refused before any passphrase is asked for
+  let passphrase: string | undefined;
+  if (store.caKeyEncrypted()) {
+    if (o.passphrase === undefined) throw new MtlsctlError(`the ${o.what ?? "CA"} key is encrypted: give the passphrase`, { file: store.caKeyFile, code: "passphrase" });
+    passphrase = await secretOf(o.passphrase);
+  }
+  return { store, caCert, caKey: store.caKey(passphrase, caCert) };
+}
+
+/** SANs as the API takes them: any of the four kinds, each a list. */
+export interface SanOptions {
+  email?: string[];
+  dns?: string[];
+  uri?: string[];
+  ip?: string[];
+}
+
+const sansOf = (o: SanOptions): Sans => ({ email: o.email ?? [], dns: o.dns ?? [], uri: o.uri ?? [], ip: o.ip ?? [] });
+
+/** What `client issue`, `client sign` and `server issue` print with --json. */
+export interface IssuedJson {
+  name: string;
+  kind: CertRecord["kind"];
+  serial: string;
+  subject: string;
+  sans: Sans;
+  notBefore: string;
+  notAfter: string;
+  fingerprint: string;
+  certFile: string;
+  keyFile: string | null;
+  csrFile: string | null;
+  natsUser: string | null;
+  /** What the server maps it by: "email", "dns", "uri", "dn" (null when it cannot be mapped). */
+  natsUserBy: string | null;
+  account?: string | null;
+  permissions?: UserPermissions | null;
+  warnings: string[];
+}
+
+/** The JSON of an issuance; `warnings` are the issuance's, then the mapping's notes for a client. */
+export function issuedJson(issued: Issued, warnings: string[]): IssuedJson {
+  const rec = issued.record;
+  const nats = rec.kind === "client" ? natsUserFor(issued.cert) : null;
+  return {
+    name: rec.name,
+    kind: rec.kind,
+    serial: rec.serial,
+    subject: rec.subject,
+    sans: rec.sans,
+    notBefore: rec.notBefore,
+    notAfter: rec.notAfter,
+    fingerprint: rec.fingerprint,
+    certFile: issued.certFile,
+    keyFile: issued.keyFile,
+    csrFile: issued.csrFile,
+    natsUser: nats?.user ?? null,
+    natsUserBy: nats?.user ? nats.kind : null,
+    ...(rec.kind === "client" ? { account: rec.account ?? null, permissions: rec.permissions ?? null } : {}),
+    warnings: [...warnings, ...(nats?.notes ?? [])],
+  };
+}
+
+/** The human summary of an issuance (the CLI's text), from its JSON. */
+export function issuedText(what: string, j: IssuedJson, bold: (s: string) => string = (s) => s): string {
+  const rel = (f: string | null) => (f ? path.relative(process.cwd(), f) || f : null);
+  return [
+    `${what} ${bold(j.name)}: serial ${j.serial}, valid until ${j.notAfter}`,
+    `  subject      ${j.subject || "(empty)"}`,
+    `  certificate  ${rel(j.certFile)}`,
+    ...(j.keyFile ? [`  key          ${rel(j.keyFile)}`] : []),
+    ...(j.kind === "client" ? [`  NATS user    ${j.natsUser === null ? "(none: this certificate cannot be mapped)" : JSON.stringify(j.natsUser) + ` (by ${j.natsUserBy})`}`] : []),
+    ...(j.account ? [`  account      ${j.account}`] : []),
+    ...(j.permissions ? [`  permissions  ${describePermissions(j.permissions)}`] : []),
+  ].join("\n");
+}
+
+export interface InitCaOptions {
+  /** CN of the CA (default "mtlsctl CA"), or a whole RFC 4514 subject. */
+  name?: string;
+  subject?: string;
+  keyType?: KeyType | string;
+  days?: number;
+  pathLen?: number;
+  nameConstraints?: NameConstraintsSpec;
+  /** The new CA key's passphrase; `null` writes it unencrypted (`--no-encrypt`). Required otherwise. */
+  passphrase: Secret | null;
+  force?: boolean;
+  /** An intermediate CA signed by the root store in this directory (`ca init --intermediate --root-dir`). */
+  root?: { dir: string; passphrase?: Secret };
+}
+
+export interface IssueOptions extends SanOptions, AccessOptions {
+  /** RFC 4514; default CN=<name>. */
+  subject?: string;
+  keyType?: KeyType | string;
+  days?: number;
+  force?: boolean;
+  /** The CA key's passphrase, when it is encrypted. */
+  passphrase?: Secret;
+}
+
+export interface ServerIssueOptions extends Omit<IssueOptions, "email" | "uri" | keyof AccessOptions> {
+  /** serverAuth + clientAuth, for cluster routes, gateways and leafnodes (`server issue --peer`). */
+  peer?: boolean;
+}
+
+export interface SignOptions extends SanOptions, AccessOptions {
+  /** The record's name (default: none — required for a CSR given as text). */
+  name: string;
+  /** Replace the CSR's subject (RFC 4514). */
+  subject?: string;
+  days?: number;
+  force?: boolean;
+  passphrase?: Secret;
+  /** Names the CSR in errors (default "<csr>"). */
+  file?: string;
+}
+
+export interface ListOptions {
+  /** Only valid certificates expiring within this many days (NKeys, which do not expire, are left out). */
+  expiringDays?: number;
+}
+
+export interface RevokeOptions {
+  /** RFC 5280 reason name (default unspecified). */
+  reason?: string;
+  nextUpdateDays?: number;
+  passphrase?: Secret;
+}
+
+export interface CrlOptions {
+  nextUpdateDays?: number;
+  passphrase?: Secret;
+  /** "pem" (default) or "der": the form of `crl` in the result. */
+  format?: "pem" | "der";
+}
+
+/** The store's operations, each returning the object its command prints with --json. */
+export class CaStore {
+  /** The store directory (absolute). */
+  readonly dir: string;
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+
+  /** Whether a CA exists here. */
+  exists(): boolean {
+    return Store.exists(this.dir);
+  }
+
+  /** The underlying store (inventory, files): for the CLI and advanced use. */
+  store(): Store {
+    return Store.open(this.dir);
+  }
+
+  /** `ca init`: creates the CA (a root, or with `root` an intermediate signed by that store). */
+  async initCa(o: InitCaOptions) {
+    const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
+    if (Store.exists(this.dir) && !o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(this.dir, "ca.crt"));
+    let root: { store: Store; cert: ParsedCertificate; key: KeyObject } | undefined;
+    if (o.root !== undefined) {
+      const r = await unlockCa(path.resolve(o.root.dir), { passphrase: o.root.passphrase, what: "root CA" });
+      if (r.caCert.notAfter.getTime() <= Date.now()) throw inputError(`the root CA certificate expired on ${r.caCert.notAfter.toISOString()}`, r.store.caCertFile);
+      root = { store: r.store, cert: r.caCert, key: r.caKey };
+    }
+    if (o.passphrase === undefined) throw usageError("initCa needs `passphrase` (a string or a function), or null for an unencrypted key");
+    const passphrase = o.passphrase === null ? undefined : await secretOf(o.passphrase);
+    const common = { dir: this.dir, keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints: o.nameConstraints, passphrase, force: o.force };
+    let c: ParsedCertificate;
+    let store: Store;
+    let warnings: string[];
+    let recorded: string | null = null;
+    if (root) {
+      const r = initIntermediate({ ...common, root });
+      ({ warnings } = r);
+      c = r.value.cert;
+      store = r.value.store;
+      recorded = r.value.issued.record.name;
+    } else {
+      const r = initCa(common);
+      ({ warnings } = r);
+      c = r.value.cert;
+      store = r.value.store;
+    }
+    const nc = parseNameConstraints(c).nc;
+    return {
+      dir: this.dir,
+      subject: formatRfc4514(c.subject),
+      keyType,
+      serial: c.serialHex,
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+      fingerprint: c.fingerprint,
+      certFile: store.caCertFile,
+      keyFile: store.caKeyFile,
+      encrypted: passphrase !== undefined,
+      intermediate: !!root,
+      issuer: root ? formatRfc4514(root.cert.subject) : null,
+      rootDir: root ? root.store.dir : null,
+      recordedAs: recorded,
+      chainFile: root ? store.chainFile : null,
+      rootsFile: root ? store.rootsFile : null,
+      pathLen: c.basicConstraints?.pathLen ?? null,
+      nameConstraints: nc ? describeConstraints(nc) : null,
+      warnings,
+    };
+  }
+
+  /** `client issue`: a key, a request and a client certificate, kept in the store. */
+  async issueClient(name: string, o: IssueOptions = {}): Promise<IssuedJson> {
+    checkName(name);
+    const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
+    const sans = checkSans(sansOf(o));
+    const warnings: string[] = [];
+    const subjectDer = subjectFor({ name, subject: o.subject, sans }, warnings);
+    const access = accessFromOptions(o); // account and permissions, checked before the passphrase
+    const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
+    const key = generateKey(keyType);
+    const csrDer = buildCsr(key, subjectDer, sans);
+    const issued = issue(
+      ca.store,
+      ca.caKey,
+      ca.caCert,
+      { profile: "client", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, ...leafFiles(name, { keyPem: privateKeyPem(key), csrPem: csrPem(csrDer) }), ...access },
+      warnings,
+    );
+    return issuedJson(issued, warnings);
+  }
+
+  /** `server issue`: a serverAuth (or, with `peer`, serverAuth + clientAuth) certificate with DNS/IP SANs. */
+  async issueServer(name: string, o: ServerIssueOptions = {}): Promise<IssuedJson> {
+    checkName(name);
+    const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
+    if (o.subject !== undefined) buildSubject(o.subject, []);
+    const sans = checkSans({ email: [], uri: [], dns: o.dns ?? [], ip: o.ip ?? [] });
+    if (sans.dns.length + sans.ip.length === 0) throw usageError("a server certificate needs at least one --dns or --ip");
+    const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;
+    const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
+    const key = generateKey(keyType);
+    const issued = issue(
+      ca.store,
+      ca.caKey,
+      ca.caCert,
+      { profile: o.peer ? "peer" : "server", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, ...leafFiles(name, { keyPem: privateKeyPem(key) }) },
+      [],
+    );
+    return issuedJson(issued, []);
+  }
+
+  /** `client sign`: a client certificate for a CSR (PEM or DER) made elsewhere; the key stays where it was made. */
+  async signCsr(csr: string | Buffer, o: SignOptions): Promise<IssuedJson> {
+    const file = o.file ?? "<csr>";
+    const parsed = readCsr(typeof csr === "string" ? Buffer.from(csr, "utf8") : csr, file);
+    // refused here, naming the file and before the passphrase (issue() checks it again)
+    if (!goAcceptsKey(parsed.publicKey))
+      throw inputError(`the request's ${describeKey(parsed.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`, file);
+    if (o.name === undefined) throw usageError("signCsr needs `name`");
+    const name = o.name;
+    const warnings: string[] = [];
+    // the options' own values first, so that an error left from fromCsr is about the request's contents and can name it
+    const flagSans = checkSans(sansOf(o));
+    if (o.subject !== undefined) buildSubject(o.subject, []);
+    const access = accessFromOptions(o);
+    let taken: ReturnType<typeof fromCsr>;
+    try {
+      taken = fromCsr(parsed, { subject: o.subject, sans: flagSans }, warnings);
+    } catch (e) {
+      if (e instanceof MtlsctlError && e.file === undefined && e.code === "input") throw inputError(`the request's subject alternative names: ${e.message}`, file);
+      throw e;
+    }
+    const { subjectDer, sans } = taken;
+    if (subjectDer.length <= 2 && !hasSans(sans)) throw inputError("the request has an empty subject and no SAN (give --subject or a SAN flag)", file);
+    const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
+    const issued = issue(
+      ca.store,
+      ca.caKey,
+      ca.caCert,
+      { profile: "client", name, subjectDer, spki: parsed.spki, publicKey: parsed.publicKey, sans, days: o.days, force: o.force, keyType: describeKey(parsed.publicKey), ...leafFiles(name, { csrPem: csrPem(parsed.der) }), ...access },
+      warnings,
+    );
+    return issuedJson(issued, warnings);
+  }
+
+  /** `list --json`: every certificate (the CA first), then the NKey users. */
+  async list(o: ListOptions = {}) {
+    const store = Store.open(this.dir);
+    return [...listEntries(store, o.expiringDays), ...nkeyEntries(store, o.expiringDays)];
+  }
+
+  /** `revoke`: a name (every valid certificate of it) or a serial; then a fresh CRL. */
+  async revoke(nameOrSerial: string | { name?: string; serial?: string }, o: RevokeOptions = {}) {
+    const store = Store.open(this.dir);
+    // a string is a name when the store has one so called, else a serial when it is hex
+    const isSerial = (s: string) => /^(0x)?[0-9a-fA-F:]+$/.test(s) && !store.findByName(store.readInventory(), s);
+    const target = typeof nameOrSerial === "string" ? (isSerial(nameOrSerial) ? { serial: nameOrSerial } : { name: nameOrSerial }) : nameOrSerial;
+    const opts = { reason: o.reason, nextUpdateDays: o.nextUpdateDays };
+    checkRevocation(store, target, opts); // refused before the passphrase
+    const ca = await unlockCa(this.dir, { passphrase: o.passphrase });
+    const warnings: string[] = [];
+    const r = revokeCerts(ca.store, ca.caKey, ca.caCert, target, opts, warnings);
+    return {
+      revoked: r.revoked.map((c) => ({ name: c.name, kind: c.kind, serial: c.serial, revokedAt: c.revokedAt, reason: c.revocationReason, renewedBy: c.renewedBy ?? null })),
+      reason: r.reason,
+      crl: { file: r.crlFile, number: r.crl.number, thisUpdate: r.crl.thisUpdate.toISOString(), nextUpdate: r.crl.nextUpdate.toISOString(), revoked: r.crl.entries.length },
+      warnings,
+    };
+  }
+
+  /** `crl --json`: signs a fresh CRL (also <dir>/crl.pem) and returns it. */
+  async crl(o: CrlOptions = {}) {
+    checkNextUpdateDays(o.nextUpdateDays);
+    const ca = await unlockCa(this.dir, { passphrase: o.passphrase });
+    const warnings: string[] = [];
+    const crl = writeCrl(ca.store, ca.caKey, ca.caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
+    const der = o.format === "der";
+    return {
+      number: crl.number,
+      thisUpdate: crl.thisUpdate.toISOString(),
+      nextUpdate: crl.nextUpdate.toISOString(),
+      revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
+      file: ca.store.path("crl.pem"),
+      out: null as string | null,
+      format: der ? "der" : "pem",
+      crl: der ? crl.der.toString("base64") : crl.pem,
+      warnings,
+    };
+  }
+
+  /** `config nats`: the snippet's text (tls {}, authorization {}, accounts {}) for this store's users. */
+  async natsConfig(o: NatsConfigApiOptions = {}): Promise<string> {
+    return (await this.natsConfigDetailed(o)).text;
+  }
+
+  /** `config nats` with everything its --json prints (users, accounts, pins, notes, warnings). */
+  async natsConfigDetailed(o: NatsConfigApiOptions = {}): Promise<NatsConfig> {
+    return buildNatsConfig(Store.open(this.dir), { ...o, version: o.version ?? packageVersion() });
+  }
+}
+
+export type NatsConfigApiOptions = Omit<NatsConfigOptions, "version"> & { version?: string; map?: MapMode };
+
+let versionMemo: string | undefined;
+/** This package's version (the snippet's header names it). */
+export function packageVersion(): string {
+  return (versionMemo ??= JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).version as string);
+}
+
+/** The rows of `list --json` for the certificates (the CA, previous CAs, then the issued ones). */
+export function listEntries(store: Store, expiringDays?: number) {
+  const inv = store.readInventory();
+  const now = Date.now();
+  const rows = [inv.ca, ...(inv.previousCas ?? []), ...inv.certificates].filter((c) => expiringDays === undefined || (c.status === "valid" && new Date(c.notAfter).getTime() - now <= expiringDays * 86_400_000));
+  return rows.map((c: CertRecord) => ({
+    name: c.name,
+    kind: c.kind as string,
+    serial: c.serial as string | null,
+    subject: c.subject as string | null,
+    sans: c.sans as Sans | null,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter as string | null,
+    daysLeft: Math.floor((new Date(c.notAfter).getTime() - now) / 86_400_000) as number | null,
+    status: c.status,
+    fingerprint: c.fingerprint as string | null,
+    keyType: c.keyType,
+    natsUser: c.kind === "client" && c.status === "valid" ? natsUserOfRecord(store, c).user : null,
+    revokedAt: c.revokedAt,
+    revocationReason: c.revocationReason,
+    renewedBy: c.renewedBy ?? null,
+    renews: c.renews ?? null,
+    // ca rollover: the CA that signed it, and whether the store still trusts that CA
+    caSerial: caOf(inv, c).serial,
+    caStatus: caOf(inv, c).status,
+    // issue 10: "peer" (route/gateway/leafnode), "sub-ca"...; the NATS account and own permissions
+    profile: c.profile,
+    account: c.account ?? null,
+    permissions: c.permissions ?? null,
+  }));
+}
+
+/** The NKey users, as list rows of kind "nkey" (they do not expire, so --expiring leaves them out). */
+export function nkeyEntries(store: Store, expiringDays?: number) {
+  if (expiringDays !== undefined) return [];
+  return (store.readInventory().nkeys ?? []).map((k) => ({
+    name: k.name,
+    kind: "nkey" as const,
+    serial: null,
+    subject: null,
+    sans: null,
+    notBefore: k.createdAt,
+    notAfter: null,
+    daysLeft: null,
+    status: "valid" as const,
+    fingerprint: null,
+    keyType: "nkey-ed25519",
+    natsUser: k.publicKey,
+    publicKey: k.publicKey,
+    seedFile: store.path(k.seedFile),
+    revokedAt: null,
+    revocationReason: null,
+    renewedBy: null,
+    renews: null,
+    profile: "nkey",
+    account: k.account ?? null,
+    permissions: k.permissions ?? null,
+  }));
+}
+
+/**
+ * A store by its directory. A `postgres://` URL names a database store, which this version does not
+ * have yet (code "unsupported"). The directory need not exist: `initCa` creates it.
+ */
+export function openStore(dirOrUrl: string): CaStore {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dirOrUrl)) throw new MtlsctlError(`store URLs are not supported yet (${dirOrUrl.split("://")[0]}://): give a directory`, { code: "unsupported" });
+  return new CaStore(dirOrUrl);
+}

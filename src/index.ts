@@ -1,0 +1,26 @@
+/**
+ * mtlsctl as a library: the same answers as the CLI's `--json`, from one code path.
+ *
+ *   const { verify, explain, lint, openStore } = require("mtlsctl");
+ *
+ * Nothing here prints, exits or prompts. Errors are MtlsctlError with a stable `code` (see
+ * ErrorCode) and the `file` they concern. Secrets (the CA passphrase) are options: a string, or a
+ * function called only once every other check has passed.
+ */
+export { verify, createVerifier, allowed } from "./api/verify";
+export type { VerifyOptions, VerifierOptions, Verifier, VerifyResult, ConnectionType } from "./api/verify";
+export { explain } from "./api/explain";
+export type { ExplainOptions, ExplainResult } from "./api/explain";
+export { lint } from "./api/lint";
+export type { LintOptions, LintReport } from "./api/lint";
+export { openStore, CaStore } from "./api/store";
+export type { Secret, SanOptions, InitCaOptions, IssueOptions, ServerIssueOptions, SignOptions, ListOptions, RevokeOptions, CrlOptions, NatsConfigApiOptions, IssuedJson } from "./api/store";
+export type { CertificateInput } from "./api/inputs";
+export type { Finding } from "./lint/codes";
+export type { AccessAnswer, UserPermissions } from "./nats/permissions";
+export type { MapMode } from "./nats/user";
+export type { KeyType } from "./pki/keys";
+export { KEY_TYPES } from "./pki/keys";
+export { MtlsctlError, ExitCode } from "./errors";
+export type { ErrorCode } from "./errors";
+export { ConfigError } from "./nats/conf/parser";
