@@ -12,8 +12,7 @@ have curl || need+=(curl)
 { have java && have keytool && have javac; } || need+=(default-jdk-headless)
 have script || need+=(bsdutils)
 have zsh || need+=(zsh)   # the zsh completion is parsed and driven by zsh in the tests
-# the NKey Go snippet is built offline from Debian's nats.go sources (GOPATH mode)
-{ have go && have gofmt && [ -f /usr/share/gocode/src/github.com/nats-io/nats.go/nats.go ]; } || need+=(golang-go golang-github-nats-io-go-nats-dev)
+have tar || need+=(tar)
 have pk12util || need+=(libnss3-tools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need[*]}"
@@ -22,6 +21,20 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
+
+# One Go: the machine's toolchain (/usr/local/go on these machines), with the Go module proxy. It builds
+# the nats-server matrix and the Go programs under test; Debian's older golang-go cannot build them.
+go=/usr/local/go/bin/go
+[ -x "$go" ] || go="$(command -v go || true)"
+if [ -z "$go" ] || ! "$go" version >/dev/null 2>&1; then
+  echo "scripts/test.sh: no Go toolchain (expected /usr/local/go/bin/go): the nats-server matrix and the Go tests need it" >&2
+  exit 1
+fi
+export MTLSCTL_GO="$go"
+# the nats-server matrix (scripts/nats-versions.txt), built once and cached outside the repository
+start=$(date +%s)
+bash scripts/nats-servers.sh >/dev/null
+echo "scripts/test.sh: nats-server matrix ready ($(( $(date +%s) - start )) s): 2.9.10 (Debian) and $(grep -c '^v' scripts/nats-versions.txt) built"
 
 # npm ci when node_modules is missing or does not match the lock file
 if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then

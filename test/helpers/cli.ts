@@ -91,3 +91,15 @@ export function which(name: string): string | null {
     return null;
   }
 }
+
+/** The nats.go version Go programs under test build against (pinned; the module proxy serves it). */
+export const NATS_GO_VERSION = "v1.56.0";
+
+/**
+ * The machine's Go toolchain: MTLSCTL_GO, else /usr/local/go/bin/go (these machines'), else `go` on
+ * PATH. One Go everywhere: an older distribution go cannot build current modules.
+ */
+export function goTool(): string {
+  for (const g of [process.env.MTLSCTL_GO, "/usr/local/go/bin/go"]) if (g && fs.existsSync(g)) return g;
+  return tool("go");
+}

@@ -147,10 +147,10 @@ export interface Launched {
  * relative paths), logging to a file beside the config, and resolves once its /varz on
  * `monitorPort` reports `port`; fails, with the log and the config, when it exits or misses the deadline.
  */
-export async function launchNatsServer(o: { configFile: string; dir: string; port: number; monitorPort: number; env?: NodeJS.ProcessEnv; debug: boolean; startTimeoutMs: number; pollMs: number }): Promise<Launched> {
+export async function launchNatsServer(o: { configFile: string; dir: string; port: number; monitorPort: number; env?: NodeJS.ProcessEnv; debug: boolean; startTimeoutMs: number; pollMs: number; bin?: string }): Promise<Launched> {
   const logFile = o.configFile.replace(/\.conf$/, "") + ".log";
   const out = fs.openSync(logFile, "w");
-  const child = spawn(tool("nats-server"), [...(o.debug ? ["-D"] : []), "-c", o.configFile], { cwd: o.dir, stdio: ["ignore", out, out], env: o.env ?? process.env });
+  const child = spawn(o.bin ?? tool("nats-server"), [...(o.debug ? ["-D"] : []), "-c", o.configFile], { cwd: o.dir, stdio: ["ignore", out, out], env: o.env ?? process.env });
   fs.closeSync(out);
   children.add(child);
   const log = () => {
@@ -199,9 +199,9 @@ export async function launchNatsServer(o: { configFile: string; dir: string; por
  * (written by `mtlsctl config nats --out`). The include is written relative to the main config's
  * directory: nats-server 2.9.10 joins every include path onto that directory, even an absolute one.
  */
-export async function startNatsServer(snippetFile: string, o: { debug?: boolean; dir?: string; startTimeoutMs?: number; env?: Record<string, string> } = {}): Promise<NatsServer> {
+export async function startNatsServer(snippetFile: string, o: { debug?: boolean; dir?: string; startTimeoutMs?: number; env?: Record<string, string>; bin?: string } = {}): Promise<NatsServer> {
   const env = { ...process.env, ...o.env };
-  const bin = tool("nats-server");
+  const bin = o.bin ?? tool("nats-server");
   const ownDir = o.dir === undefined;
   const dir = o.dir ?? tmpDir("mtlsctl-nats-");
   fs.mkdirSync(dir, { recursive: true });
@@ -218,7 +218,7 @@ export async function startNatsServer(snippetFile: string, o: { debug?: boolean;
     throw new Error(`nats-server -t -c ${configFile} exited ${check.status}:\n${check.stdout}${check.stderr}\n--- ${configFile}\n${fs.readFileSync(configFile, "utf8")}\n--- ${snippetFile}\n${fs.readFileSync(snippetFile, "utf8")}`);
 
   // 2. run it, 3. until the monitoring port answers (and the client port with it)
-  const launched = await launchNatsServer({ configFile, dir, port, monitorPort, env, debug: o.debug !== false, startTimeoutMs: o.startTimeoutMs ?? 10_000, pollMs: 50 });
+  const launched = await launchNatsServer({ configFile, dir, port, monitorPort, env, debug: o.debug !== false, startTimeoutMs: o.startTimeoutMs ?? 10_000, pollMs: 50, bin });
   let stopped = false;
   const server: NatsServer = {
     port,
@@ -298,3 +298,21 @@ export async function stopAllNatsServers(): Promise<void> {
 process.once("exit", () => {
   for (const child of children) if (!exited(child)) child.kill("SIGKILL");
 });
+
+/**
+ * The nats-server matrix (scripts/nats-versions.txt) as built by scripts/nats-servers.sh, which
+ * scripts/test.sh runs first: Debian's 2.9.10 (on PATH), then each pinned version. A version that is
+ * not built fails the caller (never a skip): run scripts/nats-servers.sh.
+ */
+export function natsServerMatrix(): { version: string; bin: string }[] {
+  const root = path.resolve(__dirname, "..", "..");
+  const cache = path.join(process.env.MTLSCTL_CACHE ?? path.join(require("node:os").homedir(), ".cache", "mtlsctl"), "nats-server");
+  const pinned = fs.readFileSync(path.join(root, "scripts", "nats-versions.txt"), "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const out = [{ version: "2.9.10", bin: tool("nats-server") }];
+  for (const v of pinned) {
+    const bin = path.join(cache, v, "nats-server");
+    if (!fs.existsSync(bin)) throw new Error(`nats-server ${v} is not built (${bin}): run scripts/nats-servers.sh (scripts/test.sh does)`);
+    out.push({ version: v.replace(/^v/, ""), bin });
+  }
+  return out;
+}
