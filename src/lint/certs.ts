@@ -13,7 +13,8 @@ import { dnStageDn, dnStageString, goDcString, goSubjectString } from "../nats/s
 import { goX509UriString } from "../nats/gourl";
 import { tryParseDn, type LdapDn } from "../nats/ldapdn";
 import { inputError } from "../errors";
-import { spkiPin } from "../lifecycle/pins";
+import { certOfRecord, spkiPin } from "../lifecycle/pins";
+import { natsUserOfRecord } from "../nats/config-writer";
 import type { Store } from "../store/store";
 import type { Finding } from "./codes";
 import { finding } from "./config";
@@ -64,8 +65,6 @@ export function certsFromDir(dir: string): { certs: LintCert[]; findings: Findin
 
 /** `--store`: the store's valid client certificates, with the user the inventory intends for each. */
 export function certsFromStore(store: Store): { certs: LintCert[]; pins: Map<string, { name: string; status: string }[]> } {
-  const { certOfRecord } = require("../lifecycle/pins") as typeof import("../lifecycle/pins");
-  const { natsUserOfRecord } = require("../nats/config-writer") as typeof import("../nats/config-writer");
   const inv = store.readInventory();
   const certs: LintCert[] = [];
   const pins = new Map<string, { name: string; status: string }[]>();

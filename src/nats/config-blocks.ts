@@ -25,6 +25,8 @@ import { certOfRecord } from "../lifecycle/pins";
 import { quoteConfString } from "./confstring";
 import { natsUserFor, MapMode } from "./user";
 import { goSubjectString } from "./subject";
+import { mapCertificate } from "./mapping";
+import { NEWEST_MODELLED } from "./versions";
 
 export interface ConfigBlocksOptions {
   /** The peer certificate (serverAuth + clientAuth) for cluster, gateway and leafnode blocks (default: the newest valid one). */
@@ -229,8 +231,6 @@ export function buildConfigBlocks(
     }
     // each listed certificate must map to its own entry under the exact-string rules
     if (users.length) {
-      const { mapCertificate } = require("../verify/mapping") as typeof import("../verify/mapping");
-      const { NEWEST_MODELLED } = require("../verify/versions") as typeof import("../verify/versions");
       const table = users.map((u) => ({ user: u.user, account: u.account }));
       for (const u of users) {
         const rec = inv.certificates.find((c) => c.name === u.name && isLive(c, ctx.now))!;

@@ -9,7 +9,7 @@
 import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
 import { CANONICAL_ORDER, decodeName, DecodedAttribute, SHORT_NAMES } from "../pki/name";
-import { byteText, formatDn } from "./ldapdn";
+import { byteText, formatDn, type DnAttr, type LdapDn } from "./ldapdn";
 
 /** The ten types of the DN stage's table, with the names it gives them: Go's nine, and DC. */
 export const DN_STAGE_TYPES: Record<string, string> = Object.fromEntries([...CANONICAL_ORDER, OID.DC].map((t) => [t, SHORT_NAMES[t]]));
@@ -37,12 +37,8 @@ function goValue(a: DecodedAttribute): string | null {
   }
 }
 
-export interface DnAttr {
-  type: string; // the table's name, e.g. "CN"
-  value: string;
-}
-/** RDNs in LDAP reading order (last DER RDN first). */
-export type LdapDn = DnAttr[][];
+// the DN types are the DN library's (src/nats/ldapdn.ts), which needs nothing from here
+export type { DnAttr, LdapDn } from "./ldapdn";
 
 /**
  * FromRawCertSubject: null when an attribute type is outside the table (the DN stage is then skipped).

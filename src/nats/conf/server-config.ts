@@ -27,7 +27,7 @@ import {
 import { decodeRune } from "./lexer";
 
 export { ConfigError } from "./parser";
-import { atLeast } from "../../verify/versions";
+import { atLeast } from "../versions";
 export type { ConfValue, ConfMap, ConfEntry, Pos } from "./parser";
 
 // ---------------------------------------------------------------------------------------------
