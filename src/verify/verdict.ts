@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
-import { mapCertificate, MapUser, MatchedBy, UserIndex } from "./mapping";
+import { mapCertificate, UserIndex } from "./mapping";
 import { ServerVersion } from "./versions";
 import { nkeyVerdict } from "../nkeys/verdict";
 import type { VerifierConfig, Verdict } from "./types";
