@@ -9,7 +9,7 @@ import { readCertificates } from "../pki/cert";
 import { OID } from "../asn1/oids";
 import { verifyConnection, VerifierConfig } from "../verify/verdict";
 import { natsUserFor, MAP_MODES } from "../nats/user";
-import { dnStageDn, dnStageString, goDcString, goSubjectString } from "../nats/subject";
+import { certSubjectViews } from "../nats/subject";
 import { goX509UriString } from "../nats/gourl";
 import { tryParseDn, type LdapDn } from "../nats/ldapdn";
 import { inputError } from "../errors";
@@ -91,11 +91,12 @@ function ownIdentities(c: ParsedCertificate): Set<string> {
     const s = goX509UriString(u);
     if (s !== null) out.add(s);
   }
-  const go = goSubjectString(c.subjectRaw);
+  const views = certSubjectViews(c);
+  const go = views.goSubjectString;
   if (go) out.add(go);
-  const dc = goDcString(c.subjectRaw);
+  const dc = views.goDcString;
   if (dc) out.add(dc);
-  const dn = dnStageString(c.subjectRaw);
+  const dn = views.dnStageString;
   if (dn) out.add(dn);
   for (const m of MAP_MODES) {
     const u = natsUserFor(c, m).user;
@@ -108,7 +109,7 @@ const msKey = (dn: LdapDn) => JSON.stringify(dn.map((r) => JSON.stringify([r.len
 
 /** Whether a DN-stage user is the certificate's own subject written another way (same RDNs, no quirk). */
 function sameSubject(user: string, c: ParsedCertificate): boolean {
-  const certDn = dnStageDn(c.subjectRaw, true);
+  const certDn = certSubjectViews(c).dnStageBytes;
   const raw = tryParseDn(user);
   const dn = raw && canonicalDn(raw);
   if (!certDn || !dn || dn.length !== certDn.length) return false;

@@ -24,7 +24,7 @@ import { CertRecord, Inventory, Store } from "../store/store";
 import { certOfRecord } from "../lifecycle/pins";
 import { quoteConfString } from "./confstring";
 import { natsUserFor, MapMode } from "./user";
-import { goSubjectString } from "./subject";
+import { certSubjectViews } from "./subject";
 import { mapCertificate } from "./mapping";
 import { NEWEST_MODELLED } from "./versions";
 
@@ -112,7 +112,7 @@ export function leafnodeUserString(store: Store, rec: CertRecord, map: MapMode =
   if (nu.user === null || nu.kind === null) return null;
   if (nu.kind === "email" || nu.kind === "dns" || nu.kind === "uri") return { user: nu.user, kind: nu.kind };
   // the subject: the leafnode table has no DN stage, only Go's subject string
-  const go = goSubjectString(cert.subjectRaw);
+  const go = certSubjectViews(cert).goSubjectString;
   return go ? { user: go, kind: "subject" } : null;
 }
 

@@ -8,7 +8,7 @@
  * src/verify/mapping.ts re-exports it.
  */
 import type { ParsedCertificate } from "../pki/cert";
-import { dnStageDn, goDcString, goSubjectString, hasSubject } from "./subject";
+import { certSubjectViews } from "./subject";
 import { tryParseDn, goRunes, rdnsMatchConsumesOnce, type LdapDn } from "./ldapdn";
 import { goX509UriString } from "./gourl";
 import { atLeast, ServerVersion } from "./versions";
@@ -199,7 +199,8 @@ export class UserIndex {
 export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, usersOrIndex: MapUser[] | UserIndex, version: ServerVersion, connType = "STANDARD", exactOnly = false): MapResult {
   const index = usersOrIndex instanceof UserIndex && usersOrIndex.version === version ? usersOrIndex : new UserIndex(usersOrIndex instanceof UserIndex ? usersOrIndex.users : usersOrIndex, version);
   const { email, dns, uri } = cert.sans;
-  const subj = hasSubject(cert.subjectRaw);
+  const views = certSubjectViews(cert);
+  const subj = views.hasSubject;
   if (!(email.length || subj || uri.length || (atLeast(version, "2.14.1") && dns.length)))
     return { candidates: [], matchedBy: null, reason: `User required in cert, none found${dns.length ? " (servers before 2.14.1 ignore DNS SANs in this check)" : ""}` };
 
@@ -218,8 +219,8 @@ export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRa
     if (u) return { candidates: [u], matchedBy: "uri", reason: `Using URI found in cert for auth [${JSON.stringify(s)}]` };
   }
 
-  const goStr = goSubjectString(cert.subjectRaw);
-  const certDn = dnStageDn(cert.subjectRaw, true);
+  const goStr = views.goSubjectString;
+  const certDn = views.dnStageBytes;
   if (certDn && exactOnly) {
     const u = index.exact("", connType);
     if (u) return { candidates: [u], matchedBy: "dn", reason: `Using DistinguishedNameMatch for auth [""] (a leafnode user with an empty name matches any parsable subject)` };
@@ -229,7 +230,7 @@ export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRa
     const reordered = index.dnReordered(certDn, connType);
     if (reordered.length) return { candidates: reordered, matchedBy: "dn-reordered", reason: `Using DistinguishedNameMatch for auth [${JSON.stringify(reordered.length === 1 ? reordered[0].user : goStr)}] (RDNs in another order)` };
   }
-  const dc = goDcString(cert.subjectRaw);
+  const dc = views.goDcString;
   if (dc !== null) {
     const u = index.exact(dc, connType);
     if (u) return { candidates: [u], matchedBy: "subject-dc", reason: `Using RDNSequence for auth [${JSON.stringify(dc)}]` };
