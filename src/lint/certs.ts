@@ -14,7 +14,6 @@ import { goX509UriString } from "../nats/gourl";
 import { tryParseDn, type LdapDn } from "../nats/ldapdn";
 import { inputError } from "../errors";
 import { certOfRecord, spkiPin } from "../lifecycle/pins";
-import { natsUserOfRecord } from "../nats/config-writer";
 import type { Store } from "../store/store";
 import type { Finding } from "./codes";
 import { finding } from "./config";
@@ -79,7 +78,7 @@ export function certsFromStore(store: Store): { certs: LintCert[]; pins: Map<str
     const pin = spkiPin(cert);
     pins.set(pin, [...(pins.get(pin) ?? []), { name: rec.name, status: rec.status }]);
     if (rec.status !== "valid") continue;
-    certs.push({ file: store.path(rec.certFile), leaf: cert, intermediates: [], name: rec.name, intended: natsUserOfRecord(store, rec).user });
+    certs.push({ file: store.path(rec.certFile), leaf: cert, intermediates: [], name: rec.name, intended: natsUserFor(cert).user });
   }
   return { certs, pins };
 }
