@@ -186,7 +186,8 @@ export interface SubjectViews {
  * The views are kept per subject Buffer (a parsed certificate holds its own), so that a
  * verification, the explain report, lint and the config writer decode a certificate's subject once
  * between them; before, each view decoded it again (19 decodes of one subject for a verify, a second
- * verify and an explain: test/subject-views.test.ts). Released with the Buffer.
+ * verify and an explain: test/subject-views.test.ts). Released with the Buffer. The key is the
+ * Buffer object, so its bytes must not change after the first look (a parsed certificate's never do).
  */
 const viewsOf = new WeakMap<Buffer, SubjectViews>();
 
