@@ -9,11 +9,11 @@ import { readCertificates } from "../pki/cert";
 import { OID } from "../asn1/oids";
 import { verifyConnection, VerifierConfig } from "../verify/verdict";
 import { natsUserFor, MAP_MODES } from "../nats/user";
-import { dnStageDn, dnStageString, goDcString, goSubjectString } from "../nats/subject";
+import { certSubjectViews } from "../nats/subject";
 import { goX509UriString } from "../nats/gourl";
 import { tryParseDn, type LdapDn } from "../nats/ldapdn";
 import { inputError } from "../errors";
-import { spkiPin } from "../lifecycle/pins";
+import { certOfRecord, spkiPin } from "../lifecycle/pins";
 import type { Store } from "../store/store";
 import type { Finding } from "./codes";
 import { finding } from "./config";
@@ -64,8 +64,6 @@ export function certsFromDir(dir: string): { certs: LintCert[]; findings: Findin
 
 /** `--store`: the store's valid client certificates, with the user the inventory intends for each. */
 export function certsFromStore(store: Store): { certs: LintCert[]; pins: Map<string, { name: string; status: string }[]> } {
-  const { certOfRecord } = require("../lifecycle/pins") as typeof import("../lifecycle/pins");
-  const { natsUserOfRecord } = require("../nats/config-writer") as typeof import("../nats/config-writer");
   const inv = store.readInventory();
   const certs: LintCert[] = [];
   const pins = new Map<string, { name: string; status: string }[]>();
@@ -80,7 +78,7 @@ export function certsFromStore(store: Store): { certs: LintCert[]; pins: Map<str
     const pin = spkiPin(cert);
     pins.set(pin, [...(pins.get(pin) ?? []), { name: rec.name, status: rec.status }]);
     if (rec.status !== "valid") continue;
-    certs.push({ file: store.path(rec.certFile), leaf: cert, intermediates: [], name: rec.name, intended: natsUserOfRecord(store, rec).user });
+    certs.push({ file: store.path(rec.certFile), leaf: cert, intermediates: [], name: rec.name, intended: natsUserFor(cert).user });
   }
   return { certs, pins };
 }
@@ -92,11 +90,12 @@ function ownIdentities(c: ParsedCertificate): Set<string> {
     const s = goX509UriString(u);
     if (s !== null) out.add(s);
   }
-  const go = goSubjectString(c.subjectRaw);
+  const views = certSubjectViews(c);
+  const go = views.goSubjectString;
   if (go) out.add(go);
-  const dc = goDcString(c.subjectRaw);
+  const dc = views.goDcString;
   if (dc) out.add(dc);
-  const dn = dnStageString(c.subjectRaw);
+  const dn = views.dnStageString;
   if (dn) out.add(dn);
   for (const m of MAP_MODES) {
     const u = natsUserFor(c, m).user;
@@ -109,7 +108,7 @@ const msKey = (dn: LdapDn) => JSON.stringify(dn.map((r) => JSON.stringify([r.len
 
 /** Whether a DN-stage user is the certificate's own subject written another way (same RDNs, no quirk). */
 function sameSubject(user: string, c: ParsedCertificate): boolean {
-  const certDn = dnStageDn(c.subjectRaw, true);
+  const certDn = certSubjectViews(c).dnStageBytes;
   const raw = tryParseDn(user);
   const dn = raw && canonicalDn(raw);
   if (!certDn || !dn || dn.length !== certDn.length) return false;

@@ -6,7 +6,7 @@
  * user out, or lets one user in as another; "warning" = works, but not as written or not as
  * probably meant; "info" = harmless but worth knowing.
  */
-import { atLeast } from "../verify/versions";
+import { atLeast } from "../nats/versions";
 
 export type Severity = "error" | "warning" | "info";
 

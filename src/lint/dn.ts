@@ -3,7 +3,7 @@
  * (its ParseDN, reference §2.4) and its exact Go-string look-up (§2.5a) will actually compare,
  * and whether any certificate subject can match it at all.
  */
-import { typeKey } from "../verify/mapping";
+import { typeKey } from "../nats/mapping";
 import { byteString, byteText, formatDn, rdnEqual, tryParseDn, parseDn, DnParseError, type LdapDn } from "../nats/ldapdn";
 import type { Code } from "./codes";
 

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { readServerConfig, ConfigError, type ServerConfig } from "../nats/conf/server-config";
 import { toVerifierConfig } from "../verify/from-config";
+import { mapCertificate, UserIndex } from "../nats/mapping";
 import { CODES, Finding, inRange, SEVERITY_RANK } from "./codes";
 import { lintConfig, lintUsers, TreeIndex, finding, shortPath } from "./config";
 import { lintCerts, type LintCert } from "./certs";
@@ -82,7 +83,6 @@ export function lintServerConfig(sc: ServerConfig, o: LintOptions): Finding[] {
   // users that the given certificates map to are certificate users, whatever they look like
   const certificateUsers = new Set<string>();
   if (o.certs?.length && cfg) {
-    const { mapCertificate, UserIndex } = require("../verify/mapping") as typeof import("../verify/mapping");
     const index = new UserIndex(cfg.users, o.version);
     for (const c of o.certs) for (const u of mapCertificate(c.leaf, index, o.version).candidates) certificateUsers.add(u.user);
   }

@@ -24,7 +24,9 @@ import { CertRecord, Inventory, Store } from "../store/store";
 import { certOfRecord } from "../lifecycle/pins";
 import { quoteConfString } from "./confstring";
 import { natsUserFor, MapMode } from "./user";
-import { goSubjectString } from "./subject";
+import { certSubjectViews } from "./subject";
+import { mapCertificate } from "./mapping";
+import { NEWEST_MODELLED } from "./versions";
 
 export interface ConfigBlocksOptions {
   /** The peer certificate (serverAuth + clientAuth) for cluster, gateway and leafnode blocks (default: the newest valid one). */
@@ -110,7 +112,7 @@ export function leafnodeUserString(store: Store, rec: CertRecord, map: MapMode =
   if (nu.user === null || nu.kind === null) return null;
   if (nu.kind === "email" || nu.kind === "dns" || nu.kind === "uri") return { user: nu.user, kind: nu.kind };
   // the subject: the leafnode table has no DN stage, only Go's subject string
-  const go = goSubjectString(cert.subjectRaw);
+  const go = certSubjectViews(cert).goSubjectString;
   return go ? { user: go, kind: "subject" } : null;
 }
 
@@ -229,8 +231,6 @@ export function buildConfigBlocks(
     }
     // each listed certificate must map to its own entry under the exact-string rules
     if (users.length) {
-      const { mapCertificate } = require("../verify/mapping") as typeof import("../verify/mapping");
-      const { NEWEST_MODELLED } = require("../verify/versions") as typeof import("../verify/versions");
       const table = users.map((u) => ({ user: u.user, account: u.account }));
       for (const u of users) {
         const rec = inv.certificates.find((c) => c.name === u.name && isLive(c, ctx.now))!;

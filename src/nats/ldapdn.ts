@@ -13,9 +13,14 @@
  * Go's byte comparison. Use {@link byteString} / {@link byteText} to cross between text and bytes, and
  * {@link formatDn} to write a DN back as a user string.
  */
-import type { DnAttr, LdapDn } from "./subject";
 
-export type { DnAttr, LdapDn };
+/** One attribute of a DN: its type as written (e.g. "CN") and its value (a byte string, see above). */
+export interface DnAttr {
+  type: string;
+  value: string;
+}
+/** RDNs in LDAP reading order (last DER RDN first). */
+export type LdapDn = DnAttr[][];
 
 /** ParseDN refused the string: the server then skips that user in the DN stage (reference §2.3). */
 export class DnParseError extends Error {

@@ -9,7 +9,7 @@
 import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
 import { CANONICAL_ORDER, decodeName, DecodedAttribute, SHORT_NAMES } from "../pki/name";
-import { byteText, formatDn } from "./ldapdn";
+import { byteText, formatDn, type DnAttr, type LdapDn } from "./ldapdn";
 
 /** The ten types of the DN stage's table, with the names it gives them: Go's nine, and DC. */
 export const DN_STAGE_TYPES: Record<string, string> = Object.fromEntries([...CANONICAL_ORDER, OID.DC].map((t) => [t, SHORT_NAMES[t]]));
@@ -37,12 +37,8 @@ function goValue(a: DecodedAttribute): string | null {
   }
 }
 
-export interface DnAttr {
-  type: string; // the table's name, e.g. "CN"
-  value: string;
-}
-/** RDNs in LDAP reading order (last DER RDN first). */
-export type LdapDn = DnAttr[][];
+// the DN types are the DN library's (src/nats/ldapdn.ts), which needs nothing from here
+export type { DnAttr, LdapDn } from "./ldapdn";
 
 /**
  * FromRawCertSubject: null when an attribute type is outside the table (the DN stage is then skipped).
@@ -50,7 +46,11 @@ export type LdapDn = DnAttr[][];
  * value, T61String's raw bytes), the form the DN matcher compares (src/nats/ldapdn.ts).
  */
 export function dnStageDn(subjectRaw: Buffer, asBytes = false): LdapDn | null {
-  const rdns = decodeName(subjectRaw);
+  const v = subjectViews(subjectRaw);
+  return asBytes ? v.dnStageBytes : v.dnStageDn;
+}
+
+function dnStageOf(rdns: DecodedAttribute[][], asBytes: boolean): LdapDn | null {
   const out: LdapDn = [];
   for (let i = rdns.length - 1; i >= 0; i--) {
     if (rdns[i].length === 0) continue;
@@ -85,11 +85,11 @@ export function goEscape(v: string): string {
 }
 
 /** Go's pkix.Name fields after parsing, rebuilt by ToRDNSequence (DER order). */
-function goRdnSequence(subjectRaw: Buffer): { type: string; value: string }[][] {
+function goRdnSequence(rdns: DecodedAttribute[][]): { type: string; value: string }[][] {
   const multi: Record<string, string[]> = {};
   let cn = "";
   let serial = "";
-  for (const rdn of decodeName(subjectRaw))
+  for (const rdn of rdns)
     for (const a of rdn) {
       if (!GO_STRING_TYPES.has(a.type)) continue;
       const v = goValue(a);
@@ -107,25 +107,33 @@ function goRdnSequence(subjectRaw: Buffer): { type: string; value: string }[][] 
   return seq;
 }
 
-/** Go's `Subject.ToRDNSequence().String()`: the string nats-server looks up last. */
-export function goSubjectString(subjectRaw: Buffer): string {
-  return goRdnSequence(subjectRaw)
+function goStringOf(rdns: DecodedAttribute[][]): string {
+  return goRdnSequence(rdns)
     .reverse()
     .map((rdn) => rdn.map((a) => `${SHORT_NAMES[a.type]}=${goEscape(a.value)}`).join("+"))
     .join(",");
 }
 
+function goDcStringOf(rdns: DecodedAttribute[][], goString: string): string | null {
+  const dcs: string[] = [];
+  for (const rdn of rdns) for (const a of rdn) if (a.type === OID.DC) dcs.push(goValue(a) ?? "");
+  if (dcs.length === 0) return null;
+  return goString + "," + dcs.map((v) => `DC=${v}`).join(",");
+}
+
+/** Go's `Subject.ToRDNSequence().String()`: the string nats-server looks up last. */
+export function goSubjectString(subjectRaw: Buffer): string {
+  return subjectViews(subjectRaw).goSubjectString;
+}
+
 /** The DC string (tried before the plain string), or null when the subject has no DC. */
 export function goDcString(subjectRaw: Buffer): string | null {
-  const dcs: string[] = [];
-  for (const rdn of decodeName(subjectRaw)) for (const a of rdn) if (a.type === OID.DC) dcs.push(goValue(a) ?? "");
-  if (dcs.length === 0) return null;
-  return goSubjectString(subjectRaw) + "," + dcs.map((v) => `DC=${v}`).join(",");
+  return subjectViews(subjectRaw).goDcString;
 }
 
 /** Whether Go's Subject.String() is non-empty (the server's `hasSubject`). */
 export function hasSubject(subjectRaw: Buffer): boolean {
-  return decodeName(subjectRaw).some((r) => r.length > 0);
+  return subjectViews(subjectRaw).hasSubject;
 }
 
 /**
@@ -150,6 +158,81 @@ export function parseDnEscape(v: string): string {
  * Null when the DN stage is skipped for this subject; "" for an empty subject.
  */
 export function dnStageString(subjectRaw: Buffer): string | null {
-  const dn = dnStageDn(subjectRaw, true);
-  return dn === null ? null : formatDn(dn);
+  return subjectViews(subjectRaw).dnStageString;
+}
+
+/**
+ * Every view of one subject that nats-server compares, from one decoding of its DER. Each view is
+ * computed on first use and kept; the values are shared, so callers must not change them.
+ */
+export interface SubjectViews {
+  /** The decoded Name, RDNs in DER order. */
+  readonly rdns: DecodedAttribute[][];
+  /** Go's Subject.String() is non-empty (the server's `hasSubject`). */
+  readonly hasSubject: boolean;
+  /** The DN stage's DN with text values; null when the DN stage is skipped. */
+  readonly dnStageDn: LdapDn | null;
+  /** The DN stage's DN with byte-string values (what the DN matcher compares); null when skipped. */
+  readonly dnStageBytes: LdapDn | null;
+  /** The DN stage's DN as a user string that ParseDN reads back to an Equal DN; null when skipped. */
+  readonly dnStageString: string | null;
+  /** Go's `Subject.ToRDNSequence().String()`. */
+  readonly goSubjectString: string;
+  /** Go's string plus ",DC=v" per DC value in DER order; null without DC. */
+  readonly goDcString: string | null;
+}
+
+/**
+ * The views are kept per subject Buffer (a parsed certificate holds its own), so that a
+ * verification, the explain report, lint and the config writer decode a certificate's subject once
+ * between them; before, each view decoded it again (19 decodes of one subject for a verify, a second
+ * verify and an explain: test/subject-views.test.ts). Released with the Buffer. The key is the
+ * Buffer object, so its bytes must not change after the first look (a parsed certificate's never do).
+ */
+const viewsOf = new WeakMap<Buffer, SubjectViews>();
+
+class LazyViews implements SubjectViews {
+  private dn?: LdapDn | null;
+  private bytes?: LdapDn | null;
+  private dnString?: string | null;
+  private goString?: string;
+  private dcString?: string | null;
+  readonly hasSubject: boolean;
+  constructor(readonly rdns: DecodedAttribute[][]) {
+    this.hasSubject = rdns.some((r) => r.length > 0);
+  }
+  get dnStageDn(): LdapDn | null {
+    return this.dn === undefined ? (this.dn = dnStageOf(this.rdns, false)) : this.dn;
+  }
+  get dnStageBytes(): LdapDn | null {
+    return this.bytes === undefined ? (this.bytes = dnStageOf(this.rdns, true)) : this.bytes;
+  }
+  get dnStageString(): string | null {
+    if (this.dnString === undefined) {
+      const dn = this.dnStageBytes;
+      this.dnString = dn === null ? null : formatDn(dn);
+    }
+    return this.dnString;
+  }
+  get goSubjectString(): string {
+    return this.goString === undefined ? (this.goString = goStringOf(this.rdns)) : this.goString;
+  }
+  get goDcString(): string | null {
+    return this.dcString === undefined ? (this.dcString = goDcStringOf(this.rdns, this.goSubjectString)) : this.dcString;
+  }
+}
+
+/**
+ * The views of a subject, decoded once per Buffer. `decoded` is its decodeName result when the
+ * caller has it already (a ParsedCertificate's `subject`), so that it is not decoded again.
+ */
+export function subjectViews(subjectRaw: Buffer, decoded?: DecodedAttribute[][]): SubjectViews {
+  let v = viewsOf.get(subjectRaw);
+  if (v === undefined) viewsOf.set(subjectRaw, (v = new LazyViews(decoded ?? decodeName(subjectRaw))));
+  return v;
+}
+
+/** The views of a certificate's subject, from its parse's decoded subject when it has one. */
+export function certSubjectViews(cert: { subjectRaw: Buffer; subject?: DecodedAttribute[][] }): SubjectViews {
+  return subjectViews(cert.subjectRaw, cert.subject);
 }

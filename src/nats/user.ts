@@ -3,7 +3,7 @@
  * (reference §0: email SANs, then DNS SANs, then URI SANs, then the subject).
  */
 import type { ParsedCertificate } from "../pki/cert";
-import { dnStageString, goSubjectString, goDcString, hasSubject } from "./subject";
+import { certSubjectViews, subjectViews } from "./subject";
 import { goUriHostHasLeadingDot, goX509UriString } from "./gourl";
 
 export type MapMode = "auto" | "email" | "dns" | "uri" | "dn";
@@ -23,14 +23,15 @@ export function goUriString(u: string): string | null {
 
 /** The subject user string: the DN-stage form when the DN stage can run, else Go's string. */
 export function subjectUser(subjectRaw: Buffer): { user: string; kind: "dn" | "subject" } | null {
-  const s = dnStageString(subjectRaw);
-  const goStr = goSubjectString(subjectRaw);
+  const views = subjectViews(subjectRaw);
+  const s = views.dnStageString;
+  const goStr = views.goSubjectString;
   if (s) {
     // When Go's string says the same, prefer it: then every tier of the server agrees.
     return { user: s === goStr ? goStr : s, kind: "dn" };
   }
   if (goStr) return { user: goStr, kind: "subject" };
-  const dc = goDcString(subjectRaw);
+  const dc = views.goDcString;
   if (dc) return { user: dc, kind: "subject" };
   return null;
 }
@@ -38,7 +39,7 @@ export function subjectUser(subjectRaw: Buffer): { user: string; kind: "dn" | "s
 export function natsUserFor(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, mode: MapMode = "auto"): NatsUser {
   const notes: string[] = [];
   const { email, dns, uri, ip } = cert.sans;
-  const subj = hasSubject(cert.subjectRaw);
+  const subj = certSubjectViews(cert).hasSubject;
   const dnsOnlyGuard = dns.length > 0 && email.length === 0 && uri.length === 0 && !subj;
   if (dnsOnlyGuard) notes.push("the certificate has only DNS SANs and an empty subject: nats-server before 2.14.1 refuses it (\"User required in cert, none found\")");
   if (ip.length && !email.length && !dns.length && !uri.length) notes.push("IP SANs are never used by nats-server for mapping");

@@ -15,6 +15,7 @@ import { ParsedCertificate } from "../pki/cert";
 import { spkiKeyType, verifySignature } from "../pki/keys";
 import { formatRfc4514, decodeName } from "../pki/name";
 import { goUrlParseError, goX509UriString } from "../nats/gourl";
+import { certSubjectViews } from "../nats/subject";
 import { checkSanExtensions, constraintsSummary, parseNameConstraints, sanExtension } from "../pki/constraints";
 
 export interface ChainResult {
@@ -121,8 +122,9 @@ const goQuoteAscii = (s: string) => JSON.stringify(s).replace(/\\u00([0-9a-f]{2}
  * domain as host, IP lengths), in Go's order (issuer, subject, then the SANs in order).
  */
 export function goParseError(c: ParsedCertificate): string | null {
-  for (const raw of [c.issuerRaw, c.subjectRaw]) {
-    for (const rdn of decodeName(raw))
+  // the subject's decoded Name is the one its views share (src/nats/subject.ts)
+  for (const names of [() => decodeName(c.issuerRaw), () => certSubjectViews(c).rdns]) {
+    for (const rdn of names())
       for (const a of rdn) {
         const e = goStringError(a.tag, a.bytes);
         if (e) return `x509: invalid RDNSequence: invalid attribute value: ${e}`;

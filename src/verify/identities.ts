@@ -4,7 +4,7 @@
  * the DN stage, the DC string, and Go's subject string.
  */
 import type { ParsedCertificate } from "../pki/cert";
-import { dnStageString, goDcString, goSubjectString, hasSubject } from "../nats/subject";
+import { certSubjectViews } from "../nats/subject";
 import { goUriString } from "../nats/user";
 import { quoteConfString } from "../nats/confstring";
 import { ServerVersion, atLeast } from "./versions";
@@ -38,7 +38,8 @@ function entry(v: string): string | null {
 export function certIdentities(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, version: ServerVersion, uriString: (u: string) => string | null = goUriString): IdentityReport {
   const { email, dns, uri, ip } = cert.sans;
   const notes: string[] = [];
-  const subj = hasSubject(cert.subjectRaw);
+  const views = certSubjectViews(cert);
+  const subj = views.hasSubject;
   const guardHasDns = atLeast(version, "2.14.1");
   if (!(email.length || uri.length || subj || (guardHasDns && dns.length))) {
     const why = dns.length
@@ -55,13 +56,13 @@ export function certIdentities(cert: Pick<ParsedCertificate, "sans" | "subjectRa
     else ids.push({ kind: "uri", value: s, configEntry: entry(s), ...(s !== u ? { note: `written in the certificate as "${u}"` } : {}) });
   }
   if (ip.length) notes.push(`IP SANs (${ip.join(", ")}) are never used for mapping`);
-  const s = dnStageString(cert.subjectRaw);
+  const s = views.dnStageString;
   if (s) {
     ids.push({ kind: "dn", value: s, configEntry: entry(s), note: "the DN stage: any user string that parses to this DN (attribute types case-insensitive; exact order first, then any RDN order)" });
   } else if (subj) notes.push("the subject has an attribute outside the DN stage's ten types (CN, SERIALNUMBER, C, L, ST, STREET, O, OU, POSTALCODE, DC): the DN stage is skipped");
-  const dc = goDcString(cert.subjectRaw);
+  const dc = views.goDcString;
   if (dc !== null) ids.push({ kind: "subject-dc", value: dc, configEntry: entry(dc), note: "Go's subject string with the DC values appended in DER order" });
-  const goStr = goSubjectString(cert.subjectRaw);
+  const goStr = views.goSubjectString;
   if (goStr) ids.push({ kind: "subject", value: goStr, configEntry: entry(goStr), note: "Go's subject string (exact match)" });
   return { identities: ids, refused: null, notes };
 }

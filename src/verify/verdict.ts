@@ -9,50 +9,12 @@ import * as path from "node:path";
 import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
-import { mapCertificate, MapUser, MatchedBy, UserIndex } from "./mapping";
+import { mapCertificate, UserIndex } from "./mapping";
 import { ServerVersion } from "./versions";
 import { nkeyVerdict } from "../nkeys/verdict";
+import type { VerifierConfig, Verdict } from "./types";
 
-/** What the verifier needs of a server configuration (see src/nats/conf for the reader). */
-export interface VerifierConfig {
-  file: string;
-  /** The client tls {} block, or null when there is none. */
-  tls: null | {
-    caFile?: string;
-    verify: boolean;
-    verifyAndMap: boolean;
-    /** verify_and_map: true together with an explicit verify: false (resolved at random per restart). */
-    mapVerifyConflict: boolean;
-    pinnedCerts?: string[];
-    /** Keys newer than 2.9.10 that were accepted (e.g. ocsp_peer, handshake_first). */
-    laterKeys?: string[];
-  };
-  /** The listener blocks' own tls {} (websocket, MQTT and leafnode connections use those, with their own flags). */
-  listeners?: Partial<Record<"WEBSOCKET" | "MQTT" | "LEAFNODE", VerifierConfig["tls"]>>;
-  /** leafnodes { authorization }: a single user (and account), or users matched by exact string (src/verify/leafnode.ts); null: no leafnodes block. */
-  leafnode?: { singleUser?: { user: string; password?: string }; account?: string; users: MapUser[]; refusedAtStart?: string } | null;
-  users: MapUser[];
-  nkeys: { nkey: string; account: string | null; allowedConnectionTypes?: string[] }[];
-  /** authorization { user, password } (a single user) */
-  singleUser?: { user: string; password?: string };
-  token?: boolean;
-  noAuthUser?: string;
-}
-
-export interface Verdict {
-  accepted: boolean;
-  user: string | null;
-  account: string | null;
-  matchedBy: MatchedBy | "nkey" | null;
-  stage: "config" | "tls" | "map" | "auth" | null;
-  ambiguous: boolean;
-  candidates: string[];
-  reason: string;
-  serverVersion: string;
-  /** Extra facts: the TLS checks, assumptions made (e.g. the directory paths were resolved from). */
-  tlsChecks?: ChainResult["checks"];
-  notes: string[];
-}
+export type { VerifierConfig, Verdict } from "./types";
 
 export interface VerifyOptions {
   version: ServerVersion;

@@ -1,0 +1,40 @@
+/**
+ * The nats-server behaviours modelled (reference §4). Each version-gated rule asks
+ * atLeast(version, "x.y.z"). Here, below the config reader and the verifier that both ask; which
+ * binary is on PATH is the verifier's question (src/verify/versions.ts).
+ */
+import { usageError } from "../errors";
+
+export type ServerVersion = string;
+
+/**
+ * Where the modelled behaviour changes (the first release of each change):
+ *  - 2.9.10   the baseline, checked case by case against the real binary;
+ *  - 2.11.15, 2.12.6, and 2.13.0 on: RDNsMatch consumes each certificate RDN once
+ *             (`CN=alice,CN=alice` no longer matches O=Acme/CN=alice); the fix was backported;
+ *  - 2.14.1   a certificate with only DNS SANs and an empty subject is no longer refused;
+ *  - 2.14.4   password-less certificate users cannot log in by name on listeners without mapping
+ *             (a config finding, reported by lint).
+ */
+export const MODELLED_VERSIONS = ["2.9.10", "2.11.15", "2.12.6", "2.13.0", "2.14.1", "2.14.4"] as const;
+export const NEWEST_MODELLED = "2.14.5";
+export const OLDEST_MODELLED = "2.9.10";
+
+export function parseVersion(v: string): number[] {
+  const m = v.replace(/^v/, "").match(/^(\d+)\.(\d+)\.(\d+)$/);
+  if (!m) throw usageError(`--server-version takes a version such as 2.9.10 (got "${v}")`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+export function atLeast(v: ServerVersion, min: string): boolean {
+  const a = parseVersion(v);
+  const b = parseVersion(min);
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  return true;
+}
+
+export function checkVersion(v: string): ServerVersion {
+  const norm = parseVersion(v).join(".");
+  if (!atLeast(norm, OLDEST_MODELLED)) throw usageError(`nats-server ${norm} is older than the oldest modelled version (${OLDEST_MODELLED})`);
+  return norm;
+}
