@@ -15,7 +15,7 @@ import { usageError } from "../errors";
 /** `explain <cert>`: the identities nats-server tries, in its order, and the TLS-stage checks. */
 export function run([certFile]: string[], o: Record<string, any>): void {
   const ctx = new Ctx(o);
-  const presented = readPresentedChain(certFile);
+  const presented = readPresentedChain(certFile, o.p12Password); // settled by the preAction hook (cli/p12-password.ts)
   const { leaf, intermediates } = presented;
   const { version, source } = o.serverVersion ? { version: checkVersion(o.serverVersion), source: "--server-version" } : defaultServerVersion();
 

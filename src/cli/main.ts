@@ -43,7 +43,7 @@ function accessOptions(cmd: Command): Command {
 
 // A .p12/.pfx argument of explain/verify: its password is settled before the action (file, env or prompt).
 const P12_READ_HELP = "password of a .p12/.pfx certificate file (first line; - for stdin; else MTLSCTL_P12_PASSWORD or a prompt)";
-const p12PasswordHook = (p: Command, c: Command) => (require("../export/p12-detect") as typeof import("../export/p12-detect")).p12PasswordHook(p, c);
+const p12PasswordHook = (p: Command, c: Command) => (require("./p12-password") as typeof import("./p12-password")).p12PasswordHook(p, c);
 
 /** --permit-dns, --exclude-dns, ... (name constraints of a CA; src/pki/constraint-options.ts). */
 function constraintOptions(cmd: Command): Command {

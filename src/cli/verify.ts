@@ -134,7 +134,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   }
   let allAccepted = true;
   for (const f of files.length ? files : [null]) {
-    const chain = f === null ? null : readPresentedChain(f);
+    const chain = f === null ? null : readPresentedChain(f, o.p12Password); // settled by the preAction hook (cli/p12-password.ts)
     const label = f ?? nkey!.file;
     const decide = o.connectionType === "LEAFNODE" ? (require("../verify/leafnode") as typeof import("../verify/leafnode")).verifyLeafnode : verifyConnection;
     const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword, serverCwd, connectionType: o.connectionType, nkey: nkey?.publicKey });
