@@ -10,12 +10,14 @@ import { writeErr, writeOut } from "./out";
 const VERSION: string = require("../../package.json").version;
 
 type Runner = (args: string[], opts: Record<string, unknown>, cmd: Command) => Promise<void> | void;
-type Loader = () => { run: Runner };
+/** Loads a verb's module (given the options, for a verb with two modules: client issue NAME | --from FILE). */
+type Loader = (opts: Record<string, unknown>) => { run: Runner };
 
 function action(load: Loader) {
   return async function (this: Command) {
     const cmd = this;
-    await load().run(cmd.processedArgs as string[], cmd.optsWithGlobals(), cmd);
+    const opts = cmd.optsWithGlobals();
+    await load(opts).run(cmd.processedArgs as string[], opts, cmd);
   };
 }
 
@@ -265,7 +267,8 @@ export function buildProgram(argv?: string[]): Command {
         "mtlsctl client issue svc --account ORDERS --allow-pub 'orders.>' --deny-pub orders.admin --allow-sub '_INBOX.>'",
       ]),
     )
-    .action(action(() => require("./client/issue")));
+    // --from FILE: bulk issuance, its own module (src/bulk/ is loaded only for it)
+    .action(action((o) => (o.from !== undefined ? require("./client/bulk") : require("./client/issue"))));
   accessOptions(client.command("set <name>").description("change a client's NATS account and permissions without reissuing (then regenerate config nats and reload the server)"))
     .option("--no-account", "move the user back to the global users list")
     .option("--no-permissions", "drop the user's own permissions (config nats' defaults apply again)")
