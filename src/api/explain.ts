@@ -33,13 +33,15 @@ export interface ExplainOptions {
   env?: NodeJS.ProcessEnv;
   /** The `file` of a certificate given as text or bytes (default "<certificate>"). */
   label?: string;
+  /** The password of a PKCS#12 certificate input. */
+  p12Password?: string;
 }
 
 export type ExplainResult = ReturnType<typeof explainDetailed>["result"];
 
 /** @internal `explain` with what the CLI's human output needs besides the JSON. */
 export function explainDetailed(certificate: CertificateInput, o: ExplainOptions = {}) {
-  const presented = presentedChainOf(certificate, o.label);
+  const presented = presentedChainOf(certificate, o.label, o.p12Password);
   const { leaf, intermediates } = presented;
   const { version, source } = resolveServerVersion(o.serverVersion);
 

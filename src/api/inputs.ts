@@ -8,9 +8,10 @@ import { inputError } from "../errors";
 import { readCertificates } from "../pki/cert";
 import { PresentedChain, readPresentedChain } from "../verify/input";
 import { isPkcs12 } from "../export/p12-detect";
+import { readPkcs12Certificates } from "../export/pkcs12";
 import { readServerConfig, ServerConfig } from "../nats/conf/server-config";
 
-/** A certificate as a client presents it: a file path, PEM text, or bytes (PEM, DER; a leaf then its intermediates). */
+/** A certificate as a client presents it: a file path, PEM text, or bytes (PEM, DER or PKCS#12; a leaf then its intermediates). */
 export type CertificateInput = string | Buffer | Uint8Array;
 
 const MAX_INPUT = 1 << 20;
@@ -19,12 +20,11 @@ const MAX_INPUT = 1 << 20;
 const isPemText = (s: string): boolean => s.includes("-----BEGIN ");
 
 /** The leaf and intermediates of a certificate input; `label` names a non-file input in errors and in the verdict's `file`. */
-export function presentedChainOf(input: CertificateInput, label = "<certificate>"): PresentedChain {
-  if (typeof input === "string" && !isPemText(input)) return readPresentedChain(input);
+export function presentedChainOf(input: CertificateInput, label = "<certificate>", p12Password?: string): PresentedChain {
+  if (typeof input === "string" && !isPemText(input)) return readPresentedChain(input, p12Password);
   const data = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (data.length > MAX_INPUT) throw inputError("the certificate is larger than 1 MB", label);
-  if (isPkcs12(data)) throw inputError("a PKCS#12 file must be given by its path (its password is then settled as for `verify`)", label);
-  const certs = readCertificates(data, label);
+  const certs = isPkcs12(data) ? readPkcs12Certificates(data, label, p12Password) : readCertificates(data, label);
   if (!certs.length) throw inputError("no certificate found", label);
   return { file: label, leaf: certs[0], intermediates: certs.slice(1) };
 }

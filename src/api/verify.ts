@@ -37,6 +37,8 @@ export interface VerifierOptions {
   serverCwd?: string;
   /** The server's environment, for `$VAR` in the config; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The password of a PKCS#12 certificate input (none: only a file made without a password opens). */
+  p12Password?: string;
 }
 
 export interface VerifyOptions extends VerifierOptions {
@@ -181,7 +183,7 @@ export function createVerifier(o: VerifierOptions): Verifier {
         const why = clientCertRequired(connType === "STANDARD" ? cfg.tls : (cfg.listeners?.[connType as "WEBSOCKET" | "MQTT"] ?? null));
         if (why) throw usageError(`missing required argument 'cert': ${o.config.includes("\n") ? "the config" : o.config} asks every client for a certificate (${why}), NKey clients too; give the certificate the client presents with its seed`);
       }
-      const chain = certificate === null ? null : presentedChainOf(certificate, label);
+      const chain = certificate === null ? null : presentedChainOf(certificate, label, o.p12Password);
       const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword: o.connectPassword, serverCwd, connectionType: o.connectionType, nkey: nkey ?? undefined });
       v.notes.push(...notes);
       const bound = connType === "LEAFNODE" ? null : permissionsOf(v);

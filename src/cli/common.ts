@@ -8,6 +8,9 @@ import { inputError } from "../errors";
 import { checkKeyFileMode } from "../pki/keys";
 import { Sans } from "../pki/san";
 import { natsUserFor } from "../nats/user";
+import { describePermissions } from "../nats/permissions";
+import { writeFileAtomic } from "../store/atomic";
+import { writeOut } from "./out";
 import type { Issued } from "../ca";
 
 export interface OpenCa {
@@ -70,7 +73,7 @@ export function reportIssued(ctx: Ctx, what: string, issued: Issued): void {
         ...(issued.keyFile ? [`  key          ${rel(issued.keyFile)}`] : []),
         ...(nats ? [`  NATS user    ${nats.user === null ? "(none: this certificate cannot be mapped)" : JSON.stringify(nats.user) + ` (by ${nats.kind})`}`] : []),
         ...(rec.account ? [`  account      ${rec.account}`] : []),
-        ...(rec.permissions ? [`  permissions  ${(require("../nats/permissions") as typeof import("../nats/permissions")).describePermissions(rec.permissions)}`] : []),
+        ...(rec.permissions ? [`  permissions  ${describePermissions(rec.permissions)}`] : []),
       ].join("\n"),
   );
 }
@@ -78,9 +81,8 @@ export function reportIssued(ctx: Ctx, what: string, issued: Issued): void {
 /** Writes a command's output to --out (atomically; refuses to replace without --force) or stdout. */
 export function writeOutput(file: string | undefined, data: string | Buffer, o: { force?: boolean; mode?: number }): void {
   if (file === undefined || file === "-") {
-    (require("./out") as typeof import("./out")).writeOut(data);
+    writeOut(data);
     return;
   }
-  const { writeFileAtomic } = require("../store/atomic") as typeof import("../store/atomic");
   writeFileAtomic(path.resolve(file), data, { mode: o.mode ?? 0o644, exclusive: !o.force });
 }

@@ -7,6 +7,9 @@
  */
 import type { Command, Option, Argument } from "commander";
 import { Ctx } from "./context";
+import { writeOut } from "./out";
+import { KEY_TYPES } from "../pki/keys";
+import { REASON_NAMES } from "../lifecycle/crl";
 
 /** How the value of an option or argument is completed. */
 export type ValueKind = { words: string[] } | "file" | "dir" | "name" | "nkey" | "text";
@@ -38,8 +41,8 @@ function optionValue(opt: Option): ValueKind | null {
   if (!opt.required && !opt.optional) return null;
   if (opt.argChoices?.length) return { words: [...opt.argChoices] };
   const long = opt.long ?? "";
-  if (long === "--key") return { words: [...(require("../pki/keys") as typeof import("../pki/keys")).KEY_TYPES] };
-  if (long === "--reason") return { words: [...(require("../lifecycle/crl") as typeof import("../lifecycle/crl")).REASON_NAMES] };
+  if (long === "--key") return { words: [...KEY_TYPES] };
+  if (long === "--reason") return { words: [...REASON_NAMES] };
   if (NAME_OPTIONS.has(long)) return "name";
   const placeholder = (opt.flags.match(/[<[]([^>\]]+)[>\]]/)?.[1] ?? "").toLowerCase();
   if (placeholder === "dir") return "dir";
@@ -369,5 +372,5 @@ export function run([shell]: string[], o: Record<string, any>, cmd: Command): vo
   while (root.parent) root = root.parent;
   const script = shell === "zsh" ? zshScript(root) : bashScript(root);
   if (ctx.json) ctx.result({ shell, script }, () => "");
-  else (require("./out") as typeof import("./out")).writeOut(script);
+  else writeOut(script);
 }

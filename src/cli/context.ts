@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { inputError, usageError } from "../errors";
 import * as path from "node:path";
 import { isatty, writeErr, writeOut } from "./out";
+import { askPassword, cannotAsk } from "./prompts"; // @inquirer/prompts is loaded only when a prompt is shown
 
 export interface GlobalOptions {
   dir?: string;
@@ -101,8 +102,7 @@ export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
   if (spec.file !== undefined) return readSecretFile(spec.file, spec.what);
   const env = process.env[spec.env];
   if (env !== undefined && env !== "") return env;
-  if (!ctx.interactive) throw (require("./prompts") as typeof import("./prompts")).cannotAsk(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env}`);
-  const { askPassword } = require("./prompts") as typeof import("./prompts"); // loads @inquirer/prompts only now
+  if (!ctx.interactive) throw cannotAsk(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env}`);
   for (;;) {
     const first = await askPassword(ctx, `${spec.what}:`);
     if (!spec.confirm) return first;

@@ -15,6 +15,7 @@ export function run([certFile]: string[], o: Record<string, any>): void {
     publish: o.publish,
     subscribe: o.subscribe,
     serverCwd: o.serverCwd,
+    p12Password: o.p12Password, // settled by the preAction hook (cli/p12-password.ts)
   });
   const verdict = json.verdict;
   ctx.result(json, () => {

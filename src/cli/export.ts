@@ -9,6 +9,9 @@ import { OID } from "../asn1/oids";
 import { writeOutput } from "./common";
 import { formatRfc4514 } from "../pki/name";
 import { issuingChain } from "../pki/hierarchy";
+import { isEncryptedKeyPem, loadPrivateKey } from "../pki/keys";
+import * as p12 from "../export/pkcs12";
+import { exportPassword } from "./p12-password";
 
 /** `export <name|ca> --format pem|chain|der|p12|truststore`. */
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
@@ -100,7 +103,6 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
     if (!keyRel) throw inputError(`"${name}" has no key in the store (it was signed from a request: its key stays where the request was made)`, store.inventoryFile);
     const keyFile = store.path(keyRel);
     const pem = readOrFail(keyFile, "the key").toString("utf8");
-    const { isEncryptedKeyPem, loadPrivateKey } = require("../pki/keys") as typeof import("../pki/keys");
     if (isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem)) throw inputError("the key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN.key)", keyFile);
     const key = loadPrivateKey(pem, keyFile);
     const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
@@ -108,9 +110,7 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
     keyPkcs8 = key.export({ type: "pkcs8", format: "der" });
   }
 
-  const { exportPassword } = require("../export/password") as typeof import("../export/password");
   const password = await exportPassword(ctx, o);
-  const p12 = require("../export/pkcs12") as typeof import("../export/pkcs12");
   const legacy = !!o.legacy;
   const data = truststore
     ? p12.buildTrustStore({ password, legacy, certs: trustEntries(store) })

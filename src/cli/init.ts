@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { createPublicKey } from "node:crypto";
 import { Ctx, getSecret } from "./context";
 import * as prompts from "./prompts";
+import { askClientSans, askKeyType, askName, askServerSans } from "./prompt-identity";
 import { buildSubject, checkNewStoreDir, initCa, issue, leafFiles, subjectFor, Issued } from "../ca";
 import { generateKey, privateKeyPem, spkiOf, KeyType, DEFAULT_KEY_TYPE } from "../pki/keys";
 import { buildCsr, csrPem } from "../pki/csr";
@@ -66,18 +67,18 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
     }),
   );
   const caName = await prompts.askText(ctx, { message: "CA name (its common name):", default: "mtlsctl CA", check: (v) => buildSubject(`CN=${v}`, [], "CA name") });
-  const keyType: KeyType = await prompts.askKeyType(ctx, "Key type (for the CA and the certificates):", DEFAULT_KEY_TYPE);
+  const keyType: KeyType = await askKeyType(ctx, "Key type (for the CA and the certificates):", DEFAULT_KEY_TYPE);
   if (process.env.MTLSCTL_PASSPHRASE) say("The CA passphrase is taken from MTLSCTL_PASSPHRASE.");
   else say("The CA key is encrypted with a passphrase: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).");
   const passphrase = await getSecret(ctx, { what: "new CA passphrase", fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
 
   say("\nThe server: its certificate names the host names and addresses clients connect to.");
-  const serverName = await prompts.askName(ctx, "Server certificate name (a file name in the store):", { default: "nats" });
-  const serverSans = await prompts.askServerSans(ctx, { dns: "localhost", ip: "127.0.0.1" });
+  const serverName = await askName(ctx, "Server certificate name (a file name in the store):", { default: "nats" });
+  const serverSans = await askServerSans(ctx, { dns: "localhost", ip: "127.0.0.1" });
 
   say("\nThe first client: nats-server names the user after the certificate's email, DNS or URI SAN, else its subject.");
-  const clientName = await prompts.askName(ctx, "First client's name (e.g. alice):", { taken: (n) => (n === serverName ? `"${n}" is the server's name` : null) });
-  const client = await prompts.askClientSans(ctx, clientName);
+  const clientName = await askName(ctx, "First client's name (e.g. alice):", { taken: (n) => (n === serverName ? `"${n}" is the server's name` : null) });
+  const client = await askClientSans(ctx, clientName);
 
   say("");
   const confPath = path.resolve(

@@ -10,12 +10,14 @@ import { writeErr, writeOut } from "./out";
 const VERSION: string = require("../../package.json").version;
 
 type Runner = (args: string[], opts: Record<string, unknown>, cmd: Command) => Promise<void> | void;
-type Loader = () => { run: Runner };
+/** Loads a verb's module (given the options, for a verb with two modules: client issue NAME | --from FILE). */
+type Loader = (opts: Record<string, unknown>) => { run: Runner };
 
 function action(load: Loader) {
   return async function (this: Command) {
     const cmd = this;
-    await load().run(cmd.processedArgs as string[], cmd.optsWithGlobals(), cmd);
+    const opts = cmd.optsWithGlobals();
+    await load(opts).run(cmd.processedArgs as string[], opts, cmd);
   };
 }
 
@@ -43,7 +45,7 @@ function accessOptions(cmd: Command): Command {
 
 // A .p12/.pfx argument of explain/verify: its password is settled before the action (file, env or prompt).
 const P12_READ_HELP = "password of a .p12/.pfx certificate file (first line; - for stdin; else MTLSCTL_P12_PASSWORD or a prompt)";
-const p12PasswordHook = (p: Command, c: Command) => (require("../export/p12-detect") as typeof import("../export/p12-detect")).p12PasswordHook(p, c);
+const p12PasswordHook = (p: Command, c: Command) => (require("./p12-password") as typeof import("./p12-password")).p12PasswordHook(p, c);
 
 /** --permit-dns, --exclude-dns, ... (name constraints of a CA; src/pki/constraint-options.ts). */
 function constraintOptions(cmd: Command): Command {
@@ -265,7 +267,8 @@ export function buildProgram(argv?: string[]): Command {
         "mtlsctl client issue svc --account ORDERS --allow-pub 'orders.>' --deny-pub orders.admin --allow-sub '_INBOX.>'",
       ]),
     )
-    .action(action(() => require("./client/issue")));
+    // --from FILE: bulk issuance, its own module (src/bulk/ is loaded only for it)
+    .action(action((o) => (o.from !== undefined ? require("./client/bulk") : require("./client/issue"))));
   accessOptions(client.command("set <name>").description("change a client's NATS account and permissions without reissuing (then regenerate config nats and reload the server)"))
     .option("--no-account", "move the user back to the global users list")
     .option("--no-permissions", "drop the user's own permissions (config nats' defaults apply again)")

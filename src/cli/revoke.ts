@@ -5,6 +5,8 @@ import { openCa } from "./common";
 import { Store } from "../store/store";
 import { inputError, usageError } from "../errors";
 import { checkRevocation, revoke } from "../lifecycle/revoke";
+import { REASON_NAMES } from "../lifecycle/crl";
+import * as prompts from "./prompts";
 
 export async function run(args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -12,14 +14,12 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   if (name !== undefined && o.serial !== undefined) throw usageError("revoke takes a name or --serial HEX (one of them)");
   if (name === undefined && o.serial === undefined) {
     // on a terminal: choose among the valid certificates, then the reason, then confirm
-    const prompts = require("./prompts") as typeof import("./prompts");
     prompts.mustAsk(ctx, "revoke takes a name or --serial HEX (one of them)");
     const store = Store.open(ctx.dir);
     const live = store.readInventory().certificates.filter((c) => c.status === "valid" && !c.renewedBy && new Date(c.notAfter).getTime() > Date.now());
     if (!live.length) throw inputError("no valid certificate to revoke", store.inventoryFile);
     name = await prompts.askStoreName(ctx, "Revoke which certificate?", live);
     if (o.reason === undefined) {
-      const { REASON_NAMES } = require("../lifecycle/crl") as typeof import("../lifecycle/crl");
       o.reason = await prompts.askSelect(ctx, "Reason (RFC 5280)", REASON_NAMES.map((r) => ({ name: r, value: r as string })), "unspecified");
     }
     if (!(await prompts.askConfirm(ctx, `Revoke "${name}" (${o.reason})? This cannot be undone`, false))) throw usageError("cancelled: nothing was revoked");

@@ -40,6 +40,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
     publish: o.publish as string[] | undefined,
     subscribe: o.subscribe as string[] | undefined,
     serverCwd: o.serverCwd as string | undefined,
+    p12Password: o.p12Password as string | undefined, // settled by the preAction hook (cli/p12-password.ts)
   };
   let verifier: ReturnType<typeof createVerifier>;
   try {

@@ -1,7 +1,6 @@
 /**
- * Recognising a PKCS#12 file cheaply (no pkijs), and the hook that `explain` and `verify` run
- * before their action: when a certificate argument is a .p12/.pfx, the password is settled there
- * (file, environment, or a masked prompt), so that the synchronous readers never have to ask.
+ * Recognising a PKCS#12 file cheaply (no pkijs): the verifier's input reader and the CLI's password
+ * hook for `explain` and `verify` (src/cli/p12-password.ts) ask here.
  */
 import * as fs from "node:fs";
 
@@ -29,18 +28,4 @@ export function isPkcs12File(file: string): boolean {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
-}
-
-interface HookCommand {
-  processedArgs: unknown[];
-  optsWithGlobals(): Record<string, unknown>;
-}
-
-/** commander preAction hook for `explain` and `verify`: settles the PKCS#12 password when one is needed. */
-export async function p12PasswordHook(_program: unknown, cmd: HookCommand): Promise<void> {
-  const files = cmd.processedArgs.flat().filter((a): a is string => typeof a === "string");
-  const p12s = files.filter(isPkcs12File);
-  if (p12s.length === 0) return;
-  const { preparePasswordForReading } = require("./password") as typeof import("./password");
-  await preparePasswordForReading(p12s, cmd.optsWithGlobals());
 }

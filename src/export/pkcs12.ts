@@ -4,8 +4,10 @@
  * and pk12util.
  *
  * The ASN.1 structures are pkijs 3 / asn1js objects (used synchronously: only their schemas and
- * encoders); every cryptographic step is node:crypto (./p12-crypto). This module loads pkijs, so it
- * is required lazily, only on the PKCS#12 code path.
+ * encoders); every cryptographic step is node:crypto (./p12-crypto). pkijs (and asn1js under it, about
+ * 30 ms) is loaded on the first call that needs it (lib()), so importing this module costs nothing:
+ * its importers (the CLI's export verb and password hook, the verifier's input reader) import it
+ * statically, and only the PKCS#12 code path pays for pkijs.
  *
  * Variants written:
  *  - default: PBES2 (PBKDF2-HMAC-SHA-256, AES-256-CBC) for the key bag and the certificates, and a
@@ -14,9 +16,9 @@
  *    PBES2 (older macOS Keychain, Windows Server 2016, Java 8 before 8u301 and early Java 11).
  */
 import * as crypto from "node:crypto";
-import * as asn1js from "asn1js";
-import * as pkijs from "pkijs";
-import { inputError } from "../errors";
+import type * as Asn1js from "asn1js";
+import type * as Pkijs from "pkijs";
+import { ExitCode, inputError, MtlsError } from "../errors";
 import { parseCertificate, ParsedCertificate } from "../pki/cert";
 import {
   AES256_CBC_OID,
@@ -32,6 +34,9 @@ import {
   pkcs12Pbe,
   unsupportedPbe,
 } from "./p12-crypto";
+
+/** The environment variable the CLI reads a PKCS#12 password from (design.md, Secrets); named here for its messages. */
+export const P12_ENV = "MTLSCTL_P12_PASSWORD";
 
 /** Iteration counts. The MAC is the cheapest way to test a guessed password, so it costs as much as the bags. */
 export const MODERN = { pbkdf2Iterations: 100_000, macIterations: 100_000, saltLength: 16 } as const;
@@ -49,18 +54,25 @@ export function describeVariant(legacy: boolean): string {
     : `PBES2 AES-256-CBC with PBKDF2-HMAC-SHA-256 (${MODERN.pbkdf2Iterations} iterations), SHA-256 MAC (${MODERN.macIterations} iterations)`;
 }
 
+let libs: { asn1js: typeof Asn1js; pkijs: typeof Pkijs } | undefined;
+/** asn1js and pkijs, loaded on first use (each function that builds or tests their objects starts here). */
+function lib(): { asn1js: typeof Asn1js; pkijs: typeof Pkijs } {
+  return (libs ??= { asn1js: require("asn1js") as typeof Asn1js, pkijs: require("pkijs") as typeof Pkijs });
+}
+
 const ab = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 const toBuf = (x: { toBER(sizeOnly?: boolean): ArrayBuffer }): Buffer => Buffer.from(x.toBER(false));
-const octets = (b: Buffer) => new asn1js.OctetString({ valueHex: ab(b) });
+const octets = (b: Buffer): Asn1js.OctetString => new (lib().asn1js.OctetString)({ valueHex: ab(b) });
 
 // ---------------------------------------------------------------- encryption of bags and safes
 
 interface Encrypted {
-  algorithm: pkijs.AlgorithmIdentifier;
+  algorithm: Pkijs.AlgorithmIdentifier;
   data: Buffer;
 }
 
 function encrypt(plain: Buffer, o: P12WriteOptions): Encrypted {
+  const { asn1js, pkijs } = lib();
   if (o.legacy) {
     const salt = crypto.randomBytes(LEGACY.saltLength);
     const data = pkcs12Pbe(false, P12_OID.pbeSha1TripleDes, o.password, salt, LEGACY.iterations, plain);
@@ -82,7 +94,8 @@ function encrypt(plain: Buffer, o: P12WriteOptions): Encrypted {
 }
 
 /** An AlgorithmIdentifier's parameters as plain values, for decryption. */
-function decrypt(alg: pkijs.AlgorithmIdentifier, password: string | null, data: Buffer): Buffer {
+function decrypt(alg: Pkijs.AlgorithmIdentifier, password: string | null, data: Buffer): Buffer {
+  const { asn1js, pkijs } = lib();
   const oid = alg.algorithmId;
   if (oid === P12_OID.pbes2) {
     const params = new pkijs.PBES2Params({ schema: alg.algorithmParams });
@@ -114,18 +127,21 @@ function decrypt(alg: pkijs.AlgorithmIdentifier, password: string | null, data: 
 
 // ---------------------------------------------------------------- writing
 
-function bmpAttr(type: string, value: string): pkijs.Attribute {
+function bmpAttr(type: string, value: string): Pkijs.Attribute {
+  const { asn1js, pkijs } = lib();
   return new pkijs.Attribute({ type, values: [new asn1js.BmpString({ value })] });
 }
 
-function certBag(der: Buffer, attributes?: pkijs.Attribute[]): pkijs.SafeBag {
+function certBag(der: Buffer, attributes?: Pkijs.Attribute[]): Pkijs.SafeBag {
+  const { pkijs } = lib();
   const bag = new pkijs.CertBag({ certId: P12_OID.x509Certificate, certValue: octets(der) });
   // bagAttributes must be absent (not an empty SET) when there are none: openssl shows "<Empty Attributes>" otherwise
   return attributes ? new pkijs.SafeBag({ bagId: P12_OID.certBag, bagValue: bag, bagAttributes: attributes }) : new pkijs.SafeBag({ bagId: P12_OID.certBag, bagValue: bag });
 }
 
 /** An encrypted SafeContents (certificates) as an encryptedData ContentInfo. */
-function encryptedSafe(bags: pkijs.SafeBag[], o: P12WriteOptions): pkijs.ContentInfo {
+function encryptedSafe(bags: Pkijs.SafeBag[], o: P12WriteOptions): Pkijs.ContentInfo {
+  const { pkijs } = lib();
   const enc = encrypt(toBuf(new pkijs.SafeContents({ safeBags: bags }).toSchema()), o);
   const ed = new pkijs.EncryptedData({
     version: 0,
@@ -139,12 +155,14 @@ function encryptedSafe(bags: pkijs.SafeBag[], o: P12WriteOptions): pkijs.Content
   return new pkijs.ContentInfo({ contentType: P12_OID.encryptedData, content: ed.toSchema() });
 }
 
-function dataSafe(bags: pkijs.SafeBag[]): pkijs.ContentInfo {
+function dataSafe(bags: Pkijs.SafeBag[]): Pkijs.ContentInfo {
+  const { pkijs } = lib();
   return new pkijs.ContentInfo({ contentType: P12_OID.data, content: octets(toBuf(new pkijs.SafeContents({ safeBags: bags }).toSchema())) });
 }
 
 /** The PFX around the safes, with its MAC. */
-function pfx(safes: pkijs.ContentInfo[], o: P12WriteOptions): Buffer {
+function pfx(safes: Pkijs.ContentInfo[], o: P12WriteOptions): Buffer {
+  const { asn1js, pkijs } = lib();
   const authSafe = toBuf(new pkijs.AuthenticatedSafe({ safeContents: safes }).toSchema());
   const hash = o.legacy ? "sha1" : "sha256";
   const iterations = o.legacy ? LEGACY.iterations : MODERN.macIterations;
@@ -171,6 +189,7 @@ function pfx(safes: pkijs.ContentInfo[], o: P12WriteOptions): Buffer {
  * certificate, as OpenSSL writes it); the chain's bags carry nothing.
  */
 export function buildKeyStore(o: P12WriteOptions & { keyPkcs8: Buffer; certDer: Buffer; chainDer: Buffer[]; friendlyName: string }): Buffer {
+  const { pkijs } = lib();
   const localKeyId = crypto.createHash("sha1").update(o.certDer).digest();
   const attrs = () => [bmpAttr(P12_OID.friendlyName, o.friendlyName), new pkijs.Attribute({ type: P12_OID.localKeyId, values: [octets(localKeyId)] })];
   const enc = encrypt(o.keyPkcs8, o);
@@ -189,6 +208,7 @@ export function buildKeyStore(o: P12WriteOptions & { keyPkcs8: Buffer; certDer: 
  * each carries Oracle's trusted-key-usage attribute (here anyExtendedKeyUsage), as keytool writes them.
  */
 export function buildTrustStore(o: P12WriteOptions & { certs: { der: Buffer; friendlyName: string }[] }): Buffer {
+  const { asn1js, pkijs } = lib();
   const bags = o.certs.map((c) =>
     certBag(c.der, [bmpAttr(P12_OID.friendlyName, c.friendlyName), new pkijs.Attribute({ type: P12_OID.oracleTrustedKeyUsage, values: [new asn1js.ObjectIdentifier({ value: P12_OID.anyExtendedKeyUsage })] })]),
   );
@@ -211,7 +231,8 @@ export interface P12Contents {
   encryption: string[];
 }
 
-function attrsOf(bag: pkijs.SafeBag): { friendlyName?: string; localKeyId?: Buffer; trusted: string[] } {
+function attrsOf(bag: Pkijs.SafeBag): { friendlyName?: string; localKeyId?: Buffer; trusted: string[] } {
+  const { asn1js } = lib();
   const out: { friendlyName?: string; localKeyId?: Buffer; trusted: string[] } = { trusted: [] };
   for (const a of bag.bagAttributes ?? []) {
     const v = a.values[0];
@@ -224,6 +245,7 @@ function attrsOf(bag: pkijs.SafeBag): { friendlyName?: string; localKeyId?: Buff
 
 /** The bytes of an OCTET STRING, also when BER splits it into pieces or it comes IMPLICIT-tagged. */
 function octetValue(x: unknown): Buffer {
+  const { asn1js } = lib();
   if (x instanceof asn1js.OctetString) return Buffer.from(x.getValue());
   if (x instanceof asn1js.Constructed) return Buffer.concat(x.valueBlock.value.map(octetValue));
   if (x instanceof asn1js.Primitive) return Buffer.from(x.valueBlock.valueHexView);
@@ -231,7 +253,7 @@ function octetValue(x: unknown): Buffer {
 }
 
 /** Does the MAC verify with this password? Tries the absent password too when it is empty. */
-function macPassword(p: pkijs.PFX, content: Buffer, password: string): { ok: boolean; use: string | null; hash: string; iterations: number } {
+function macPassword(p: Pkijs.PFX, content: Buffer, password: string): { ok: boolean; use: string | null; hash: string; iterations: number } {
   const md = p.macData!;
   const hash = DIGEST_BY_OID[md.mac.digestAlgorithm.algorithmId];
   if (!hash) {
@@ -250,6 +272,7 @@ function macPassword(p: pkijs.PFX, content: Buffer, password: string): { ok: boo
 
 /** Whether `password` opens the file (its MAC verifies); files without a MAC count as opened. */
 export function passwordOpens(data: Buffer, password: string): boolean {
+  const { pkijs } = lib();
   try {
     const p = pkijs.PFX.fromBER(ab(data));
     if (!p.macData) return true;
@@ -274,6 +297,7 @@ export function readPkcs12(data: Buffer, password: string, file: string): P12Con
 }
 
 function readInner(data: Buffer, password: string): P12Contents {
+  const { pkijs } = lib();
   const p = pkijs.PFX.fromBER(ab(data));
   if (p.version !== 3) throw new P12CryptoError(`PFX version ${p.version}, expected 3`, "malformed");
   if (p.authSafe.contentType !== P12_OID.data) {
@@ -290,7 +314,7 @@ function readInner(data: Buffer, password: string): P12Contents {
     mac = { hash: m.hash, iterations: m.iterations };
   }
   const out: P12Contents = { keys: [], certs: [], mac, encryption: [] };
-  const note = (alg: pkijs.AlgorithmIdentifier) => {
+  const note = (alg: Pkijs.AlgorithmIdentifier) => {
     let name = alg.algorithmId;
     if (name === P12_OID.pbes2) name = "pbes2:" + new pkijs.PBES2Params({ schema: alg.algorithmParams }).encryptionScheme.algorithmId;
     if (!out.encryption.includes(name)) out.encryption.push(name);
@@ -307,7 +331,7 @@ function readInner(data: Buffer, password: string): P12Contents {
       safeDer = decrypt(eci.contentEncryptionAlgorithm, pw, octetValue(eci.encryptedContent));
     } else if (ci.contentType === P12_OID.envelopedData) throw new P12CryptoError("public-key privacy mode (envelopedData) is not supported", "unsupported");
     else throw new P12CryptoError(`unknown safe content type ${ci.contentType}`, "malformed");
-    let safe: pkijs.SafeContents;
+    let safe: Pkijs.SafeContents;
     try {
       safe = pkijs.SafeContents.fromBER(ab(safeDer));
     } catch (e) {
@@ -318,13 +342,13 @@ function readInner(data: Buffer, password: string): P12Contents {
     for (const bag of safe.safeBags) {
       const a = attrsOf(bag);
       const meta: P12Bag = { ...(a.friendlyName !== undefined ? { friendlyName: a.friendlyName } : {}), ...(a.localKeyId ? { localKeyId: a.localKeyId } : {}) };
-      if (bag.bagId === P12_OID.keyBag) out.keys.push({ ...meta, pkcs8: toBuf((bag.bagValue as pkijs.PrivateKeyInfo).toSchema()) });
+      if (bag.bagId === P12_OID.keyBag) out.keys.push({ ...meta, pkcs8: toBuf((bag.bagValue as Pkijs.PrivateKeyInfo).toSchema()) });
       else if (bag.bagId === P12_OID.shroudedKeyBag) {
-        const sk = bag.bagValue as pkijs.PKCS8ShroudedKeyBag;
+        const sk = bag.bagValue as Pkijs.PKCS8ShroudedKeyBag;
         note(sk.encryptionAlgorithm);
         out.keys.push({ ...meta, pkcs8: decrypt(sk.encryptionAlgorithm, pw, octetValue(sk.encryptedData)) });
       } else if (bag.bagId === P12_OID.certBag) {
-        const cb = bag.bagValue as pkijs.CertBag;
+        const cb = bag.bagValue as Pkijs.CertBag;
         if (cb.certId !== P12_OID.x509Certificate) continue;
         out.certs.push({ ...meta, der: octetValue(cb.certValue), trusted: a.trusted });
       }
@@ -334,13 +358,23 @@ function readInner(data: Buffer, password: string): P12Contents {
   return out;
 }
 
+/** The error for a file that needs a password and was given none (the CLI's words: it settles the password). */
+export function p12PasswordNeeded(file: string): MtlsError {
+  return new MtlsError(`the PKCS#12 password is needed: give --p12-password-file F or set ${P12_ENV} (no terminal to ask on)`, { file, exitCode: ExitCode.USAGE });
+}
+
 /**
  * The certificates of a PKCS#12 file as a client presents them: the certificate of the (first)
- * private key first, then the others in file order. For explain and verify.
+ * private key first, then the others in file order. For explain and verify. `password` is the
+ * caller's (a parameter, never read here from a terminal or the environment); without one, only a
+ * file made with the empty password opens.
  */
-export function readPkcs12Certificates(data: Buffer, file: string): ParsedCertificate[] {
-  const { passwordForReading } = require("./password") as typeof import("./password");
-  const c = readPkcs12(data, passwordForReading(data, file), file);
+export function readPkcs12Certificates(data: Buffer, file: string, password?: string): ParsedCertificate[] {
+  if (password === undefined) {
+    if (!passwordOpens(data, "")) throw p12PasswordNeeded(file);
+    password = "";
+  }
+  const c = readPkcs12(data, password, file);
   if (c.certs.length === 0) throw inputError("the PKCS#12 file holds no certificate", file);
   const certs = c.certs.map((x) => parseCertificate(x.der, file));
   let leaf = -1;

@@ -22,7 +22,7 @@ import * as crypto from "node:crypto";
 import * as zlib from "node:zlib";
 import { inputError } from "../errors";
 import { Store } from "../store/store";
-import { fsyncDir } from "../store/atomic";
+import { fsyncDir, writeFileAtomic } from "../store/atomic";
 import { crashPoint } from "../store/crashpoints";
 import { abandonStaging, checkNewStoreDir, placeStore, stagingDirFor } from "../ca";
 
@@ -99,7 +99,6 @@ export function backup(store: Store, out: string, password: string, o: { force?:
   const c = crypto.createCipheriv("aes-256-gcm", keys.enc, nonce);
   c.setAAD(header);
   const data = Buffer.concat([header, c.update(plain), c.final(), c.getAuthTag()]);
-  const { writeFileAtomic } = require("../store/atomic") as typeof import("../store/atomic");
   writeFileAtomic(outAbs, data, { mode: 0o600, exclusive: !o.force });
   return { files: entries.filter((e) => e.type === "file").length, dirs: entries.filter((e) => e.type === "dir").length, bytes: data.length, createdAt };
 }

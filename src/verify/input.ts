@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { inputError } from "../errors";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
 import { isPkcs12 } from "../export/p12-detect";
+import { readPkcs12Certificates } from "../export/pkcs12";
 
 const MAX_INPUT = 1 << 20;
 
@@ -30,13 +31,12 @@ export interface PresentedChain {
 
 /**
  * PEM (leaf then intermediates), DER (a single certificate) or PKCS#12 (.p12/.pfx: the key's
- * certificate, then the others; its password was settled by the command's preAction hook).
+ * certificate, then the others, opened with `p12Password`: the caller's, e.g. the one the CLI's
+ * preAction hook settled; without one, only a file made without a password opens).
  */
-export function readPresentedChain(file: string): PresentedChain {
+export function readPresentedChain(file: string, p12Password?: string): PresentedChain {
   const data = readFileChecked(file, "certificate");
-  const certs = isPkcs12(data)
-    ? (require("../export/pkcs12") as typeof import("../export/pkcs12")).readPkcs12Certificates(data, file) // loads pkijs only here
-    : readCertificates(data, file);
+  const certs = isPkcs12(data) ? readPkcs12Certificates(data, file, p12Password) : readCertificates(data, file); // pkijs is loaded only for PKCS#12
   return { file, leaf: certs[0], intermediates: certs.slice(1) };
 }
 

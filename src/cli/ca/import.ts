@@ -12,7 +12,7 @@ import { checkNewStoreDir, createStore } from "../../ca";
 import { inputError } from "../../errors";
 import { KeyUsage, readCertificates, signedBy } from "../../pki/cert";
 import { describeKey, isEncryptedKeyPem, loadPrivateKey, signerFor } from "../../pki/keys";
-import { formatRfc4514 } from "../../pki/name";
+import { decodeName, formatRfc4514 } from "../../pki/name";
 import { readFileChecked } from "../../verify/input";
 
 export async function run([certFile, keyFile]: string[], o: Record<string, any>): Promise<void> {
@@ -32,7 +32,7 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
   const selfIssued = cert.issuerRaw.equals(cert.subjectRaw);
   if (selfIssued && !signedBy(cert, cert.spki)) throw inputError("its self-signature does not verify (damaged certificate)", certFile);
   if (!selfIssued)
-    ctx.warn(`${certFile}: not a root (issued by ${formatRfc4514(require("../../pki/name").decodeName(cert.issuerRaw))}): verifiers that need the whole chain must also trust its issuer`);
+    ctx.warn(`${certFile}: not a root (issued by ${formatRfc4514(decodeName(cert.issuerRaw))}): verifiers that need the whole chain must also trust its issuer`);
 
   // the key: PEM, decrypted if need be, the certificate's own, and one mtlsctl can sign with
   const pem = readFileChecked(keyFile, "CA key").toString("utf8");

@@ -1,11 +1,15 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
+import type { KeyObject } from "node:crypto";
 import { Ctx, getSecret } from "../context";
 import { initCa } from "../../ca";
-import { parseKeyType } from "../../pki/keys";
+import { checkKeyFileMode, parseKeyType } from "../../pki/keys";
 import { Store } from "../../store/store";
 import { inputError, usageError } from "../../errors";
 import { formatRfc4514 } from "../../pki/name";
-import { constraintsFromOptions, constraintsSummary, parseNameConstraints } from "../../pki/constraints";
+import { constraintsFromOptions, constraintsSummary, describeConstraints, parseNameConstraints } from "../../pki/constraints";
+import { initIntermediate, initPendingIntermediate } from "../../hierarchy";
+import { writeOutput } from "../common";
 import type { ParsedCertificate } from "../../pki/cert";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
@@ -23,12 +27,11 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   if (o.csrOut !== undefined) return pending(ctx, o, keyType);
 
   // the root store first (refusals before any passphrase prompt), then the root's passphrase
-  let root: { store: Store; cert: ParsedCertificate; key: import("node:crypto").KeyObject } | undefined;
+  let root: { store: Store; cert: ParsedCertificate; key: KeyObject } | undefined;
   if (o.rootDir !== undefined) {
     const rootStore = Store.open(path.resolve(o.rootDir));
     const cert = rootStore.caCertificate();
     if (cert.notAfter.getTime() <= Date.now()) throw inputError(`the root CA certificate expired on ${cert.notAfter.toISOString()}`, rootStore.caCertFile);
-    const { checkKeyFileMode } = require("../../pki/keys") as typeof import("../../pki/keys");
     checkKeyFileMode(rootStore.caKeyFile);
     const rootPass = rootStore.caKeyEncrypted()
       ? await getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" })
@@ -43,7 +46,6 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   let rootsFile: string | null = null;
   let recorded: string | null = null;
   if (root) {
-    const { initIntermediate } = require("../../hierarchy") as typeof import("../../hierarchy");
     const { value, warnings } = initIntermediate({ dir: ctx.dir, keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints, passphrase, force: o.force, root });
     ctx.warnAll(warnings);
     c = value.cert;
@@ -77,7 +79,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       chainFile,
       rootsFile,
       pathLen: c.basicConstraints?.pathLen ?? null,
-      nameConstraints: nc ? (require("../../pki/constraints") as typeof import("../../pki/constraints")).describeConstraints(nc) : null,
+      nameConstraints: nc ? describeConstraints(nc) : null,
       warnings: ctx.warnings,
     },
     () =>
@@ -96,11 +98,8 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
 
 /** `--intermediate --csr-out F`: the key and a request; the store stays pending until `ca install`. */
 async function pending(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>): Promise<void> {
-  const { writeOutput } = require("../common") as typeof import("../common");
-  const fs = require("node:fs") as typeof import("node:fs");
   const out = path.resolve(o.csrOut);
   if (o.csrOut !== "-" && fs.existsSync(out) && !o.force) throw inputError("already exists (use --force to replace it)", out);
-  const { initPendingIntermediate } = require("../../hierarchy") as typeof import("../../hierarchy");
   // checks what it can (subject, options, directory) before the passphrase is asked for
   if (o.pathLen !== undefined || constraintsFromOptions(o) || o.days !== undefined)
     throw inputError("--path-len, --days and name constraints are set by the signer: give them to `mtlsctl ca sign` on the root's machine");

@@ -3,6 +3,7 @@
  * --intermediate --csr-out`). The sub-CA is recorded in this store's inventory (kind ca), so that
  * `list` shows it and `revoke` can revoke it; the certificate goes to --out (or stdout).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Ctx } from "../context";
 import { buildSubject, issue, leafFiles } from "../../ca";
@@ -27,7 +28,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
   if (subjectDer.length <= 2) throw inputError("the request has an empty subject (give --subject)", csrFile);
   const name = checkName(o.name ?? recordNameFor(subjectDer));
   const nameConstraints = constraintsFromOptions(o);
-  if (o.out !== undefined && o.out !== "-" && !o.force && require("node:fs").existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
+  if (o.out !== undefined && o.out !== "-" && !o.force && fs.existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
   if (o.out === undefined && o.json) throw usageError("with --json give --out FILE for the certificate");
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
   const warnings: string[] = [];

@@ -8,13 +8,14 @@ import { writeFileAtomic } from "../../store/atomic";
 import { inputError } from "../../errors";
 import { checkName } from "../../store/store";
 import type { Command } from "commander";
+import { promptClient } from "../prompt-identity";
 
 export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Command): Promise<void> {
   const ctx = new Ctx(o);
   // no NAME: on a terminal, ask for it (then the key type and SANs); else exit 2 naming it
   const name: string =
     nameArg ??
-    (await (require("../prompts") as typeof import("../prompts")).promptClient(ctx, o, cmd, "missing required argument 'name': give client csr NAME", (n) => {
+    (await promptClient(ctx, o, cmd, "missing required argument 'name': give client csr NAME", (n) => {
       if (o.force) return null;
       const f = [`${n}.key`, `${n}.csr`].map((b) => path.join(path.resolve(o.outDir), b)).find((x) => fs.existsSync(x));
       return f ? `${f} already exists (use --force to replace it)` : null;

@@ -8,21 +8,20 @@ import { checkSans } from "../../pki/san";
 import { checkName, Store } from "../../store/store";
 import { accessFromOptions } from "../../nats/access";
 import type { Command } from "commander";
+import { mustAsk } from "../prompts";
+import { promptClient } from "../prompt-identity";
 
 /** `client issue`: key, request and certificate in one step, on the CA's machine. */
 export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Command): Promise<void> {
-  // --from FILE: bulk issuance (src/cli/client/bulk.ts)
-  if (o.from !== undefined) return (require("./bulk") as typeof import("./bulk")).run(nameArg === undefined ? [] : [nameArg], o);
   const ctx = new Ctx(o);
   // no NAME: on a terminal, ask for it (then the key type and SANs); else exit 2 naming it
   let name: string = nameArg;
-  if (name === undefined && o.from === undefined) {
-    const prompts = require("../prompts") as typeof import("../prompts");
+  if (name === undefined) {
     const missing = "missing required argument 'name': give client issue NAME (or --from FILE)";
-    prompts.mustAsk(ctx, missing);
+    mustAsk(ctx, missing);
     const store = Store.open(ctx.dir); // no store: refused before any question
     const inv = store.readInventory();
-    name = await prompts.promptClient(ctx, o, cmd, missing, (n) => {
+    name = await promptClient(ctx, o, cmd, missing, (n) => {
       const rec = store.findByName(inv, n);
       return rec && !o.force ? `"${n}" already exists (serial ${rec.serial}; use --force to replace it)` : null;
     });

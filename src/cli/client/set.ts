@@ -1,11 +1,11 @@
 /** `client set <name> [--account A | --no-account] [permission flags | --no-permissions]`: change a user's NATS account and permissions. */
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
+import { setAccess } from "../../nats/access";
+import { describePermissions } from "../../nats/permissions";
 
 export function run(args: string[], o: Record<string, any>, _cmd?: unknown, kind: "client" | "nkey" = "client"): void {
   const ctx = new Ctx(o);
-  const { setAccess } = require("../../nats/access") as typeof import("../../nats/access");
-  const { describePermissions } = require("../../nats/permissions") as typeof import("../../nats/permissions");
   const store = Store.open(ctx.dir);
   const ch = setAccess(store, args[0], kind, o);
   const note = "regenerate the server's config (mtlsctl config nats) and reload the server for it to take effect";

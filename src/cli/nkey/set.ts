@@ -1,4 +1,6 @@
 /** `nkey set <name> ...`: as `client set`, for an NKey user. */
+import { run as runClientSet } from "../client/set";
+
 export function run(args: string[], o: Record<string, any>): void {
-  (require("../client/set") as typeof import("../client/set")).run(args, o, undefined, "nkey");
+  runClientSet(args, o, undefined, "nkey");
 }

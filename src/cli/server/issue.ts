@@ -6,6 +6,8 @@ import { openCa, reportIssued, sansFromOptions } from "../common";
 import { checkSans } from "../../pki/san";
 import { checkName, Store } from "../../store/store";
 import { inputError } from "../../errors";
+import { mustAsk } from "../prompts";
+import { askName, askServerSans } from "../prompt-identity";
 
 /**
  * `server issue`: a serverAuth certificate with DNS/IP SANs for the server itself; with `--peer`,
@@ -20,19 +22,18 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
   let sans = checkSans({ ...sansFromOptions(o), email: [], uri: [] });
   // a missing NAME or --dns/--ip: asked for on a terminal, else exit 2 naming them
   if (name === undefined || sans.dns.length + sans.ip.length === 0) {
-    const prompts = require("../prompts") as typeof import("../prompts");
-    if (name === undefined) prompts.mustAsk(ctx, "missing required argument 'name': give server issue NAME");
+    if (name === undefined) mustAsk(ctx, "missing required argument 'name': give server issue NAME");
     else checkName(name);
-    if (sans.dns.length + sans.ip.length === 0) prompts.mustAsk(ctx, "a server certificate needs at least one --dns or --ip");
+    if (sans.dns.length + sans.ip.length === 0) mustAsk(ctx, "a server certificate needs at least one --dns or --ip");
     const store = Store.open(ctx.dir); // no store: refused before any question
     const inv = store.readInventory();
     const taken = (n: string) => {
       const rec = store.findByName(inv, n);
       return rec && !o.force ? `"${n}" already exists (serial ${rec.serial}; use --force to replace it)` : null;
     };
-    if (name === undefined) name = await prompts.askName(ctx, "Server name (the file name in the store, e.g. nats1):", { taken });
+    if (name === undefined) name = await askName(ctx, "Server name (the file name in the store, e.g. nats1):", { taken });
     else if (taken(name)) throw inputError(taken(name)!, store.path(store.findByName(inv, name)!.certFile));
-    if (sans.dns.length + sans.ip.length === 0) sans = await prompts.askServerSans(ctx);
+    if (sans.dns.length + sans.ip.length === 0) sans = await askServerSans(ctx);
   }
   checkName(name);
   const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;

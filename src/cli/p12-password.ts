@@ -1,16 +1,18 @@
 /**
  * PKCS#12 passwords (design.md, Secrets): from `--password-file` (or `--p12-password-file` when
- * reading), else MTLSCTL_P12_PASSWORD, else a masked prompt on a terminal.
+ * reading), else MTLSCTL_P12_PASSWORD, else a masked prompt on a terminal. The CLI settles the
+ * password here and passes it to src/export/pkcs12.ts as a parameter: the library never reads a
+ * terminal or the environment, and keeps no secret in module state.
  *
  * Writing refuses an empty password (macOS Keychain will not import such a file) unless
  * --allow-empty-password. Reading tries the empty password by itself before asking, so a file
  * made without one opens without a prompt.
  */
 import * as fs from "node:fs";
-import { Ctx, getSecret, readSecretFile } from "../cli/context";
-import { inputError, MtlsError, ExitCode } from "../errors";
-
-export const P12_ENV = "MTLSCTL_P12_PASSWORD";
+import { Ctx, getSecret, readSecretFile } from "./context";
+import { inputError } from "../errors";
+import { isPkcs12File } from "../export/p12-detect";
+import { P12_ENV, passwordOpens } from "../export/pkcs12";
 
 const EMPTY_REFUSED = "an empty PKCS#12 password is refused (macOS Keychain will not import such a file); pass --allow-empty-password to write one anyway";
 
@@ -62,22 +64,18 @@ export async function exportPassword(ctx: Ctx, o: { passwordFile?: string; allow
 
 // ---------------------------------------------------------------- reading (explain, verify)
 
-let settled: string | undefined;
-
-/** Run by the preAction hook of explain/verify: settle the password of the PKCS#12 arguments. */
-export async function preparePasswordForReading(p12Files: string[], o: Record<string, unknown>): Promise<void> {
+/**
+ * The password to open these PKCS#12 files with: the file's, else the environment's, else "" when
+ * every file opens without one, else a prompt on a terminal. Undefined when there is no terminal to
+ * ask on: the reader then opens only files made without a password, and otherwise fails naming the
+ * file and the options.
+ */
+export async function passwordForReading(p12Files: string[], o: Record<string, unknown>): Promise<string | undefined> {
   const file = o.p12PasswordFile as string | undefined;
-  if (file !== undefined) {
-    settled = readSecretFile(file, "PKCS#12 password");
-    return;
-  }
+  if (file !== undefined) return readSecretFile(file, "PKCS#12 password");
   const env = process.env[P12_ENV];
-  if (env !== undefined && env !== "") {
-    settled = env;
-    return;
-  }
+  if (env !== undefined && env !== "") return env;
   // a file made with an empty password opens without asking
-  const { passwordOpens } = require("./pkcs12") as typeof import("./pkcs12");
   const opensEmpty = (f: string) => {
     try {
       return passwordOpens(fs.readFileSync(f), "");
@@ -85,21 +83,28 @@ export async function preparePasswordForReading(p12Files: string[], o: Record<st
       return false;
     }
   };
-  if (p12Files.every(opensEmpty)) {
-    settled = "";
-    return;
-  }
+  if (p12Files.every(opensEmpty)) return "";
   const ctx = new Ctx(o);
-  if (!ctx.interactive) return; // the reader fails, naming the file and the options
-  settled = await getSecret(ctx, { what: `PKCS#12 password of ${p12Files.length === 1 ? p12Files[0] : p12Files.length + " files"}`, fileFlag: "--p12-password-file", env: P12_ENV });
+  if (!ctx.interactive) return undefined;
+  return getSecret(ctx, { what: `PKCS#12 password of ${p12Files.length === 1 ? p12Files[0] : p12Files.length + " files"}`, fileFlag: "--p12-password-file", env: P12_ENV });
 }
 
-/** The password to open `file` with, for the synchronous readers. */
-export function passwordForReading(data: Buffer, file: string): string {
-  if (settled !== undefined) return settled;
-  const env = process.env[P12_ENV];
-  if (env !== undefined && env !== "") return env;
-  const { passwordOpens } = require("./pkcs12") as typeof import("./pkcs12");
-  if (passwordOpens(data, "")) return "";
-  throw new MtlsError(`the PKCS#12 password is needed: give --p12-password-file F or set ${P12_ENV} (no terminal to ask on)`, { file, exitCode: ExitCode.USAGE });
+interface HookCommand {
+  processedArgs: unknown[];
+  optsWithGlobals(): Record<string, unknown>;
+  setOptionValue(key: string, value: unknown): unknown;
+}
+
+/**
+ * commander preAction hook for `explain` and `verify`: when a certificate argument is a .p12/.pfx,
+ * settles its password before the action (file, environment, or a masked prompt), so that the
+ * synchronous readers never have to ask. The action finds it in its options as `p12Password`
+ * (this command's own state, not a module's), and passes it to readPresentedChain.
+ */
+export async function p12PasswordHook(_program: unknown, cmd: HookCommand): Promise<void> {
+  const files = cmd.processedArgs.flat().filter((a): a is string => typeof a === "string");
+  const p12s = files.filter(isPkcs12File);
+  if (p12s.length === 0) return;
+  const password = await passwordForReading(p12s, cmd.optsWithGlobals());
+  if (password !== undefined) cmd.setOptionValue("p12Password", password);
 }
