@@ -67,6 +67,13 @@ export function makeArtifacts(cwd: string): Artifact[] {
     out.push({ id: `root/${key}`, kind: "root", file: ca, format: "pem", issuer: ca, roots: [ca] });
     cli(["client", "issue", `c-${key}`, "--dir", dir, "--key", key, "--email", `c-${key}@example.com`]);
     out.push({ id: `client/${key}`, kind: "client", file: crt(dir, `c-${key}`), format: "pem", issuer: ca, roots: [ca], eku: ["clientAuth"] });
+    if (key === "rsa-2048" || key === "ed25519") {
+      // the key usage of a server and a peer depends on the key type (RSA: keyEncipherment too)
+      cli(["server", "issue", `s-${key}`, "--dir", dir, "--key", key, "--dns", `s-${key}.example.com`]);
+      out.push({ id: `server/${key}`, kind: "server", file: crt(dir, `s-${key}`), format: "pem", issuer: ca, roots: [ca], eku: ["serverAuth"], dns: `s-${key}.example.com` });
+      cli(["server", "issue", `p-${key}`, "--dir", dir, "--key", key, "--peer", "--dns", `p-${key}.example.com`]);
+      out.push({ id: `peer/${key}`, kind: "peer", file: crt(dir, `p-${key}`), format: "pem", issuer: ca, roots: [ca], eku: ["clientAuth", "serverAuth"], dns: `p-${key}.example.com` });
+    }
   }
 
   // the main root (path length 1: one intermediate below it); leaves of every kind straight under it
@@ -92,8 +99,8 @@ export function makeArtifacts(cwd: string): Artifact[] {
   cli(["server", "issue", "nats2", "--dir", inter, "--dns", "nats2.example.com"]);
   out.push({ id: "server/inter", kind: "server", file: crt(inter, "nats2"), format: "pem", issuer: interCa, ...chain, eku: ["serverAuth"], dns: "nats2.example.com" });
 
-  // a name-constrained intermediate of a second root (a root's path length allows one intermediate
-  // each), constraints of every kind, permitted and excluded, and leaves within them
+  // a name-constrained intermediate of a second root: constraints of every kind, permitted and
+  // excluded, and leaves within them
   const root2 = path.join(cwd, "pki-root2");
   const root2Ca = path.join(root2, "ca.crt");
   cli(["ca", "init", "--dir", root2, "--name", "Judges Root Two", "--key", "ec-p384", "--path-len", "1"]);
@@ -101,7 +108,7 @@ export function makeArtifacts(cwd: string): Artifact[] {
   const ncCa = path.join(nc, "ca.crt");
   cli([
     "ca", "init", "--intermediate", "--root-dir", root2, "--dir", nc, "--name", "Judges Constrained", "--path-len", "0",
-    "--permit-dns", ".example.com", "--exclude-dns", "bad.example.com",
+    "--permit-dns", "example.com", "--exclude-dns", "bad.example.com",
     "--permit-email-domain", "example.com", "--exclude-email-domain", "root@example.com",
     "--permit-uri-domain", "example.org", "--exclude-uri-domain", "evil.example.org",
     "--permit-ip", "10.0.0.0/8", "--exclude-ip", "10.66.0.0/16", "--permit-ip", "2001:db8::/32",
@@ -114,6 +121,25 @@ export function makeArtifacts(cwd: string): Artifact[] {
   out.push({ id: "server/constrained", kind: "server", file: crt(nc, "nats3"), format: "pem", issuer: ncCa, ...ncChain, eku: ["serverAuth"], dns: "nats3.example.com" });
   cli(["server", "issue", "node3", "--dir", nc, "--peer", "--dns", "node3.example.com"]);
   out.push({ id: "peer/constrained", kind: "peer", file: crt(nc, "node3"), format: "pem", issuer: ncCa, ...ncChain, eku: ["clientAuth", "serverAuth"], dns: "node3.example.com" });
+
+  // a constrained intermediate with DNS and IP constraints alone (the kinds every verifier implements:
+  // cryptography's refuses a chain with rfc822Name or URI constraints), and a server under it
+  const ncNet = path.join(cwd, "pki-nc-net");
+  const ncNetCa = path.join(ncNet, "ca.crt");
+  cli(["ca", "init", "--intermediate", "--root-dir", root2, "--dir", ncNet, "--name", "Judges Net Constrained", "--path-len", "0", "--permit-dns", "example.com", "--exclude-dns", "bad.example.com", "--permit-ip", "10.0.0.0/8", "--permit-ip", "2001:db8::/32"]);
+  out.push({ id: "intermediate/constrained-net", kind: "constrained-intermediate", file: ncNetCa, format: "pem", issuer: root2Ca, roots: [root2Ca] });
+  cli(["server", "issue", "nats4", "--dir", ncNet, "--dns", "nats4.example.com", "--ip", "10.0.0.4", "--ip", "2001:db8::4"]);
+  out.push({ id: "server/constrained-net", kind: "server", file: crt(ncNet, "nats4"), format: "pem", issuer: ncNetCa, roots: [root2Ca], intermediates: [ncNetCa], eku: ["serverAuth"], dns: "nats4.example.com" });
+  cli(["server", "issue", "node4", "--dir", ncNet, "--peer", "--dns", "node4.example.com"]);
+  out.push({ id: "peer/constrained-net", kind: "peer", file: crt(ncNet, "node4"), format: "pem", issuer: ncNetCa, roots: [root2Ca], intermediates: [ncNetCa], eku: ["clientAuth", "serverAuth"], dns: "node4.example.com" });
+
+  // a constrained intermediate in the "subdomains only" form (--permit-dns .example.com), and a client
+  const ncDot = path.join(cwd, "pki-nc-dot");
+  const ncDotCa = path.join(ncDot, "ca.crt");
+  cli(["ca", "init", "--intermediate", "--root-dir", root2, "--dir", ncDot, "--name", "Judges Subdomains Only", "--path-len", "0", "--permit-dns", ".example.com", "--permit-email-domain", "example.com"]);
+  out.push({ id: "intermediate/constrained-dot", kind: "constrained-intermediate", file: ncDotCa, format: "pem", issuer: root2Ca, roots: [root2Ca] });
+  cli(["client", "issue", "erin", "--dir", ncDot, "--email", "erin@example.com", "--dns", "erin.example.com"]);
+  out.push({ id: "client/constrained-dot", kind: "client", file: crt(ncDot, "erin"), format: "pem", issuer: ncDotCa, roots: [root2Ca], intermediates: [ncDotCa], eku: ["clientAuth"] });
 
   // a CSR (client csr, on the client's machine: no CA), every SAN kind and the full subject
   const csrDir = path.join(cwd, "csr");

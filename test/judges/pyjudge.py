@@ -8,7 +8,8 @@ per artifact and tool:
       findings of severity WARNING and above (NOTICE and INFO are not judged).
   {"tool": "cryptography", "id", "ok", "error", "checks": [...]}
       certificates: loaded, the signature verified against the issuer, the chain verified by
-      cryptography's x509.verification for the EKU (client verifier; server verifier with the name);
+      cryptography's x509.verification for the EKU (client verifier; server verifier with the name):
+      a refused chain is a finding "cryptography.verify-<eku>", judged like a lint;
       CRL: signature and entries; CSR: signature; PKCS#12: opened with its password, the key matches
       the certificate, the CA is carried (a trust store: the CA alone, no key).
 The pkilint linters are called through their own command-line entry points (the same code as the
@@ -64,7 +65,7 @@ def pub_bytes(k):
     return k.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def judge(a):
+def judge(a, findings):
     kind, file = a["kind"], a["file"]
     checks = []
     data = open(file, "rb").read()
@@ -77,13 +78,17 @@ def judge(a):
         store = verification.Store(load_certs(a.get("roots")))
         inter = load_certs(a.get("intermediates"))
         for eku in a.get("eku") or []:
+            builder = verification.PolicyBuilder().store(store)
             if eku == "clientAuth":
-                v = verification.PolicyBuilder().store(store).build_client_verifier()
-                v.verify(cert, inter)
+                v = builder.build_client_verifier()
             else:
-                v = verification.PolicyBuilder().store(store).build_server_verifier(x509.DNSName(a["dns"]))
+                v = builder.build_server_verifier(x509.DNSName(a["dns"]))
+            try:
                 v.verify(cert, inter)
-            checks.append(f"verify {eku}")
+                checks.append(f"verify {eku}")
+            except verification.VerificationError as e:
+                # a refused chain is a finding (named, matched against allowed.txt / known-defects.txt)
+                findings.append({"code": f"cryptography.verify-{eku}", "severity": "ERROR", "message": str(e), "path": "chain", "linter": "x509.verification"})
     elif kind.startswith("crl"):
         crl = x509.load_der_x509_crl(data) if a["format"] == "der" else x509.load_pem_x509_crl(data)
         checks.append("load")
@@ -143,7 +148,8 @@ def main():
         if findings is not None:
             print(json.dumps({"tool": "pkilint", "id": a["id"], "findings": findings}), flush=True)
         try:
-            r = {"tool": "cryptography", "id": a["id"], "ok": True, "checks": judge(a)}
+            found = []
+            r = {"tool": "cryptography", "id": a["id"], "ok": True, "checks": judge(a, found), "findings": found}
         except Exception as e:  # every failure is reported, with its type
             r = {"tool": "cryptography", "id": a["id"], "ok": False, "error": f"{type(e).__name__}: {e}"}
         print(json.dumps(r), flush=True)
