@@ -104,6 +104,7 @@ export function makeArtifacts(cwd: string): Artifact[] {
   const root2 = path.join(cwd, "pki-root2");
   const root2Ca = path.join(root2, "ca.crt");
   cli(["ca", "init", "--dir", root2, "--name", "Judges Root Two", "--key", "ec-p384", "--path-len", "1"]);
+  out.push({ id: "root/two", kind: "root", file: root2Ca, format: "pem", issuer: root2Ca, roots: [root2Ca] });
   const nc = path.join(cwd, "pki-nc");
   const ncCa = path.join(nc, "ca.crt");
   cli([
