@@ -150,6 +150,22 @@ export function makeArtifacts(cwd: string): Artifact[] {
   cli(["client", "csr", "dave", "--out-dir", csrDir, "--key", "ed25519", "--email", "dave@example.com"]);
   out.push({ id: "csr/ed25519", kind: "csr", file: path.join(csrDir, "dave.csr"), format: "pem" });
 
+  // the CA signs the CSR (client sign), and an offline intermediate: its request (ca init --csr-out),
+  // signed by the root (ca sign), installed (ca install)
+  cli(["client", "sign", path.join(csrDir, "carol.csr"), "--dir", root]);
+  out.push({ id: "client/from-csr", kind: "client", file: crt(root, "carol"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["clientAuth"] });
+  const off = path.join(cwd, "pki-offline");
+  const offCsr = path.join(cwd, "offline-inter.csr");
+  cli(["ca", "init", "--intermediate", "--csr-out", offCsr, "--dir", off, "--name", "Judges Offline Issuing", "--key", "rsa-3072"]);
+  out.push({ id: "csr/intermediate", kind: "csr", file: offCsr, format: "pem" });
+  const offCrt = path.join(cwd, "offline-inter.crt");
+  cli(["ca", "sign", offCsr, "--dir", root2, "--out", offCrt, "--path-len", "0", "--permit-email-domain", "example.com"]);
+  cli(["ca", "install", offCrt, "--root", root2Ca, "--dir", off]);
+  const offCa = path.join(off, "ca.crt");
+  out.push({ id: "intermediate/offline", kind: "constrained-intermediate", file: offCa, format: "pem", issuer: root2Ca, roots: [root2Ca] });
+  cli(["client", "issue", "frank", "--dir", off, "--email", "frank@example.com"]);
+  out.push({ id: "client/offline", kind: "client", file: crt(off, "frank"), format: "pem", issuer: offCa, roots: [root2Ca], intermediates: [offCa], eku: ["clientAuth"] });
+
   // CRLs: empty (PEM and DER), then with entries (a revoke with a reason, and one without)
   cli(["crl", "--dir", root, "--out", path.join(cwd, "crl-empty.pem")]);
   out.push({ id: "crl/empty", kind: "crl-empty", file: path.join(cwd, "crl-empty.pem"), format: "pem", issuer: rootCa, revoked: [] });
