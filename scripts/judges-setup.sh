@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the independent judges that test/judges.test.ts runs on every artifact mtlsctl writes
 # (issue 21 §1), into a cache outside the repository, pinned and keyed by version:
-#   ${MTLSCTL_CACHE:-$HOME/.cache/mtlsctl}/venv/judges-<hash>/   pkilint + cryptography (test/judges/requirements.txt)
-#   ${MTLSCTL_CACHE:-$HOME/.cache/mtlsctl}/zlint/<version>/zlint                 zlint (go install)
-#   GnuTLS certtool (Debian gnutls-bin) and NSS certutil (libnss3-tools), apt-get when missing.
-# Idempotent: a second run with everything cached takes about a second. A failed install fails this
+#   ${MTLSCTL_CACHE:-$HOME/.cache/mtlsctl}/venv/judges-<hash>/      pkilint + cryptography (test/judges/requirements.txt)
+#   ${MTLSCTL_CACHE:-$HOME/.cache/mtlsctl}/zlint/<version>/zlint    zlint (go install, the machine's Go)
+#   ${MTLSCTL_CACHE:-$HOME/.cache/mtlsctl}/gox509/<hash>/gox509     the crypto/x509 judge (test/judges/gox509)
+#   GnuTLS certtool (Debian gnutls-bin) and NSS certutil/pk12util (libnss3-tools), apt-get when missing.
+# Fresh: about 35 s (pip, go install) plus the apt-get; cached: about half a second.
+# Idempotent. A failed install fails this
 # script (never a silent skip). Prints one line per tool: <name> <path>.
 #   --check  install nothing: print the paths, or name what is missing and exit 1 (test/judges.test.ts)
 set -euo pipefail
