@@ -35,6 +35,7 @@ export MTLSCTL_GO="$go"
 start=$(date +%s)
 bash scripts/nats-servers.sh >/dev/null
 echo "scripts/test.sh: nats-server matrix ready ($(( $(date +%s) - start )) s): 2.9.10 (Debian) and $(grep -c '^v' scripts/nats-versions.txt) built"
+bash scripts/judges-setup.sh >/dev/null  # the judges of test/judges.test.ts (pkilint, zlint, Go x509, certtool, NSS, cryptography), cached
 
 # npm ci when node_modules is missing or does not match the lock file
 if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then

@@ -1,0 +1,3 @@
+module mtlsctl.test/judges/gox509
+
+go 1.22
