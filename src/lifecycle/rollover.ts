@@ -14,7 +14,8 @@ import * as fs from "node:fs";
 import * as crypto from "node:crypto";
 import { inputError } from "../errors";
 import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, profileExtensions, randomSerial } from "../pki/cert";
-import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, KeyType, loadPrivateKey, privateKeyPem, signerFor, spkiOf } from "../pki/keys";
+import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, KeyType, loadPrivateKey, privateKeyPem, spkiOf } from "../pki/keys";
+import { keySigner } from "../pki/signer";
 import { crashPoint } from "../store/crashpoints";
 import { caOf, CertRecord, Inventory, PreviousCa, Store } from "../store/store";
 import { buildSubject, checkDays, DEFAULT_CA_DAYS, record } from "../ca";
@@ -126,7 +127,7 @@ export function rollover(store: Store, o: RolloverOptions, warnings: string[]): 
         spki,
         extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: oldCert.basicConstraints?.pathLen }),
       },
-      signerFor(key),
+      keySigner(key),
     );
     const cert = parseCertificate(der);
     const newPem = certificatePem(der);

@@ -76,38 +76,9 @@ export function isRsa(key: crypto.KeyObject): boolean {
   return key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss";
 }
 
-/** A signer: the AlgorithmIdentifier it writes and the function that signs. */
-export interface Signer {
-  algorithm: Buffer;
-  sign(data: Buffer): Buffer;
-}
-
-export function signerFor(key: crypto.KeyObject): Signer {
-  let hash: string | null;
-  let algOid: string;
-  let params: Buffer | null = null;
-  switch (key.asymmetricKeyType) {
-    case "ec": {
-      const curve = key.asymmetricKeyDetails?.namedCurve;
-      hash = curve === "secp384r1" ? "sha384" : curve === "secp521r1" ? "sha512" : "sha256";
-      algOid = hash === "sha384" ? OID.ecdsaWithSHA384 : hash === "sha512" ? OID.ecdsaWithSHA512 : OID.ecdsaWithSHA256;
-      break;
-    }
-    case "rsa":
-      hash = "sha256";
-      algOid = OID.sha256WithRSA;
-      params = der.nul();
-      break;
-    case "ed25519":
-      hash = null;
-      algOid = OID.ed25519;
-      break;
-    default:
-      throw inputError(`cannot sign with a ${key.asymmetricKeyType} key`);
-  }
-  const algorithm = params ? der.seq(der.oid(algOid), params) : der.seq(der.oid(algOid));
-  return { algorithm, sign: (data) => crypto.sign(hash, data, key) };
-}
+/** Signing goes through the Signer seam (./signer.ts); signerFor is its first implementation, keySigner. */
+export { keySigner as signerFor } from "./signer";
+export type { Signer } from "./signer";
 
 /** The subjectPublicKey bits of a SubjectPublicKeyInfo (what key identifiers hash). */
 export function subjectPublicKeyBits(spki: Buffer): Buffer {
