@@ -1,0 +1,163 @@
+/**
+ * Issue 16 §2: one issuance pipeline. The same identities issued both ways, `client issue NAME`
+ * one at a time and `client issue --from users.csv` in bulk, into two copies of one intermediate
+ * store whose CA has `--permit-dns .example.com` and ends before the leaves' default validity:
+ * the same warnings (bulk names the row), the same extensions but for the key's own identifier, and
+ * inventory records of the same shape. The name-constraint case of the issue: a CN that looks like a
+ * host outside the constraints warns in bulk too, and `openssl verify` shows why (it refuses it).
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { mtls, mtlsOk, openssl, tmpDir, tool } from "./helpers/cli";
+import { parseCertificate, ParsedCertificate } from "../src/pki/cert";
+import { keyIdentifier } from "../src/pki/keys";
+import type { CertRecord, Inventory } from "../src/store/store";
+
+jest.setTimeout(180_000);
+
+const cwd = tmpDir("mtlsctl-pipeline-");
+const env = { MTLSCTL_PASSPHRASE: "pipe-pass", MTLSCTL_ROOT_PASSPHRASE: "pipe-root", MTLSCTL_DIR: undefined };
+const rootDir = path.join(cwd, "root");
+const baseDir = path.join(cwd, "base");
+const singleDir = path.join(cwd, "single");
+const bulkDir = path.join(cwd, "bulk");
+
+interface Identity {
+  name: string;
+  email?: string[];
+  dns?: string[];
+  uri?: string[];
+  ip?: string[];
+  subject?: string;
+  key?: string;
+}
+
+const IDS: Identity[] = [
+  { name: "alice", email: ["alice@example.com"] },
+  { name: "cn1", subject: "CN=host.evil.com" }, // the issue's case: a host-like CN outside --permit-dns .example.com
+  { name: "web", dns: ["api.example.com"], uri: ["spiffe://example.com/web"], ip: ["192.0.2.7"] },
+  { name: "carol", subject: "CN=carol,OU=eng,O=Acme Corp,C=US", key: "ec-p384" },
+  { name: "frank", subject: "CN=Frank Ü. Smith,UID=frank", key: "ed25519" },
+  { name: "erin", email: ["erin@example.org"], key: "rsa-2048" },
+];
+const lineOf = (name: string) => IDS.findIndex((x) => x.name === name) + 2; // after the header row
+
+const warningsOf = (stderr: string) =>
+  stderr
+    .split("\n")
+    .filter((l) => l.startsWith("mtlsctl: warning: "))
+    .map((l) => l.slice("mtlsctl: warning: ".length));
+const readCert = (dir: string, name: string): ParsedCertificate => parseCertificate(Buffer.from(fs.readFileSync(path.join(dir, "issued", `${name}.crt`), "utf8").split("\n").slice(1, -2).join(""), "base64"));
+const inventory = (dir: string): Inventory => JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+const recordOf = (dir: string, name: string): CertRecord => inventory(dir).certificates.find((c) => c.name === name)!;
+
+const single: Record<string, string[]> = {};
+let bulkWarnings: string[] = [];
+let csv: string;
+
+beforeAll(() => {
+  tool("openssl");
+  const secret = (s: string) => {
+    const f = path.join(cwd, `secret-${s}`);
+    fs.writeFileSync(f, s + "\n", { mode: 0o600 });
+    return f;
+  };
+  // a root that ends in 100 days, and an intermediate under it (its validity: what the root has left)
+  mtlsOk(["ca", "init", "--dir", rootDir, "--name", "Pipe Root", "--days", "100", "--passphrase-file", secret("pipe-root")], { cwd, env });
+  mtlsOk(["ca", "init", "--intermediate", "--root-dir", rootDir, "--dir", baseDir, "--name", "Pipe Issuing", "--permit-dns", ".example.com"], { cwd, env });
+  fs.cpSync(baseDir, singleDir, { recursive: true });
+  fs.cpSync(baseDir, bulkDir, { recursive: true });
+  for (const x of IDS) {
+    const args = ["client", "issue", x.name, "--dir", singleDir];
+    for (const k of ["email", "dns", "uri", "ip"] as const) for (const v of x[k] ?? []) args.push(`--${k}`, v);
+    if (x.subject) args.push("--subject", x.subject);
+    if (x.key) args.push("--key", x.key);
+    single[x.name] = warningsOf(mtlsOk(args, { cwd, env }).stderr);
+  }
+  const cell = (a?: string[]) => (a ?? []).join(";");
+  csv = path.join(cwd, "users.csv");
+  fs.writeFileSync(csv, ["name,email,dns,uri,ip,subject,key", ...IDS.map((x) => [x.name, cell(x.email), cell(x.dns), cell(x.uri), cell(x.ip), x.subject ? `"${x.subject}"` : "", x.key ?? ""].join(","))].join("\n") + "\n");
+  bulkWarnings = warningsOf(mtlsOk(["client", "issue", "--from", "users.csv", "--dir", bulkDir], { cwd, env }).stderr);
+});
+
+afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
+
+describe("single and bulk issuance share one plan", () => {
+  test("the name-constraint case warns on both paths, bulk naming the row", () => {
+    const text = `the subject CN "host.evil.com" looks like a host name outside the DNS name constraints of CA "CN=Pipe Issuing": nats-server (Go) ignores the CN, but OpenSSL-based verifiers refuse the certificate (give a DNS SAN, or a CN without dots)`;
+    expect(single.cn1).toContain(text);
+    expect(bulkWarnings).toContain(`users.csv:${lineOf("cn1")}: ${text}`);
+    // and the warning is right: OpenSSL refuses both certificates for that reason
+    const chain = path.join(singleDir, "chain.pem");
+    const roots = path.join(singleDir, "roots.pem");
+    for (const dir of [singleDir, bulkDir]) {
+      const r = openssl(["verify", "-CAfile", roots, "-untrusted", chain, "-purpose", "sslclient", path.join(dir, "issued", "cn1.crt")]);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/permitted subtree violation/);
+      const ok = openssl(["verify", "-CAfile", roots, "-untrusted", chain, "-purpose", "sslclient", path.join(dir, "issued", "alice.crt")]);
+      expect(ok.stdout + ok.stderr).toMatch(/: OK/);
+    }
+  });
+
+  test("the same warning texts: every single-path warning from the planning step is said by bulk, prefixed by a row of that identity", () => {
+    // bulk says a text once (the first row it concerns): the default validity outliving the CA is one text for all rows
+    const outlive = /^the default validity \(365 days\) would outlive the CA: the certificate ends with the CA on \S+$/;
+    for (const x of IDS) expect(single[x.name]).toContainEqual(expect.stringMatching(outlive));
+    const stripped = bulkWarnings.map((w) => w.replace(/^users\.csv:\d+: /, ""));
+    expect(bulkWarnings.every((w) => /^users\.csv:\d+: /.test(w))).toBe(true);
+    expect(stripped.filter((w) => outlive.test(w))).toEqual([single.alice.find((w) => outlive.test(w))]);
+    expect(bulkWarnings.find((w) => outlive.test(w.replace(/^users\.csv:\d+: /, "")))).toMatch(new RegExp(`^users\\.csv:${lineOf("alice")}: `));
+    for (const x of IDS)
+      for (const w of single[x.name]) {
+        if (outlive.test(w)) continue;
+        expect(bulkWarnings).toContain(`users.csv:${lineOf(x.name)}: ${w}`);
+      }
+    // and nothing else: the same set of texts
+    expect(new Set(stripped)).toEqual(new Set(IDS.flatMap((x) => single[x.name])));
+    expect(stripped.length).toBe(new Set(stripped).size);
+  });
+
+  test.each(IDS.map((x) => [x.name, x] as const))("%s: the same extensions and fields but for serial, key and times", (name) => {
+    const a = readCert(singleDir, name);
+    const b = readCert(bulkDir, name);
+    expect(b.issuerRaw.equals(a.issuerRaw)).toBe(true);
+    expect(b.subjectRaw.equals(a.subjectRaw)).toBe(true);
+    expect(b.signatureAlgorithm.equals(a.signatureAlgorithm)).toBe(true);
+    expect(b.serialHex).not.toBe(a.serialHex);
+    expect(b.notAfter.getTime()).toBe(a.notAfter.getTime()); // both clamped to the CA's end
+    expect(b.extensions.map((e) => [e.oid, e.critical])).toEqual(a.extensions.map((e) => [e.oid, e.critical]));
+    b.extensions.forEach((e, i) => {
+      if (e.oid === "2.5.29.14") expect(b.subjectKeyId!.equals(keyIdentifier(b.spki))).toBe(true);
+      else expect(e.value.toString("hex")).toBe(a.extensions[i].value.toString("hex"));
+    });
+    const ca = new crypto.X509Certificate(fs.readFileSync(path.join(baseDir, "ca.crt")));
+    expect(new crypto.X509Certificate(b.der).verify(ca.publicKey)).toBe(true);
+  });
+
+  test("inventory records of the same shape (same keys, in the same order; csrFile present in both)", () => {
+    for (const x of IDS) {
+      const a = recordOf(singleDir, x.name);
+      const b = recordOf(bulkDir, x.name);
+      expect(Object.keys(b)).toEqual(Object.keys(a));
+      expect("csrFile" in a && "csrFile" in b).toBe(true);
+      const strip = (r: CertRecord) => {
+        const { serial: _s, fingerprint: _f, notBefore: _b, notAfter: _a, issuedAt: _i, csrFile: _c, ...rest } = r;
+        return rest;
+      };
+      expect(strip(b)).toEqual(strip(a));
+      expect(b.notAfter).toBe(a.notAfter);
+      expect(b.fingerprint).toBe(readCert(bulkDir, x.name).fingerprint);
+    }
+  });
+
+  test("a SAN outside the constraints is refused on both paths, with the same message", () => {
+    const r1 = mtls(["client", "issue", "evil", "--dir", singleDir, "--dns", "host.evil.com"], { cwd, env });
+    expect(r1.code).toBe(3);
+    const msg = r1.stderr.trim().replace(/^mtlsctl: /, "");
+    const f = path.join(cwd, "evil.csv");
+    fs.writeFileSync(f, "name,dns\nevil,host.evil.com\n");
+    const r2 = mtls(["client", "issue", "--from", "evil.csv", "--dir", bulkDir, "--json"], { cwd, env });
+    expect(r2.stdout + r2.stderr).toContain(msg);
+  });
+});
