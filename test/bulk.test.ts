@@ -180,7 +180,7 @@ describe("the lean path's parts", () => {
     store.writeInventory(inv); // with a field after "certificates"
     const rec = (n: number): CertRecord => ({ ...inv.ca, name: `n${n}`, kind: "client", serial: crypto.randomBytes(16).toString("hex"), subject: `CN=n${n},O=A \\"q\\" é` });
     let seq = 0;
-    const app = new InventoryAppender(store, () => `.inventory.json.tmp-${process.pid}-${(seq++).toString(16).padStart(8, "0")}`);
+    const app = new InventoryAppender(store, () => seq++);
     const commit = (recs: CertRecord[]) => {
       const add = new ByteList();
       for (const r of recs) add.append(",\n    " + recordText(r));
