@@ -11,7 +11,7 @@ import { OID, EXTENSION_NAMES } from "./asn1/oids";
 import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, profileExtensions, randomSerial, Profile } from "./pki/cert";
 import { buildCsr, csrPem, ParsedCsr } from "./pki/csr";
 import { describeKey, generateKey, isRsa, KeyType, privateKeyPem, publicKeyOf, spkiOf } from "./pki/keys";
-import { keySigner, Signer } from "./pki/signer";
+import { checkSignerMatches, keySigner, Signer } from "./pki/signer";
 import { checkDays, chooseSerial, DAY, DEFAULT_CA_DAYS, PlanIssuer, planIssuance, tbsOf } from "./pki/plan";
 import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableReasons, DnDer, decodeName } from "./pki/name";
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
@@ -292,6 +292,7 @@ export function storeIssuer(store: Store, caCert: ParsedCertificate): PlanIssuer
  */
 export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Issued {
   checkName(req.name);
+  checkSignerMatches(signer, caCert.spki, store.caCertFile);
   const plan = planIssuance(
     { profile: req.profile, subjectDer: req.subjectDer, spki: req.spki, sans: req.sans, days: req.days, pathLen: req.pathLen, nameConstraints: req.nameConstraints },
     storeIssuer(store, caCert),

@@ -12,7 +12,14 @@ import * as path from "node:path";
 import { mtls, mtlsOk, openssl, tmpDir, tool } from "./helpers/cli";
 import { parseCertificate, ParsedCertificate } from "../src/pki/cert";
 import { keyIdentifier } from "../src/pki/keys";
-import type { CertRecord, Inventory } from "../src/store/store";
+import { CertRecord, Inventory, Store } from "../src/store/store";
+import { issue, leafFiles } from "../src/ca";
+import { bulkIssue } from "../src/bulk/issue";
+import { csvRows } from "../src/bulk/input";
+import { writeCrl } from "../src/lifecycle/crl";
+import { generateKey, privateKeyPem, spkiOf } from "../src/pki/keys";
+import { keySigner, Signer } from "../src/pki/signer";
+import { emptySans } from "../src/pki/san";
 
 jest.setTimeout(180_000);
 
@@ -159,5 +166,60 @@ describe("single and bulk issuance share one plan", () => {
     fs.writeFileSync(f, "name,dns\nevil,host.evil.com\n");
     const r2 = mtls(["client", "issue", "--from", "evil.csv", "--dir", bulkDir, "--json"], { cwd, env });
     expect(r2.stdout + r2.stderr).toContain(msg);
+  });
+});
+
+describe("the Signer seam", () => {
+  /** A signer that holds its key out of reach (as an HSM would): only algorithm, publicKey and sign(). */
+  function sealedSigner(dir: string): Signer & { calls: number } {
+    const store = new Store(dir);
+    const key = store.caKey("pipe-pass", store.caCertificate());
+    const inner = keySigner(key);
+    const publicKey = spkiOf(key);
+    const s = { calls: 0, algorithm: inner.algorithm, publicKey, sign: (tbs: Buffer) => (s.calls++, crypto.sign("sha256", tbs, key)) };
+    return s;
+  }
+
+  test("issue(), bulkIssue() and writeCrl() sign through any Signer; the results verify with the CA's key", async () => {
+    const dir = path.join(cwd, "seam");
+    fs.cpSync(baseDir, dir, { recursive: true });
+    const store = new Store(dir);
+    const caCert = store.caCertificate();
+    const signer = sealedSigner(dir);
+    const key = generateKey("ec-p256");
+    const warnings: string[] = [];
+    const one = issue(store, signer, caCert, { profile: "client", name: "sealed", subjectDer: Buffer.from("3000", "hex"), spki: spkiOf(key), sans: { ...emptySans(), email: ["sealed@example.com"] }, ...leafFiles("sealed", { keyPem: privateKeyPem(key) }) }, warnings);
+    expect(signer.calls).toBe(1);
+    const f = path.join(cwd, "seam.csv");
+    fs.writeFileSync(f, "name,email\ns1,s1@example.com\ns2,s2@example.com\n");
+    const sum = await bulkIssue(store, signer, caCert, csvRows(f), { file: f, defaults: { keyType: "ec-p256" } });
+    expect(sum.issued).toBe(2);
+    expect(signer.calls).toBe(3);
+    const crl = writeCrl(store, signer, caCert, {}, []);
+    expect(signer.calls).toBe(4);
+    const ca = new crypto.X509Certificate(fs.readFileSync(path.join(dir, "ca.crt")));
+    for (const n of ["sealed", "s1", "s2"]) expect(new crypto.X509Certificate(fs.readFileSync(path.join(dir, "issued", `${n}.crt`))).verify(ca.publicKey)).toBe(true);
+    expect(one.record.subject).toBe("");
+    const crlFile = path.join(cwd, "seam.crl");
+    fs.writeFileSync(crlFile, crl.pem);
+    const r = openssl(["crl", "-in", crlFile, "-CAfile", path.join(dir, "ca.crt"), "-noout"]);
+    expect(r.stdout + r.stderr).toMatch(/verify OK/);
+  });
+
+  test("a Signer whose key is not the CA certificate's is refused before anything is signed", async () => {
+    const dir = path.join(cwd, "seam-wrong");
+    fs.cpSync(baseDir, dir, { recursive: true });
+    const store = new Store(dir);
+    const caCert = store.caCertificate();
+    const other = keySigner(generateKey("ec-p256"));
+    const key = generateKey("ec-p256");
+    const before = fs.readFileSync(path.join(dir, "inventory.json"), "utf8");
+    expect(() => issue(store, other, caCert, { profile: "client", name: "x", subjectDer: Buffer.from("3000", "hex"), spki: spkiOf(key), sans: { ...emptySans(), email: ["x@example.com"] } }, [])).toThrow(/the CA key does not match the CA certificate/);
+    const f = path.join(cwd, "seam-wrong.csv");
+    fs.writeFileSync(f, "name\ny1\n");
+    await expect(bulkIssue(store, other, caCert, csvRows(f), { file: f, defaults: { keyType: "ec-p256" } })).rejects.toThrow(/does not match/);
+    expect(() => writeCrl(store, other, caCert, {}, [])).toThrow(/does not match/);
+    expect(fs.readFileSync(path.join(dir, "inventory.json"), "utf8")).toBe(before);
+    expect(fs.readdirSync(path.join(dir, "issued"))).toEqual([]);
   });
 });

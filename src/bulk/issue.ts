@@ -42,7 +42,7 @@ import { recordOf, storeIssuer } from "../ca";
 import { inputError, MtlsError } from "../errors";
 import { buildCertificate, EncodeCache, ParsedCertificate, randomSerial } from "../pki/cert";
 import { chooseSerial, IssuancePlan, PlanIssuer, planIssuance, tbsOf } from "../pki/plan";
-import type { Signer } from "../pki/signer";
+import { checkSignerMatches, Signer } from "../pki/signer";
 import { crashPoint } from "../store/crashpoints";
 import { acquireLock } from "../store/lock";
 import { CertRecord, Store } from "../store/store";
@@ -268,6 +268,7 @@ export class BulkIssuer {
     o: BulkOptions,
   ) {
     this.o = o;
+    checkSignerMatches(signer, caCert.spki, store.caCertFile);
     this.issuer = storeIssuer(store, caCert);
     this.chainPem = pemBundle(store.presentedChain());
     this.inventory = new InventoryAppender(store, () => this.tempId());
@@ -676,6 +677,6 @@ export class BulkIssuer {
 }
 
 /** Issues a client certificate for each row; see the file comment for batching and crashes. */
-export function bulkIssue(store: Store, signer: Signer, caCert: ParsedCertificate, rows: Iterator<RawRow>, o: BulkOptions): Promise<BulkSummary> {
+export async function bulkIssue(store: Store, signer: Signer, caCert: ParsedCertificate, rows: Iterator<RawRow>, o: BulkOptions): Promise<BulkSummary> {
   return new BulkIssuer(store, signer, caCert, o).run(rows);
 }

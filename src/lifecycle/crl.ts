@@ -7,7 +7,7 @@
 import * as der from "../asn1/der";
 import { encodeExtensions, Extension, ext, ParsedCertificate } from "../pki/cert";
 import { keyIdentifier, verifySignature } from "../pki/keys";
-import type { Signer } from "../pki/signer";
+import { checkSignerMatches, Signer } from "../pki/signer";
 import { toPem, readPemOrDer } from "../pki/pem";
 import { inputError } from "../errors";
 import type { CertRecord, CrlState, Inventory, Store } from "../store/store";
@@ -174,6 +174,7 @@ export interface SignedCrl {
  */
 export function nextCrl(inv: Inventory, signer: Signer, caCert: ParsedCertificate, o: { nextUpdateDays?: number; now?: Date }, warnings: string[]): SignedCrl {
   const days = checkNextUpdateDays(o.nextUpdateDays);
+  checkSignerMatches(signer, caCert.spki);
   const now = new Date(Math.floor((o.now ?? new Date()).getTime() / 1000) * 1000);
   let nextUpdate = new Date(now.getTime() + days * DAY);
   if (nextUpdate > caCert.notAfter) {
