@@ -7,7 +7,7 @@ import { keyIdentifier } from "./keys";
 import type { Signer } from "./signer";
 import { decodeSans, encodeSans, hasSans, Sans } from "./san";
 import { toPem, readPemOrDer } from "./pem";
-import { decodeName, formatRfc4514, DecodedAttribute } from "./name";
+import { decodeName, formatRfc4514 } from "./name";
 import { nameConstraintsExtension, NameConstraintsSpec } from "./constraints";
 
 import type { Extension, ParsedCertificate, Profile } from "./types";
