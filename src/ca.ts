@@ -87,8 +87,8 @@ export function recordOf(kind: CertKind, name: string, f: RecordFields, keyType:
     sans: { email: f.sans.email, dns: f.sans.dns, uri: f.sans.uri, ip: f.sans.ip },
     profile: kind,
     keyType,
-    notBefore: f.notBefore.toISOString(),
-    notAfter: f.notAfter.toISOString(),
+    notBefore: isoOf(f.notBefore),
+    notAfter: isoOf(f.notAfter),
     status: "valid",
     revokedAt: null,
     revocationReason: null,
@@ -103,6 +103,18 @@ export function recordOf(kind: CertKind, name: string, f: RecordFields, keyType:
   if (extras.renews !== undefined) rec.renews = extras.renews;
   if (extras.chainFile) rec.chainFile = extras.chainFile;
   return rec;
+}
+
+// bulk issuance records thousands of certificates with the same times: their ISO text, memoised
+const isoMemo = new Map<number, string>();
+function isoOf(d: Date): string {
+  const t = d.getTime();
+  let s = isoMemo.get(t);
+  if (s === undefined) {
+    if (isoMemo.size >= 16) isoMemo.clear();
+    isoMemo.set(t, (s = d.toISOString()));
+  }
+  return s;
 }
 
 /** recordOf() for a parsed certificate. */
