@@ -20,6 +20,9 @@ import { writeCrl } from "../src/lifecycle/crl";
 import { generateKey, privateKeyPem, spkiOf } from "../src/pki/keys";
 import { keySigner, Signer } from "../src/pki/signer";
 import { emptySans } from "../src/pki/san";
+import { chooseSerial, planIssuance, tbsOf } from "../src/pki/plan";
+import { buildCertificate, readCertificates } from "../src/pki/cert";
+import { encodeName, parseRfc4514 } from "../src/pki/name";
 
 jest.setTimeout(180_000);
 
@@ -223,3 +226,60 @@ describe("the Signer seam", () => {
     expect(fs.readdirSync(path.join(dir, "issued"))).toEqual([]);
   });
 });
+
+describe("planIssuance: a plain function of a request and an issuer", () => {
+  const certsOf = (f: string) => readCertificates(fs.readFileSync(f), f);
+  const issuer = () => {
+    const ca = certsOf(path.join(baseDir, "ca.crt"))[0];
+    return { cert: ca, chain: [ca, ...certsOf(path.join(baseDir, "roots.pem"))] };
+  };
+  const spki = () => spkiOf(generateKey("ec-p256"));
+  const subject = (s: string) => encodeName(parseRfc4514(s));
+
+  test("the issue's case: a warning, not a refusal; SANs outside the constraints: a refusal", () => {
+    const p = planIssuance({ profile: "client", subjectDer: subject("CN=host.evil.com"), spki: spki(), sans: emptySans() }, issuer());
+    expect(p.warnings).toContainEqual(expect.stringMatching(/^the subject CN "host\.evil\.com" looks like a host name outside the DNS name constraints of CA "CN=Pipe Issuing"/));
+    expect(() => planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: { ...emptySans(), dns: ["host.evil.com"] } }, issuer())).toThrow(/host\.evil\.com/);
+    expect(planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: { ...emptySans(), dns: ["api.example.com"] } }, issuer()).warnings.filter((w) => /constraints/.test(w))).toEqual([]);
+  });
+
+  test("validity: clamped to the CA's end, with the option named as the caller says; an expired CA refused", () => {
+    const iss = issuer();
+    const p = planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: emptySans(), days: 36500, daysOption: "days" }, iss);
+    expect(p.notAfter.getTime()).toBe(iss.cert.notAfter.getTime());
+    expect(p.warnings).toContain(`days 36500 would outlive the CA: the certificate ends with the CA on ${iss.cert.notAfter.toISOString()}`);
+    const q = planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: emptySans(), days: 10 }, iss, Date.UTC(2027, 0, 1, 0, 0, 0, 999) - 400 * 86_400_000);
+    expect(q.notBefore.getMilliseconds()).toBe(0);
+    expect(q.notAfter.getTime() - q.notBefore.getTime()).toBe(10 * 86_400_000 + 60_000);
+    expect(q.warnings).toEqual([]);
+    expect(() => planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: emptySans() }, iss, iss.cert.notAfter.getTime() + 1000)).toThrow(/the CA certificate expired on/);
+  });
+
+  test("subject, SAN and key checks are the plan's; the plan signs to the certificate issue() would make", () => {
+    const iss = issuer();
+    expect(() => planIssuance({ profile: "client", subjectDer: Buffer.from("3000", "hex"), spki: spki(), sans: emptySans() }, iss)).toThrow(/needs a subject or at least one SAN/);
+    expect(() => planIssuance({ profile: "server", subjectDer: subject("CN=s"), spki: spki(), sans: { ...emptySans(), email: ["a@example.com"] } }, iss)).toThrow(/needs at least one --dns or --ip/);
+    expect(() => planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: { ...emptySans(), email: ["no-at-sign"] } }, iss)).toThrow(/expected local@domain/);
+    const secp256k1 = crypto.generateKeyPairSync("ec", { namedCurve: "secp256k1" }).publicKey.export({ type: "spki", format: "der" });
+    expect(() => planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: secp256k1, sans: emptySans() }, iss)).toThrow(/cannot be used with nats-server/);
+    const p = planIssuance({ profile: "client", subjectDer: subject("CN=x"), spki: spki(), sans: { ...emptySans(), ip: ["2001:DB8::0010"] } }, iss);
+    expect(p.sans.ip).toEqual(["2001:db8::10"]);
+    const signer = sealedSignerFor(baseDir);
+    const der = buildCertificate(tbsOf(p, chooseSerial(() => false)), signer);
+    expect(new crypto.X509Certificate(der).verify(crypto.createPublicKey({ key: iss.cert.spki, format: "der", type: "spki" }))).toBe(true);
+    expect(new crypto.X509Certificate(der).subjectAltName).toBe("IP Address:2001:DB8:0:0:0:0:0:10");
+  });
+
+  test("chooseSerial: 16 bytes, positive, never a taken one", () => {
+    const taken = new Set<string>();
+    const fixed = [Buffer.alloc(16, 0x41), Buffer.alloc(16, 0x41), Buffer.alloc(16, 0x42)];
+    taken.add(Buffer.alloc(16, 0x41).toString("hex"));
+    expect(chooseSerial((h) => taken.has(h), () => fixed.shift()!).toString("hex")).toBe("42".repeat(16));
+    for (let i = 0; i < 200; i++) expect(chooseSerial(() => false).toString("hex")).toMatch(/^[4-7][0-9a-f]{31}$/);
+  });
+});
+
+function sealedSignerFor(dir: string): Signer {
+  const store = new Store(dir);
+  return keySigner(store.caKey("pipe-pass", store.caCertificate()));
+}

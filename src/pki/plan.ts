@@ -16,7 +16,7 @@ import { cnConstraintWarning, NameConstraintsSpec, signingViolation } from "./co
 import { checkSubCa } from "./hierarchy";
 import { describeKey, publicKeyOf, spkiKeyType } from "./keys";
 import { decodeName } from "./name";
-import { hasSans, Sans } from "./san";
+import { checkSans, hasSans, ipBytes, ipString, Sans } from "./san";
 import type { Extension, ParsedCertificate, Profile } from "./types";
 
 export const DAY = 86_400_000;
@@ -69,6 +69,7 @@ export interface IssuancePlan {
   /** Whole seconds (as DER Time writes them): what the certificate will hold, and the inventory. */
   notBefore: Date;
   notAfter: Date;
+  /** Checked; IPs as the certificate gives them back (what the inventory records). */
   sans: Sans;
   /** keyUsage keyEncipherment: an RSA key. */
   rsa: boolean;
@@ -110,18 +111,22 @@ export function planIssuance(req: PlanRequest, issuer: PlanIssuer, now: number =
     notAfter = ca.notAfter;
     warnings.push(`${req.days === undefined ? `the default validity (${days} days)` : `${req.daysOption ?? "--days"} ${days}`} would outlive the CA: the certificate ends with the CA on ${notAfter.toISOString()}`);
   }
+  // the SANs' syntax (callers that parse options or a CSR have checked already: the same rules, so
+  // the same answer), and IPs in the form a certificate gives back (what the inventory records)
+  const sans = checkSans(req.sans);
+  const recorded = sans.ip.length ? { ...sans, ip: sans.ip.map((a) => ipString(ipBytes(a))) } : sans;
   const emptySubject = req.subjectDer.length <= 2;
-  if (req.profile === "client" && emptySubject && !hasSans(req.sans)) throw inputError("a certificate needs a subject or at least one SAN");
-  if (req.profile !== "client" && req.profile !== "ca" && req.sans.dns.length + req.sans.ip.length === 0) throw inputError("a server certificate needs at least one --dns or --ip");
+  if (req.profile === "client" && emptySubject && !hasSans(sans)) throw inputError("a certificate needs a subject or at least one SAN");
+  if (req.profile !== "client" && req.profile !== "ca" && sans.dns.length + sans.ip.length === 0) throw inputError("a server certificate needs at least one --dns or --ip");
   // name constraints of every CA above the certificate (issue 10), with the verifier's matcher
-  const violation = signingViolation(req.sans, chain);
+  const violation = signingViolation(sans, chain);
   if (violation) throw inputError(violation);
   const cns = req.commonNames ?? decodeName(req.subjectDer).flat().filter((a) => a.type === OID.CN).map((a) => a.value);
-  const cnWarning = cnConstraintWarning(cns, req.sans, chain);
+  const cnWarning = cnConstraintWarning(cns, sans, chain);
   if (cnWarning) warnings.push(cnWarning);
   if (req.profile === "ca") checkSubCa(chain, req.subjectDer, req.pathLen);
-  const extensions = profileExtensions(req.profile, { spki: req.spki, keyId: req.keyId, issuerKeyId: ca.subjectKeyId, rsa: kind.rsa, sans: req.sans, emptySubject, pathLen: req.pathLen, nameConstraints: req.nameConstraints });
-  return { profile: req.profile, issuer: ca.subjectRaw, subject: req.subjectDer, spki: req.spki, notBefore: wholeSeconds(now - 60_000), notAfter, sans: req.sans, rsa: kind.rsa, extensions, warnings };
+  const extensions = profileExtensions(req.profile, { spki: req.spki, keyId: req.keyId, issuerKeyId: ca.subjectKeyId, rsa: kind.rsa, sans, emptySubject, pathLen: req.pathLen, nameConstraints: req.nameConstraints });
+  return { profile: req.profile, issuer: ca.subjectRaw, subject: req.subjectDer, spki: req.spki, notBefore: wholeSeconds(now - 60_000), notAfter, sans: recorded, rsa: kind.rsa, extensions, warnings };
 }
 
 /**
