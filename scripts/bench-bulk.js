@@ -6,6 +6,12 @@
  *    measured just before and after each run (one core's worth of ECDSA signing on this machine now);
  *  - 1,000 clients: one bulk run against 1,000 `mtlsctl client issue NAME` invocations (BENCH_SINGLE_N
  *    to run fewer and scale up).
+ *  - the floor (issue 16): after each 10,000 run, the same number of files of the same sizes in the same
+ *    layout (issued/<name>.crt, private/<name>.key, each written beside its name and renamed, the
+ *    directories flushed) created by a process that does nothing else; printed as bulk/floor (goal
+ *    <= 1.3x). Bulk is bound by file creation on some machines: this is its floor. No syncfs: a
+ *    whole-file-system flush costs what every other process on the machine has left dirty (bulk
+ *    overlaps its flushes with the next batch's work), which would make the floor noise.
  * Each run gets a fresh store that stays until the end: deleting thousands of files just before a run
  * slows ext4's inode allocation for a minute (it skips recently deleted inodes), which would be
  * measured instead of mtlsctl.
@@ -51,13 +57,43 @@ function writeCsv(dir, n, prefix) {
 
 /** One bulk run in a new process: ms from the CLI's start to its end, peak RSS, exit code. */
 function bulkRun(store, csv) {
-  const driver = `const {runCli}=require(${JSON.stringify(path.join(ROOT, "dist/cli/run.js"))});const t=process.hrtime.bigint();runCli(process.argv).then((c)=>{const ms=Number(process.hrtime.bigint()-t)/1e6;process.stderr.write("\\n"+JSON.stringify({code:c,ms,maxRssKb:process.resourceUsage().maxRSS})+"\\n");});`;
+  const driver = `const {runCli}=require(${JSON.stringify(path.join(ROOT, "dist/cli/run.js"))});const t=process.hrtime.bigint();runCli(process.argv).then((c)=>{const ms=Number(process.hrtime.bigint()-t)/1e6;process.stderr.write("\\n"+JSON.stringify({code:c,ms,maxRssKb:process.resourceUsage().maxRSS,cpuMs:(process.resourceUsage().userCPUTime+process.resourceUsage().systemCPUTime)/1000})+"\\n");});`;
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, ["-e", driver, "mtlsctl", "--quiet", "client", "issue", "--from", csv], { env: store.env, encoding: "utf8", maxBuffer: 1 << 26 });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const stat = JSON.parse(r.stderr.trim().split("\n").pop());
   if (stat.code !== 0) throw new Error(`bulk issue exited ${stat.code}: ${r.stderr.slice(0, 2000)}`);
-  return { ms: stat.ms, wallMs, peakMb: stat.maxRssKb / 1024 };
+  return { ms: stat.ms, wallMs, peakMb: stat.maxRssKb / 1024, cpuMs: stat.cpuMs };
+}
+
+/**
+ * The floor under a bulk run: the files that `store` holds under issued/ and private/ (names and sizes),
+ * created afresh in an empty directory of the same layout, each written to .<file>.tmp-<pid>-<hex> and
+ * renamed (as bulk does), then the two directories flushed; nothing else. Time inside the process (like
+ * bulkRun: from its start, without Node's start-up).
+ */
+function floorRun(work, store) {
+  const pki = store.env.MTLSCTL_DIR;
+  const files = [];
+  for (const sub of ["private", "issued"]) for (const f of fs.readdirSync(path.join(pki, sub))) if (!f.startsWith(".") && f !== "ca.key") files.push([sub, f, fs.statSync(path.join(pki, sub, f)).size]);
+  const list = path.join(work, `floor-${process.hrtime.bigint()}.json`);
+  fs.writeFileSync(list, JSON.stringify(files));
+  const dir = fs.mkdtempSync(path.join(work, "floor-"));
+  const code = `
+const fs=require("node:fs"),path=require("node:path"),{spawnSync}=require("node:child_process");
+const [list,dir]=process.argv.slice(1);const files=JSON.parse(fs.readFileSync(list,"utf8"));
+const t=process.hrtime.bigint();
+fs.mkdirSync(path.join(dir,"issued"),{mode:0o755});fs.mkdirSync(path.join(dir,"private"),{mode:0o700});
+const bufs=new Map();const pairs=[];let seq=0;
+for(const [sub,f,size] of files){let b=bufs.get(size);if(!b){b=Buffer.alloc(size,65);bufs.set(size,b);}
+const tmp=path.join(dir,sub,"."+f+".tmp-"+process.pid+"-"+(seq++).toString(16).padStart(8,"0"));
+const fd=fs.openSync(tmp,"wx",sub==="private"?0o600:0o644);fs.writeSync(fd,b);fs.closeSync(fd);pairs.push([tmp,path.join(dir,sub,f)]);}
+for(const [a,b] of pairs) fs.renameSync(a,b);
+for(const sub of ["issued","private"]){const fd=fs.openSync(path.join(dir,sub),"r");fs.fsyncSync(fd);fs.closeSync(fd);}
+process.stdout.write(JSON.stringify({ms:Number(process.hrtime.bigint()-t)/1e6,files:files.length}));`;
+  const r = spawnSync(process.execPath, ["-e", code, list, dir], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`floor run failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 module.exports = function benchBulk(o = {}) {
@@ -77,7 +113,8 @@ module.exports = function benchBulk(o = {}) {
       const r = bulkRun(store, csvBig);
       const after = opensslSignRate();
       const sign = (before + after) / 2;
-      big.push({ ...r, certsPerSec: n / (r.ms / 1000), opensslSignPerSec: sign, ratio: n / (r.ms / 1000) / sign });
+      const floor = floorRun(work, store);
+      big.push({ ...r, certsPerSec: n / (r.ms / 1000), opensslSignPerSec: sign, ratio: n / (r.ms / 1000) / sign, floorMs: floor.ms, floorFiles: floor.files });
     }
     const mid = big.find((x) => x.certsPerSec === median(big.map((b) => b.certsPerSec))) ?? big[0];
 
@@ -94,11 +131,15 @@ module.exports = function benchBulk(o = {}) {
 
     return {
       n,
-      runs: big.map((b) => ({ ms: +b.ms.toFixed(0), wallMs: +b.wallMs.toFixed(0), certsPerSec: Math.round(b.certsPerSec), peakMb: Math.round(b.peakMb), opensslSignPerSec: Math.round(b.opensslSignPerSec), ratio: +b.ratio.toFixed(3) })),
+      runs: big.map((b) => ({ ms: +b.ms.toFixed(0), wallMs: +b.wallMs.toFixed(0), certsPerSec: Math.round(b.certsPerSec), peakMb: Math.round(b.peakMb), opensslSignPerSec: Math.round(b.opensslSignPerSec), ratio: +b.ratio.toFixed(3), floorMs: +b.floorMs.toFixed(0), overFloor: +(b.ms / b.floorMs).toFixed(2) })),
       certsPerSec: mid.certsPerSec,
       peakMb: mid.peakMb,
       opensslSignPerSec: mid.opensslSignPerSec,
       ratioToOpensslSign: mid.ratio,
+      // the floor: the same files alone (median of the runs' floors), and bulk over it (goal <= 1.3x)
+      floorMs: median(big.map((b) => b.floorMs)),
+      floorFiles: mid.floorFiles,
+      overFloor: mid.ms / median(big.map((b) => b.floorMs)),
       bulk1kMs: bulk1k.ms,
       bulk1kPeakMb: bulk1k.peakMb,
       singles1kMs: singlesMs,
@@ -114,3 +155,6 @@ if (require.main === module) {
   const r = module.exports();
   console.log(JSON.stringify(r, null, 2));
 }
+
+// the pieces, for drivers that interleave runs of two builds (before/after a change)
+Object.assign(module.exports, { newStore, writeCsv, bulkRun, floorRun });

@@ -10,19 +10,20 @@ import { inputError } from "./errors";
 import { OID, EXTENSION_NAMES } from "./asn1/oids";
 import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, profileExtensions, randomSerial, Profile } from "./pki/cert";
 import { buildCsr, csrPem, ParsedCsr } from "./pki/csr";
-import { describeKey, generateKey, goAcceptsKey, isRsa, KeyType, privateKeyPem, signerFor, spkiOf } from "./pki/keys";
+import { describeKey, generateKey, isRsa, KeyType, privateKeyPem, publicKeyOf, spkiOf } from "./pki/keys";
+import { checkSignerMatches, keySigner, Signer } from "./pki/signer";
+import { checkDays, chooseSerial, DAY, DEFAULT_CA_DAYS, PlanIssuer, planIssuance, tbsOf } from "./pki/plan";
 import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableReasons, DnDer, decodeName } from "./pki/name";
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
 import { crashPoint } from "./store/crashpoints";
 import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
 import { dnStageString, goSubjectString } from "./nats/subject";
-import { cnConstraintWarning, NameConstraintsSpec, signingViolation } from "./pki/constraints";
-import { checkSubCa, issuingChain, pemBundle } from "./pki/hierarchy";
+import type { NameConstraintsSpec } from "./pki/constraints";
+import { issuingChain, pemBundle } from "./pki/hierarchy";
 
-const DAY = 86_400_000;
-export const DEFAULT_CA_DAYS = 3650;
-export const DEFAULT_LEAF_DAYS = 365;
+// validity rules live in the planning step (pki/plan.ts); re-exported for the callers that name them here
+export { checkDays, DEFAULT_CA_DAYS, DEFAULT_LEAF_DAYS } from "./pki/plan";
 
 export interface CaInitOptions {
   dir: string;
@@ -53,32 +54,72 @@ export function buildSubject(rfc4514: string, warnings: string[], what = "subjec
   return { der: encodeName(rdns), rdns };
 }
 
-export function checkDays(days: number | undefined, dflt: number): number {
-  const d = days ?? dflt;
-  if (!Number.isInteger(d) || d < 1 || d > 36500) throw inputError(`--days must be a whole number from 1 to 36500 (got ${days})`);
-  return d;
+/** What an inventory record says about a certificate (from the parsed certificate, or from its plan). */
+export interface RecordFields {
+  serialHex: string;
+  /** RFC 4514. */
+  subject: string;
+  sans: Sans;
+  notBefore: Date;
+  notAfter: Date;
+  /** SHA-256 hex of the DER. */
+  fingerprint: string;
 }
 
-export function record(kind: CertKind, name: string, cert: ParsedCertificate, keyType: string, files: { cert: string; key: string | null; csr: string | null }): CertRecord {
-  return {
+/** What issuance adds to a record, in this order (the inventory's layout is stable). */
+export interface RecordExtras {
+  account?: string | null;
+  permissions?: UserPermissions | null;
+  renews?: string;
+  chainFile?: string | null;
+}
+
+/**
+ * The one inventory record builder: every path that issues (single, bulk, sub-CA, CA) makes its
+ * record here, so records have the same keys in the same order.
+ */
+export function recordOf(kind: CertKind, name: string, f: RecordFields, keyType: string, files: { cert: string; key: string | null; csr: string | null }, extras: RecordExtras = {}, issuedAt = new Date().toISOString()): CertRecord {
+  const rec: CertRecord = {
     name,
     kind,
-    serial: cert.serialHex,
-    subject: formatRfc4514(cert.subject),
-    sans: { email: cert.sans.email, dns: cert.sans.dns, uri: cert.sans.uri, ip: cert.sans.ip },
+    serial: f.serialHex,
+    subject: f.subject,
+    sans: { email: f.sans.email, dns: f.sans.dns, uri: f.sans.uri, ip: f.sans.ip },
     profile: kind,
     keyType,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
+    notBefore: isoOf(f.notBefore),
+    notAfter: isoOf(f.notAfter),
     status: "valid",
     revokedAt: null,
     revocationReason: null,
-    fingerprint: cert.fingerprint,
+    fingerprint: f.fingerprint,
     certFile: files.cert,
     keyFile: files.key,
     csrFile: files.csr,
-    issuedAt: new Date().toISOString(),
+    issuedAt,
   };
+  if (extras.account) rec.account = extras.account;
+  if (extras.permissions) rec.permissions = extras.permissions;
+  if (extras.renews !== undefined) rec.renews = extras.renews;
+  if (extras.chainFile) rec.chainFile = extras.chainFile;
+  return rec;
+}
+
+// bulk issuance records thousands of certificates with the same times: their ISO text, memoised
+const isoMemo = new Map<number, string>();
+function isoOf(d: Date): string {
+  const t = d.getTime();
+  let s = isoMemo.get(t);
+  if (s === undefined) {
+    if (isoMemo.size >= 16) isoMemo.clear();
+    isoMemo.set(t, (s = d.toISOString()));
+  }
+  return s;
+}
+
+/** recordOf() for a parsed certificate. */
+export function record(kind: CertKind, name: string, cert: ParsedCertificate, keyType: string, files: { cert: string; key: string | null; csr: string | null }, extras: RecordExtras = {}): CertRecord {
+  return recordOf(kind, name, { serialHex: cert.serialHex, subject: formatRfc4514(cert.subject), sans: cert.sans, notBefore: cert.notBefore, notAfter: cert.notAfter, fingerprint: cert.fingerprint }, keyType, files, extras);
 }
 
 /**
@@ -103,7 +144,7 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
   const notAfter = new Date(now + days * DAY);
   const certDer = buildCertificate(
     { serial: randomSerial(), issuer: subject.der, subject: subject.der, notBefore, notAfter, spki, extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: o.pathLen, nameConstraints: o.nameConstraints }) },
-    signerFor(key),
+    keySigner(key),
   );
   const cert = parseCertificate(certDer);
   const store = createStore(dir, { cert, key, passphrase: o.passphrase, replacing }, warnings);
@@ -203,7 +244,8 @@ export interface IssueRequest {
   name: string;
   subjectDer: Buffer;
   spki: Buffer;
-  publicKey: crypto.KeyObject;
+  /** The key of spki, when the caller has it (else read from spki). */
+  publicKey?: crypto.KeyObject;
   sans: Sans;
   days?: number;
   /** Files to publish with the certificate (relative to the store). */
@@ -250,28 +292,24 @@ export interface Issued {
   replaced: CertRecord | null;
 }
 
-/** Signs and publishes a certificate under the store lock; the inventory is written last. */
-export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Issued {
+/** The issuer that planIssuance() sees for a store's CA: its certificate and every CA above it. */
+export function storeIssuer(store: Store, caCert: ParsedCertificate): PlanIssuer {
+  return { cert: caCert, chain: issuingChain(store, caCert), file: store.caCertFile };
+}
+
+/**
+ * Signs and publishes a certificate under the store lock; the inventory is written last. The rules
+ * (validity, subject/SAN, key type, name constraints, sub-CA path lengths) are planIssuance()'s,
+ * the same as bulk issuance's; the serial is chosen under the lock.
+ */
+export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Issued {
   checkName(req.name);
-  if (!goAcceptsKey(req.publicKey)) throw inputError(`a ${describeKey(req.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`);
-  const days = checkDays(req.days, DEFAULT_LEAF_DAYS);
-  const now = Date.now();
-  if (caCert.notAfter.getTime() <= now) throw inputError(`the CA certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
-  let notAfter = new Date(now + days * DAY);
-  if (notAfter > caCert.notAfter) {
-    notAfter = caCert.notAfter;
-    warnings.push(`${req.days === undefined ? `the default validity (${days} days)` : `--days ${days}`} would outlive the CA: the certificate ends with the CA on ${notAfter.toISOString()}`);
-  }
-  const emptySubject = req.subjectDer.length <= 2;
-  if (req.profile === "client" && emptySubject && !hasSans(req.sans)) throw inputError("a certificate needs a subject or at least one SAN");
-  if (req.profile !== "client" && req.profile !== "ca" && req.sans.dns.length + req.sans.ip.length === 0) throw inputError("a server certificate needs at least one --dns or --ip");
-  // name constraints of every CA above the certificate (issue 10), with the verifier's matcher
-  const issuers = issuingChain(store, caCert);
-  const violation = signingViolation(req.sans, issuers);
-  if (violation) throw inputError(violation);
-  const cnWarning = cnConstraintWarning(decodeName(req.subjectDer).flat().filter((a) => a.type === OID.CN).map((a) => a.value), req.sans, issuers);
-  if (cnWarning) warnings.push(cnWarning);
-  if (req.profile === "ca") checkSubCa(issuers, req.subjectDer, req.pathLen);
+  checkSignerMatches(signer, caCert.spki, store.caCertFile);
+  const plan = planIssuance(
+    { profile: req.profile, subjectDer: req.subjectDer, spki: req.spki, sans: req.sans, days: req.days, pathLen: req.pathLen, nameConstraints: req.nameConstraints },
+    storeIssuer(store, caCert),
+  );
+  warnings.push(...plan.warnings);
   const chainPem = req.profile === "ca" ? "" : store.presentedChain().map((c) => certificatePem(c.der)).join("");
 
   return store.withLock(() => {
@@ -282,22 +320,8 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
         throw inputError(`"${req.name}" changed while renewing (its current certificate is ${existing ? `serial ${existing.serial}` : "gone"}): run renew again`, store.inventoryFile);
       if (existing.status !== "valid") throw inputError(`"${req.name}" (serial ${existing.serial}) is ${existing.status}: it cannot be renewed`, store.inventoryFile);
     } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
-    let serial: Buffer;
     const serials = new Set([inv.ca.serial, ...inv.certificates.map((c) => c.serial)]);
-    do serial = randomSerial();
-    while (serials.has(serial.toString("hex")));
-    const certDer = buildCertificate(
-      {
-        serial,
-        issuer: caCert.subjectRaw,
-        subject: req.subjectDer,
-        notBefore: new Date(now - 60_000),
-        notAfter,
-        spki: req.spki,
-        extensions: profileExtensions(req.profile, { spki: req.spki, issuerKeyId: caCert.subjectKeyId, rsa: isRsa(req.publicKey), sans: req.sans, emptySubject, pathLen: req.pathLen, nameConstraints: req.nameConstraints }),
-      },
-      signerFor(caKey),
-    );
+    const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => serials.has(hex))), signer);
     const cert = parseCertificate(certDer);
     const certRel = `issued/${req.name}.crt`;
     if (existing) {
@@ -327,14 +351,13 @@ export function issue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
     const chainRel = chainPem ? `issued/${req.name}.fullchain.pem` : null;
     if (chainRel) store.write(chainRel, certificatePem(certDer) + chainPem);
     store.write(certRel, certificatePem(certDer));
-    const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null });
+    const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey ?? publicKeyOf(req.spki)), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null }, {
+      account: req.account !== undefined ? req.account : existing?.account,
+      permissions: req.permissions !== undefined ? req.permissions : existing?.permissions,
+      renews: existing?.serial,
+      chainFile: chainRel,
+    });
     rec.profile = req.profile === "ca" ? "sub-ca" : req.profile; // "peer": kind server, serverAuth + clientAuth; "sub-ca": a CA this one signed
-    const account = req.account !== undefined ? req.account : existing?.account;
-    const permissions = req.permissions !== undefined ? req.permissions : existing?.permissions;
-    if (account) rec.account = account;
-    if (permissions) rec.permissions = permissions;
-    if (existing) rec.renews = existing.serial;
-    if (chainRel) rec.chainFile = chainRel;
     inv.certificates.push(rec);
     store.writeInventory(inv);
     return {

@@ -18,9 +18,11 @@ import { KeyUsage, ParsedCertificate } from "./pki/cert";
 import { buildCsr, csrPem, readCsr } from "./pki/csr";
 import { checkSubCa, issuingChain, pemBundle } from "./pki/hierarchy";
 import { describeKey, generateKey, privateKeyPem, spkiOf } from "./pki/keys";
-import { formatRfc4514 } from "./pki/name";
+import type { Signer } from "./pki/signer";
+import { decodeName, formatRfc4514 } from "./pki/name";
 import { emptySans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
+import { verifyClientChain } from "./verify/chain";
 import { crashPoint } from "./store/crashpoints";
 import { checkName, Inventory, Store } from "./store/store";
 
@@ -40,14 +42,13 @@ export function subCaDays(days: number | undefined, issuer: ParsedCertificate): 
 
 /** The name under which a root store records a sub-CA: its CN made a store name. */
 export function recordNameFor(subjectDer: Buffer): string {
-  const { decodeName } = require("./pki/name") as typeof import("./pki/name");
   const cn = decodeName(subjectDer).flat().filter((a) => a.type === "2.5.4.3").pop()?.value ?? "";
   const n = cn.replace(/[^A-Za-z0-9._@-]+/g, "-").replace(/^[.-]+|-+$/g, "").slice(0, 100);
   return n || "intermediate";
 }
 
 /** Online: the store at `root` signs a new intermediate, and the new store is created at o.dir. */
-export function initIntermediate(o: IntermediateOptions & { root: { store: Store; cert: ParsedCertificate; key: crypto.KeyObject }; recordName?: string }): Result<{ store: Store; cert: ParsedCertificate; issued: Issued }> {
+export function initIntermediate(o: IntermediateOptions & { root: { store: Store; cert: ParsedCertificate; signer: Signer }; recordName?: string }): Result<{ store: Store; cert: ParsedCertificate; issued: Issued }> {
   const warnings: string[] = [];
   const dir = path.resolve(o.dir);
   if (dir === o.root.store.dir) throw inputError("the intermediate needs its own store: --dir and --root-dir name the same directory", dir);
@@ -61,7 +62,7 @@ export function initIntermediate(o: IntermediateOptions & { root: { store: Store
   const spki = spkiOf(key);
   const issued = issue(
     o.root.store,
-    o.root.key,
+    o.root.signer,
     o.root.cert,
     { profile: "ca", name, subjectDer, spki, publicKey: crypto.createPublicKey(key), sans: emptySans(), days, pathLen: o.pathLen, nameConstraints: o.nameConstraints, keyType: describeKey(key), keyRel: null, csrRel: null },
     warnings,
@@ -101,7 +102,6 @@ export function initPendingIntermediate(o: IntermediateOptions): Result<{ dir: s
     throw e;
   }
   if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
-  const { decodeName } = require("./pki/name") as typeof import("./pki/name");
   return { value: { dir, csrPem: pem, keyType: describeKey(key), subject: formatRfc4514(decodeName(subjectDer)) }, warnings };
 }
 
@@ -129,7 +129,6 @@ export function installIntermediate(dir: string, certs: ParsedCertificate[], abo
   if (cert.notAfter.getTime() <= now) throw inputError(`the certificate expired on ${cert.notAfter.toISOString()}`, files.cert);
   if (!cert.subjectRaw.equals(csr.subjectRaw)) warnings.push(`the certificate's subject "${formatRfc4514(cert.subject)}" differs from the request's "${formatRfc4514(csr.subject)}"`);
   if (!roots.length) throw inputError("no certificate in the root file", files.root);
-  const { verifyClientChain } = require("./verify/chain") as typeof import("./verify/chain");
   const r = verifyClientChain(cert, [...certs.slice(1), ...above], roots);
   if (!r.ok) throw inputError(`does not chain to the root given by --root (${r.error})`, files.cert);
   const root = r.chain[r.chain.length - 1];

@@ -14,6 +14,7 @@ import { initIntermediate } from "../hierarchy";
 import { buildCsr, csrPem, readCsr } from "../pki/csr";
 import { checkKeyFileMode, describeKey, generateKey, goAcceptsKey, KeyType, parseKeyType, privateKeyPem, spkiOf } from "../pki/keys";
 import type { ParsedCertificate } from "../pki/cert";
+import { keySigner, Signer } from "../pki/signer";
 import { checkSans, hasSans, Sans } from "../pki/san";
 import { formatRfc4514 } from "../pki/name";
 import { describeConstraints, NameConstraintsSpec, parseNameConstraints } from "../pki/constraints";
@@ -30,11 +31,12 @@ export type Secret = string | (() => string | Promise<string>);
 
 const secretOf = async (s: Secret): Promise<string> => (typeof s === "function" ? await s() : s);
 
-/** The CA, unlocked: its store, certificate and key. */
+/** The CA, unlocked: its store, certificate, key, and the key behind the Signer seam (what everything signs with). */
 export interface UnlockedCa {
   store: Store;
   caCert: ParsedCertificate;
   caKey: KeyObject;
+  signer: Signer;
 }
 
 /**
@@ -58,7 +60,8 @@ export async function unlockCa(dir: string, o: { passphrase?: Secret; force?: bo
     if (o.passphrase === undefined) throw new MtlsctlError(`the ${o.what ?? "CA"} key is encrypted: give the passphrase`, { file: store.caKeyFile, code: "passphrase" });
     passphrase = await secretOf(o.passphrase);
   }
-  return { store, caCert, caKey: store.caKey(passphrase, caCert) };
+  const caKey = store.caKey(passphrase, caCert);
+  return { store, caCert, caKey, signer: keySigner(caKey) };
 }
 
 /** SANs as the API takes them: any of the four kinds, each a list. */
@@ -212,11 +215,11 @@ export class CaStore {
   async initCa(o: InitCaOptions) {
     const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
     if (Store.exists(this.dir) && !o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(this.dir, "ca.crt"));
-    let root: { store: Store; cert: ParsedCertificate; key: KeyObject } | undefined;
+    let root: { store: Store; cert: ParsedCertificate; signer: Signer } | undefined;
     if (o.root !== undefined) {
       const r = await unlockCa(path.resolve(o.root.dir), { passphrase: o.root.passphrase, what: "root CA" });
       if (r.caCert.notAfter.getTime() <= Date.now()) throw inputError(`the root CA certificate expired on ${r.caCert.notAfter.toISOString()}`, r.store.caCertFile);
-      root = { store: r.store, cert: r.caCert, key: r.caKey };
+      root = { store: r.store, cert: r.caCert, signer: r.signer };
     }
     if (o.passphrase === undefined) throw usageError("initCa needs `passphrase` (a string or a function), or null for an unencrypted key");
     const passphrase = o.passphrase === null ? undefined : await secretOf(o.passphrase);
@@ -274,7 +277,7 @@ export class CaStore {
     const csrDer = buildCsr(key, subjectDer, sans);
     const issued = issue(
       ca.store,
-      ca.caKey,
+      ca.signer,
       ca.caCert,
       { profile: "client", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, ...leafFiles(name, { keyPem: privateKeyPem(key), csrPem: csrPem(csrDer) }), ...access },
       warnings,
@@ -294,7 +297,7 @@ export class CaStore {
     const key = generateKey(keyType);
     const issued = issue(
       ca.store,
-      ca.caKey,
+      ca.signer,
       ca.caCert,
       { profile: o.peer ? "peer" : "server", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, ...leafFiles(name, { keyPem: privateKeyPem(key) }) },
       [],
@@ -328,7 +331,7 @@ export class CaStore {
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
     const issued = issue(
       ca.store,
-      ca.caKey,
+      ca.signer,
       ca.caCert,
       { profile: "client", name, subjectDer, spki: parsed.spki, publicKey: parsed.publicKey, sans, days: o.days, force: o.force, keyType: describeKey(parsed.publicKey), ...leafFiles(name, { csrPem: csrPem(parsed.der) }), ...access },
       warnings,
@@ -352,7 +355,7 @@ export class CaStore {
     checkRevocation(store, target, opts); // refused before the passphrase
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase });
     const warnings: string[] = [];
-    const r = revokeCerts(ca.store, ca.caKey, ca.caCert, target, opts, warnings);
+    const r = revokeCerts(ca.store, ca.signer, ca.caCert, target, opts, warnings);
     return {
       revoked: r.revoked.map((c) => ({ name: c.name, kind: c.kind, serial: c.serial, revokedAt: c.revokedAt, reason: c.revocationReason, renewedBy: c.renewedBy ?? null })),
       reason: r.reason,
@@ -366,7 +369,7 @@ export class CaStore {
     checkNextUpdateDays(o.nextUpdateDays);
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase });
     const warnings: string[] = [];
-    const crl = writeCrl(ca.store, ca.caKey, ca.caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
+    const crl = writeCrl(ca.store, ca.signer, ca.caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
     const der = o.format === "der";
     return {
       number: crl.number,

@@ -27,26 +27,40 @@ export class DerError extends Error {}
 
 // ---------------------------------------------------------------- encoding
 
-function lengthBytes(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  while (n > 0) {
-    bytes.unshift(n & 0xff);
-    n = Math.floor(n / 256);
-  }
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** The tag and length octets of a TLV whose content is `len` bytes long. */
+export function header(tag: number, len: number): Buffer {
+  if (len < 0x80) return Buffer.from([tag, len]);
+  if (len < 0x100) return Buffer.from([tag, 0x81, len]);
+  if (len < 0x10000) return Buffer.from([tag, 0x82, len >> 8, len & 0xff]);
+  if (len < 0x1000000) return Buffer.from([tag, 0x83, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff]);
+  return Buffer.from([tag, 0x84, (len >>> 24) & 0xff, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff]);
+}
+
+/**
+ * A TLV of the given tag over the concatenation of `parts`, in one allocation: the writer every
+ * encoder here uses (certificates one at a time and in bulk, CSRs, CRLs, names).
+ */
+export function tlvOf(tag: number, parts: readonly Buffer[]): Buffer {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const h = header(tag, len);
+  const out = Buffer.allocUnsafe(h.length + len);
+  h.copy(out, 0);
+  let off = h.length;
+  for (const p of parts) off += p.copy(out, off);
+  return out;
 }
 
 /** A TLV with the given tag byte and content. */
 export function tlv(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(content.length), content]);
+  return tlvOf(tag, [content]);
 }
 
-export const seq = (...items: Buffer[]): Buffer => tlv(Tag.SEQUENCE, Buffer.concat(items));
+export const seq = (...items: Buffer[]): Buffer => tlvOf(Tag.SEQUENCE, items);
 
 /** A SET OF: DER wants its members sorted by their encodings. */
 export function setOf(...items: Buffer[]): Buffer {
-  return tlv(Tag.SET, Buffer.concat([...items].sort(Buffer.compare)));
+  return tlvOf(Tag.SET, [...items].sort(Buffer.compare));
 }
 
 /** A context-specific tag: [n] EXPLICIT (constructed) or IMPLICIT primitive. */
@@ -77,8 +91,7 @@ export function smallInt(n: number): Buffer {
 export const bool = (v: boolean): Buffer => tlv(Tag.BOOLEAN, Buffer.from([v ? 0xff : 0x00]));
 export const nul = (): Buffer => Buffer.from([Tag.NULL, 0]);
 export const octets = (b: Buffer): Buffer => tlv(Tag.OCTET_STRING, b);
-export const bitString = (b: Buffer, unusedBits = 0): Buffer =>
-  tlv(Tag.BIT_STRING, Buffer.concat([Buffer.from([unusedBits]), b]));
+export const bitString = (b: Buffer, unusedBits = 0): Buffer => tlvOf(Tag.BIT_STRING, [Buffer.from([unusedBits]), b]);
 
 const oidCache = new Map<string, Buffer>();
 export function oid(dotted: string): Buffer {

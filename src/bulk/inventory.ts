@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { CertRecord, Inventory, Store } from "../store/store";
-import { fsyncPath, writeAtomicAsync } from "./files";
+import { fsyncPath, tempNameFor, writeAtomicAsync } from "../store/atomic";
 
 const MODE = 0o644;
 
@@ -71,7 +71,8 @@ export class InventoryAppender {
 
   constructor(
     private readonly store: Store,
-    private readonly tempName: () => string,
+    /** The id of the next temporary file (tempNameFor). */
+    private readonly tempId: () => number,
   ) {}
 
   private get file(): string {
@@ -111,7 +112,7 @@ export class InventoryAppender {
       const records = JSON.parse("[" + add.toString("utf8").slice(1) + "]") as CertRecord[];
       const inv: Inventory = { ...this.whole, certificates: [...this.whole.certificates, ...records] };
       const data = Buffer.from(JSON.stringify(inv, null, 2) + "\n");
-      await writeAtomicAsync(this.file, data, MODE, this.tempName);
+      await writeAtomicAsync(this.file, data, MODE, this.tempId());
       const tail = tailOf(inv);
       this.layout = { insertAt: data.length - tail.length, tail };
       this.whole = null;
@@ -119,7 +120,7 @@ export class InventoryAppender {
       return;
     }
     const { insertAt, tail } = this.layout;
-    const tmp = path.join(path.dirname(this.file), this.tempName());
+    const tmp = tempNameFor(this.file, this.tempId());
     let fd: number | null = null;
     try {
       await cb2p<void>((cb) => fs.copyFile(this.file, tmp, fs.constants.COPYFILE_EXCL, (e) => cb(e, undefined)));

@@ -38,22 +38,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { ChildProcess, spawn } from "node:child_process";
-import { DEFAULT_LEAF_DAYS } from "../ca";
+import { recordOf, storeIssuer } from "../ca";
 import { inputError, MtlsError } from "../errors";
-import type { ParsedCertificate } from "../pki/cert";
+import { buildCertificate, EncodeCache, ParsedCertificate, randomSerial } from "../pki/cert";
+import { chooseSerial, IssuancePlan, PlanIssuer, planIssuance, tbsOf } from "../pki/plan";
+import { checkSignerMatches, Signer } from "../pki/signer";
 import { crashPoint } from "../store/crashpoints";
 import { acquireLock } from "../store/lock";
 import { CertRecord, Store } from "../store/store";
-import { fsyncFile, fsyncPath, storeError, UMASK, writeFlushed } from "./files";
-import { ByteList, InventoryAppender } from "./inventory";
+import { fsyncFile, fsyncPath, storeError, tempNameFor, TEMP_FILE, UMASK, writeFlushed } from "../store/atomic";
+import { ByteList, InventoryAppender, recordText } from "./inventory";
 import { FileChunk, FileJobError, FileWriter } from "./writer";
 import type { RawRow } from "./input";
-import { ClientCertEncoder, KeyMaker, pem } from "./leaf";
-import { signingViolation } from "../pki/constraints";
-import { issuingChain, pemBundle } from "../pki/hierarchy";
+import { KeyMaker, LeafKey, pem } from "./leaf";
+import { pemBundle } from "../pki/hierarchy";
 import { BulkRequest, nameOf, requestOf, RowDefaults } from "./request";
-
-const DAY = 86_400_000;
 
 export type RowResult =
   | { status: "issued"; line: number; name: string; serial: string; certFile: string; keyFile: string }
@@ -105,7 +104,6 @@ interface TempFile {
 interface Batch {
   now: number;
   issuedAt: string;
-  times: Map<number, { validity: Buffer; notBefore: string; notAfter: string }>;
   /**
    * The batch's certificates, kept small (V8 promotes what lives until the commit, and the heap
    * grows with it): names, lines, serials, the id of their temporary files, and their inventory
@@ -149,7 +147,12 @@ const list = (a: string[]) => (a.length ? "[\n          " + a.map((v) => J(v)).j
  * recordText(rec) (JSON.stringify's layout inside the inventory's certificates array) for the
  * records this file makes, written directly: a third of the time. The tests check that both agree.
  */
+/** The keys of recordOf()'s records before the optional account, permissions, chainFile (the tests check the layout against JSON.stringify). */
+const LAYOUT_KEYS = 17;
+
 export function clientRecordText(r: CertRecord): string {
+  // a record of another shape (recordOf() grew a field) is written by the general serializer
+  if (Object.keys(r).length !== LAYOUT_KEYS + (r.account !== undefined ? 1 : 0) + (r.permissions !== undefined ? 1 : 0) + (r.chainFile !== undefined ? 1 : 0)) return recordText(r);
   return (
     `{\n      "name": ${J(r.name)},\n      "kind": ${J(r.kind)},\n      "serial": ${J(r.serial)},\n      "subject": ${J(r.subject)},\n      "sans": {\n` +
     `        "email": ${list(r.sans.email)},\n        "dns": ${list(r.sans.dns)},\n        "uri": ${list(r.sans.uri)},\n        "ip": ${list(r.sans.ip)}\n      },\n` +
@@ -221,9 +224,10 @@ class Syncfs {
 }
 
 export class BulkIssuer {
-  private readonly encoder: ClientCertEncoder;
-  /** Issue 10: the CAs whose name constraints each row must meet, and chain.pem (intermediate stores: a fullchain file per row). */
-  private readonly issuers: ParsedCertificate[];
+  /** What repeats across the certificates (constant extensions, a batch's validity): encoded once. */
+  private readonly cache = new EncodeCache();
+  /** The CA and every CA above it (name constraints, issue 10), as planIssuance() takes them; chain.pem (intermediate stores: a fullchain file per row). */
+  private readonly issuer: PlanIssuer;
   private readonly chainPem: string;
   private readonly keys = new KeyMaker();
   private readonly o: BulkOptions;
@@ -258,15 +262,15 @@ export class BulkIssuer {
 
   constructor(
     private readonly store: Store,
-    caKey: crypto.KeyObject,
+    private readonly signer: Signer,
     private readonly caCert: ParsedCertificate,
     o: BulkOptions,
   ) {
     this.o = o;
-    this.encoder = new ClientCertEncoder(caCert, caKey);
-    this.issuers = issuingChain(store, caCert);
+    checkSignerMatches(signer, caCert.spki, store.caCertFile);
+    this.issuer = storeIssuer(store, caCert);
     this.chainPem = pemBundle(store.presentedChain());
-    this.inventory = new InventoryAppender(store, () => `.inventory.json.tmp-${process.pid}-${this.tempId()}`);
+    this.inventory = new InventoryAppender(store, () => this.tempId());
     this.batchSize = Math.max(1, o.batchSize ?? 1000);
     this.sliceMs = o.sliceMs ?? 5000;
     this.flush = o.flush ?? (process.platform === "linux" ? "syncfs" : "fsync");
@@ -337,10 +341,14 @@ export class BulkIssuer {
     this.o.onRow?.(r);
   }
 
-  private warn(msg: string): void {
+  /**
+   * A warning, once: the planning step's text, prefixed by the row (`<file>:<line>: `). The same text
+   * for many rows (the default validity outliving the CA, say) is said once, naming the first row.
+   */
+  private warn(where: string, msg: string): void {
     if (this.warned.has(msg)) return;
     this.warned.add(msg);
-    this.o.onWarning?.(msg);
+    this.o.onWarning?.(`${where}: ${msg}`);
   }
 
   private row(row: RawRow, batch: Batch): void {
@@ -367,73 +375,50 @@ export class BulkIssuer {
       if (!(e instanceof MtlsError)) throw e;
       return this.result({ status: "failed", line: row.line, name, error: e.message });
     }
-    for (const w of warnings) this.warn(`${where}: ${w}`);
-    const violation = signingViolation(req.sans, this.issuers); // as issue() refuses it
-    if (violation) return this.result({ status: "failed", line: row.line, name, error: violation });
-    this.issueOne(req, batch);
-  }
-
-  private nextSerial(): Buffer {
-    for (;;) {
-      if (this.serialOff + 16 > this.serialPool.length) {
-        this.serialPool = crypto.randomBytes(16 * 256);
-        this.serialOff = 0;
-      }
-      const b = Buffer.from(this.serialPool.subarray(this.serialOff, this.serialOff + 16));
-      this.serialOff += 16;
-      b[0] = (b[0] & 0x7f) | 0x40; // as randomSerial(): positive, always 16 bytes
-      if (!this.serials.has(b.toString("hex"))) return b;
-    }
-  }
-
-  /** Validity and its ISO strings for a batch and a number of days (the same for most rows). */
-  private times(batch: Batch, days: number, given: boolean): { validity: Buffer; notBefore: string; notAfter: string } {
-    let t = batch.times.get(days);
-    if (!t) {
-      const notBefore = new Date(batch.now - 60_000);
-      let notAfter = new Date(batch.now + days * DAY);
-      if (notAfter > this.caCert.notAfter) {
-        notAfter = this.caCert.notAfter;
-        this.warn(`${given ? `days ${days}` : `the default validity (${DEFAULT_LEAF_DAYS} days)`} would outlive the CA: such certificates end with the CA on ${notAfter.toISOString()}`);
-      }
-      const secs = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
-      t = { validity: this.encoder.validity(notBefore, notAfter), notBefore: secs(notBefore), notAfter: secs(notAfter) };
-      batch.times.set(days, t);
-    }
-    return t;
-  }
-
-  private issueOne(req: BulkRequest, batch: Batch): void {
-    const t = this.times(batch, req.days, req.daysGiven);
-    const serial = this.nextSerial();
+    for (const w of warnings) this.warn(where, w);
+    // the one planning step (pki/plan.ts), as `client issue NAME` runs it: validity, checks, name constraints, extensions
     const key = this.keys.make(req.keyType);
-    const certDer = this.encoder.encode({ serial, validity: t.validity, subject: req.subjectDer, key, sans: req.sans });
+    let plan: IssuancePlan;
+    try {
+      plan = planIssuance({ profile: "client", subjectDer: req.subjectDer, commonNames: req.commonNames, spki: key.spki, keyId: key.ski, sans: req.sans, days: req.daysGiven ? req.days : undefined, daysOption: req.daysOption }, this.issuer, batch.now);
+    } catch (e) {
+      if (!(e instanceof MtlsError)) throw e;
+      return this.result({ status: "failed", line: row.line, name, error: e.message });
+    }
+    for (const w of plan.warnings) this.warn(where, w);
+    this.issueOne(req, key, plan, batch);
+  }
+
+  /** randomSerial()'s, drawn from a pool of random bytes (one randomBytes call per 256 serials). */
+  private pooledSerial(): Buffer {
+    if (this.serialOff + 16 > this.serialPool.length) {
+      this.serialPool = crypto.randomBytes(16 * 256);
+      this.serialOff = 0;
+    }
+    const b = Buffer.from(this.serialPool.subarray(this.serialOff, this.serialOff + 16));
+    this.serialOff += 16;
+    return randomSerial(b);
+  }
+
+  private issueOne(req: BulkRequest, key: LeafKey, plan: IssuancePlan, batch: Batch): void {
+    const serial = chooseSerial((hex) => this.serials.has(hex), () => this.pooledSerial());
+    const certDer = buildCertificate(tbsOf(plan, serial), this.signer, this.cache);
     const serialHex = serial.toString("hex");
     const certRel = `issued/${req.name}.crt`;
     const keyRel = `private/${req.name}.key`;
-    // the same fields, in the same order, as the general path's record()
-    const rec: CertRecord = {
-      name: req.name,
-      kind: "client",
-      serial: serialHex,
-      subject: req.subject,
-      sans: { email: req.sans.email, dns: req.sans.dns, uri: req.sans.uri, ip: req.sans.ip },
-      profile: "client",
-      keyType: req.keyType,
-      notBefore: t.notBefore,
-      notAfter: t.notAfter,
-      status: "valid",
-      revokedAt: null,
-      revocationReason: null,
-      fingerprint: crypto.hash("sha256", certDer, "hex"),
-      certFile: certRel,
-      keyFile: keyRel,
-      csrFile: null,
-      issuedAt: batch.issuedAt,
-    };
-    if (req.account !== undefined) rec.account = req.account;
-    if (req.permissions !== undefined) rec.permissions = req.permissions;
-    if (this.chainPem) rec.chainFile = `issued/${req.name}.fullchain.pem`; // last, as issue() sets it
+    // the one record builder (ca.ts recordOf), from the plan: the fields issue() reads back from the certificate
+    const rec = recordOf(
+      "client",
+      req.name,
+      { serialHex, subject: req.subject, sans: plan.sans, notBefore: plan.notBefore, notAfter: plan.notAfter, fingerprint: crypto.hash("sha256", certDer, "hex") },
+      req.keyType,
+      // no reqs/<name>.csr: bulk makes no request. `client issue NAME` signs one with the new key (a
+      // KeyObject); here keys are raw ECDH scalars, and making each a KeyObject to sign a request
+      // costs 150-370 us a row (createPrivateKey from JWK or PKCS#8), several times the whole row.
+      { cert: certRel, key: keyRel, csr: null },
+      { account: req.account, permissions: req.permissions, chainFile: this.chainPem ? `issued/${req.name}.fullchain.pem` : null },
+      batch.issuedAt,
+    );
     this.names.add(req.name);
     this.serials.add(serialHex);
     const id = (this.tempSeq = (this.tempSeq + 1) >>> 0);
@@ -442,16 +427,16 @@ export class BulkIssuer {
     batch.serials.push(serialHex);
     batch.ids.push(id);
     batch.records.append(",\n    " + clientRecordText(rec));
+    const certPem = pem("CERTIFICATE", certDer);
     this.writeTemp(batch, this.fileOf(req.name, id, "key"), key.pkcs8Pem, 0o600);
-    this.writeTemp(batch, this.fileOf(req.name, id, "crt"), pem("CERTIFICATE", certDer), 0o644);
-    if (this.chainPem) this.writeTemp(batch, this.fileOf(req.name, id, "chain"), pem("CERTIFICATE", certDer) + this.chainPem, 0o644);
+    this.writeTemp(batch, this.fileOf(req.name, id, "crt"), certPem, 0o644);
+    if (this.chainPem) this.writeTemp(batch, this.fileOf(req.name, id, "chain"), certPem + this.chainPem, 0o644);
   }
 
   /** A certificate's file in a batch: private/<name>.key or issued/<name>.crt, and its temporary name. */
   private fileOf(name: string, id: number, ext: "key" | "crt" | "chain"): TempFile {
-    const dir = `${this.store.dir}/${ext === "key" ? "private" : "issued"}`;
-    const file = ext === "chain" ? `${name}.fullchain.pem` : `${name}.${ext}`;
-    return { tmp: `${dir}/.${file}.tmp-${process.pid}-${id.toString(16).padStart(8, "0")}`, final: `${dir}/${file}` };
+    const final = `${this.store.dir}/${ext === "key" ? "private" : "issued"}/${ext === "chain" ? `${name}.fullchain.pem` : `${name}.${ext}`}`;
+    return { tmp: tempNameFor(final, id), final };
   }
 
   /** The batch's files, in order: key, certificate, key, certificate, ... */
@@ -470,7 +455,7 @@ export class BulkIssuer {
     let resolveFlushed!: () => void;
     const flushed = new Promise<void>((r) => (resolveFlushed = r));
     const now = Date.now();
-    const b: Batch = { now, issuedAt: new Date(now).toISOString(), times: new Map(), names: [], lines: [], serials: [], ids: [], records: new ByteList(), renamed: 0, unflushed: false, pending: 0, closed: false, settling: false, flushed, resolveFlushed, committed: false };
+    const b: Batch = { now, issuedAt: new Date(now).toISOString(), names: [], lines: [], serials: [], ids: [], records: new ByteList(), renamed: 0, unflushed: false, pending: 0, closed: false, settling: false, flushed, resolveFlushed, committed: false };
     this.unpublished.add(b);
     return b;
   }
@@ -524,7 +509,7 @@ export class BulkIssuer {
       if (err) {
         const e = err as FileJobError;
         const file = jobs.paths[e.index ?? 0] ?? this.store.dir;
-        this.failure ??= storeError(e, path.join(path.dirname(file), path.basename(file).replace(/^\.(.*)\.tmp-\d+-[0-9a-f]{8}$/, "$1")));
+        this.failure ??= storeError(e, path.join(path.dirname(file), path.basename(file).replace(TEMP_FILE, "$1")));
       }
       this.chunksInFlight--;
       batch.pending--;
@@ -597,9 +582,8 @@ export class BulkIssuer {
     });
   }
 
-  private tempId(): string {
-    this.tempSeq = (this.tempSeq + 1) >>> 0;
-    return this.tempSeq.toString(16).padStart(8, "0");
+  private tempId(): number {
+    return (this.tempSeq = (this.tempSeq + 1) >>> 0);
   }
 
   /** Queues the batch's publication after the ones before it. */
@@ -695,6 +679,6 @@ export class BulkIssuer {
 }
 
 /** Issues a client certificate for each row; see the file comment for batching and crashes. */
-export function bulkIssue(store: Store, caKey: crypto.KeyObject, caCert: ParsedCertificate, rows: Iterator<RawRow>, o: BulkOptions): Promise<BulkSummary> {
-  return new BulkIssuer(store, caKey, caCert, o).run(rows);
+export async function bulkIssue(store: Store, signer: Signer, caCert: ParsedCertificate, rows: Iterator<RawRow>, o: BulkOptions): Promise<BulkSummary> {
+  return new BulkIssuer(store, signer, caCert, o).run(rows);
 }

@@ -25,6 +25,10 @@ export interface BulkRequest {
   days: number;
   /** Whether days came from the row or --days (for the "outlives the CA" warning). */
   daysGiven: boolean;
+  /** Where the days came from, as the planning step's warnings name it: "days" (the row's column) or "--days". */
+  daysOption: "days" | "--days";
+  /** The subject's CN values when the subject is the default CN=<name> (else undefined: read from the DER). */
+  commonNames?: string[];
   /** The NATS account and permissions of the user (the row's, else --account / the permission flags). */
   account?: string;
   permissions?: UserPermissions;
@@ -65,10 +69,12 @@ export function requestOf(row: RawRow, name: string, d: RowDefaults, warnings: s
   if (v.subject !== undefined && typeof v.subject !== "string") throw inputError("the subject must be a string");
   let subjectDer: Buffer;
   let subject: string;
+  let commonNames: string[] | undefined;
   if (v.subject === undefined && name.length <= 64) {
     // the default subject, CN=<name>: what subjectFor() builds, without parsing it back (names need no escapes)
     subjectDer = der.seq(der.setOf(der.seq(der.oid(OID.CN), der.stringOf(der.Tag.UTF8String, name))));
     subject = `CN=${name}`;
+    commonNames = [name];
   } else {
     subjectDer = subjectFor({ name, subject: v.subject as string | undefined, sans }, warnings);
     subject = formatRfc4514(decodeName(subjectDer));
@@ -77,7 +83,7 @@ export function requestOf(row: RawRow, name: string, d: RowDefaults, warnings: s
   if (v.key !== undefined) keyType = parseKeyType(String(v.key));
   const given = daysOf(v.days, d.days);
   const days = checkDays(given, DEFAULT_LEAF_DAYS);
-  const req: BulkRequest = { line: row.line, name, subjectDer, subject, sans, keyType, days, daysGiven: given !== undefined };
+  const req: BulkRequest = { line: row.line, name, subjectDer, subject, sans, keyType, days, daysGiven: given !== undefined, daysOption: v.days !== undefined ? "days" : "--days", commonNames };
   // the NATS user's account and permissions: the row's, else the defaults
   if (v.account !== undefined) {
     if (typeof v.account !== "string") throw inputError("the account must be a string");

@@ -12,11 +12,14 @@ import { describePermissions } from "../nats/permissions";
 import { writeFileAtomic } from "../store/atomic";
 import { writeOut } from "./out";
 import type { Issued } from "../ca";
+import { keySigner, Signer } from "../pki/signer";
 
 export interface OpenCa {
   store: Store;
   caCert: ParsedCertificate;
   caKey: KeyObject;
+  /** The CA key behind the Signer seam: what issue(), renew(), revoke() and the CRL sign with. */
+  signer: Signer;
 }
 
 /** Opens the store, refuses an existing name early (before any prompt), and unlocks the CA key. */
@@ -34,7 +37,8 @@ export async function openCa(ctx: Ctx, opts: { passphraseFile?: string; force?: 
   const passphrase = store.caKeyEncrypted()
     ? await getSecret(ctx, { what: "CA passphrase", file: opts.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" })
     : undefined;
-  return { store, caCert, caKey: store.caKey(passphrase, caCert) };
+  const caKey = store.caKey(passphrase, caCert);
+  return { store, caCert, caKey, signer: keySigner(caKey) };
 }
 
 export function sansFromOptions(o: Record<string, unknown>): Sans {

@@ -15,7 +15,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   if (!toStdout && !o.force && fs.existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile });
   const warnings: string[] = [];
-  const crl = writeCrl(ca.store, ca.caKey, ca.caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
+  const crl = writeCrl(ca.store, ca.signer, ca.caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
   ctx.warnAll(warnings);
   const data = o.der ? crl.der : crl.pem;
   const facts = {

@@ -13,6 +13,7 @@ import * as prompts from "./prompts";
 import { askClientSans, askKeyType, askName, askServerSans } from "./prompt-identity";
 import { buildSubject, checkNewStoreDir, initCa, issue, leafFiles, subjectFor, Issued } from "../ca";
 import { generateKey, privateKeyPem, spkiOf, KeyType, DEFAULT_KEY_TYPE } from "../pki/keys";
+import { keySigner } from "../pki/signer";
 import { buildCsr, csrPem } from "../pki/csr";
 import type { Sans } from "../pki/san";
 import { formatRfc4514 } from "../pki/name";
@@ -106,7 +107,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   warnings.push(...made.warnings);
   const store: Store = made.value.store;
   const caCert = made.value.cert;
-  const caKey = store.caKey(passphrase, caCert);
+  const caKey = keySigner(store.caKey(passphrase, caCert));
 
   const serverKey = generateKey(keyType);
   const server: Issued = issue(

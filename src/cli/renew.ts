@@ -12,7 +12,7 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile });
   const plan = planRenewal(ca.store, name, opts);
   const warnings: string[] = [];
-  const r = renew(ca.store, ca.caKey, ca.caCert, plan, warnings);
+  const r = renew(ca.store, ca.signer, ca.caCert, plan, warnings);
   ctx.warnAll(warnings);
   const rec = r.issued.record;
   const before = r.natsUserBefore?.user ?? null;

@@ -29,7 +29,7 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   checkRevocation(Store.open(ctx.dir), target, opts); // refused before any passphrase prompt
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile });
   const warnings: string[] = [];
-  const r = revoke(ca.store, ca.caKey, ca.caCert, target, opts, warnings);
+  const r = revoke(ca.store, ca.signer, ca.caCert, target, opts, warnings);
   ctx.warnAll(warnings);
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   ctx.result(

@@ -4,10 +4,10 @@
  * entry extension for every revocation with a reason other than unspecified (§5.3.1: absent then).
  * Built with the project's own DER encoder; no printing.
  */
-import type { KeyObject } from "node:crypto";
 import * as der from "../asn1/der";
 import { encodeExtensions, Extension, ext, ParsedCertificate } from "../pki/cert";
-import { keyIdentifier, signerFor, Signer, verifySignature } from "../pki/keys";
+import { keyIdentifier, verifySignature } from "../pki/keys";
+import { checkSignerMatches, Signer } from "../pki/signer";
 import { toPem, readPemOrDer } from "../pki/pem";
 import { inputError } from "../errors";
 import type { CertRecord, CrlState, Inventory, Store } from "../store/store";
@@ -172,8 +172,9 @@ export interface SignedCrl {
  * commits both with Store.commitCrl (the CRL staged, the inventory as the commit point, then
  * crl.pem), so a crash leaves the old state or the new one. Call it holding the store lock.
  */
-export function nextCrl(inv: Inventory, caKey: KeyObject, caCert: ParsedCertificate, o: { nextUpdateDays?: number; now?: Date }, warnings: string[]): SignedCrl {
+export function nextCrl(inv: Inventory, signer: Signer, caCert: ParsedCertificate, o: { nextUpdateDays?: number; now?: Date }, warnings: string[]): SignedCrl {
   const days = checkNextUpdateDays(o.nextUpdateDays);
+  checkSignerMatches(signer, caCert.spki);
   const now = new Date(Math.floor((o.now ?? new Date()).getTime() / 1000) * 1000);
   let nextUpdate = new Date(now.getTime() + days * DAY);
   if (nextUpdate > caCert.notAfter) {
@@ -184,7 +185,7 @@ export function nextCrl(inv: Inventory, caKey: KeyObject, caCert: ParsedCertific
   const entries = crlEntries(inv);
   const crlDer = buildCrl(
     { issuer: caCert.subjectRaw, authorityKeyId: caCert.subjectKeyId ?? keyIdentifier(caCert.spki), number, thisUpdate: now, nextUpdate, entries },
-    signerFor(caKey),
+    signer,
   );
   const state: CrlState = { number, thisUpdate: now.toISOString(), nextUpdate: nextUpdate.toISOString() };
   inv.crl = state;
@@ -194,11 +195,11 @@ export function nextCrl(inv: Inventory, caKey: KeyObject, caCert: ParsedCertific
 export const CRL_FILE = "crl.pem";
 
 /** `crl`: signs a fresh CRL under the lock, records its number, and updates <dir>/crl.pem. */
-export function writeCrl(store: Store, caKey: KeyObject, caCert: ParsedCertificate, o: { nextUpdateDays?: number; now?: Date }, warnings: string[]): SignedCrl {
+export function writeCrl(store: Store, signer: Signer, caCert: ParsedCertificate, o: { nextUpdateDays?: number; now?: Date }, warnings: string[]): SignedCrl {
   checkNextUpdateDays(o.nextUpdateDays); // before the lock
   return store.withLock(() => {
     const inv = store.readInventory();
-    const crl = nextCrl(inv, caKey, caCert, o, warnings);
+    const crl = nextCrl(inv, signer, caCert, o, warnings);
     store.commitCrl(inv, crl.number, crl.pem); // staged CRL, inventory (commit), then crl.pem
     return crl;
   });

@@ -10,6 +10,7 @@ import { inputError } from "../errors";
 import { buildCsr, csrPem } from "../pki/csr";
 import { describeKey, generateKey, KEY_TYPES, KeyType, privateKeyPem, spkiOf } from "../pki/keys";
 import type { ParsedCertificate } from "../pki/cert";
+import type { Signer } from "../pki/signer";
 import { checkSans } from "../pki/san";
 import { natsUserFor, NatsUser } from "../nats/user";
 import { CertRecord, checkName, Store } from "../store/store";
@@ -67,7 +68,7 @@ export interface Renewal {
 }
 
 /** Renews under the store lock (issue() re-checks that the plan's certificate is still current and valid). */
-export function renew(store: Store, caKey: crypto.KeyObject, caCert: ParsedCertificate, plan: RenewPlan, warnings: string[]): Renewal {
+export function renew(store: Store, signer: Signer, caCert: ParsedCertificate, plan: RenewPlan, warnings: string[]): Renewal {
   const { current, cert, rekey } = plan;
   const name = current.name;
   const sans = checkSans({ email: cert.sans.email, dns: cert.sans.dns, uri: cert.sans.uri, ip: cert.sans.ip });
@@ -86,7 +87,7 @@ export function renew(store: Store, caKey: crypto.KeyObject, caCert: ParsedCerti
   const { keyRel } = files;
   const issued = issue(
     store,
-    caKey,
+    signer,
     caCert,
     {
       profile: plan.profile,

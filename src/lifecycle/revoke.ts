@@ -7,7 +7,7 @@
  * valid, and without --rekey it even shares the key). `revoke --serial HEX` revokes exactly one
  * certificate, current or superseded.
  */
-import type { KeyObject } from "node:crypto";
+import type { Signer } from "../pki/signer";
 import { inputError, usageError } from "../errors";
 import type { ParsedCertificate } from "../pki/cert";
 import { CertRecord, checkName, Inventory, Store } from "../store/store";
@@ -71,7 +71,7 @@ export function checkRevocation(store: Store, target: RevokeTarget, o: RevokeOpt
  * Revokes under the store lock: the new CRL is staged, the inventory (revocations and the CRL
  * number) is the commit point, then <dir>/crl.pem is published (Store.commitCrl).
  */
-export function revoke(store: Store, caKey: KeyObject, caCert: ParsedCertificate, target: RevokeTarget, o: RevokeOptions, warnings: string[]): Revocation {
+export function revoke(store: Store, signer: Signer, caCert: ParsedCertificate, target: RevokeTarget, o: RevokeOptions, warnings: string[]): Revocation {
   const reason = parseReason(o.reason ?? "unspecified");
   checkNextUpdateDays(o.nextUpdateDays);
   return store.withLock(() => {
@@ -95,7 +95,7 @@ export function revoke(store: Store, caKey: KeyObject, caCert: ParsedCertificate
           `serial ${r.serial} shares its key with "${twin.name}"'s certificate ${twin.serial}, which stays valid: nats-server has no CRL support and pins keys, not certificates, so it cannot refuse this one (renew "${twin.name}" with --rekey, or revoke it too)`,
         );
     }
-    const crl = nextCrl(inv, caKey, caCert, { nextUpdateDays: o.nextUpdateDays, now }, warnings);
+    const crl = nextCrl(inv, signer, caCert, { nextUpdateDays: o.nextUpdateDays, now }, warnings);
     store.commitCrl(inv, crl.number, crl.pem); // staged CRL, inventory (commit), then crl.pem
     return { revoked: records, reason, crl, crlFile: store.path(CRL_FILE) };
   });

@@ -13,8 +13,10 @@
 import * as fs from "node:fs";
 import * as crypto from "node:crypto";
 import { inputError } from "../errors";
-import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, profileExtensions, randomSerial } from "../pki/cert";
-import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, KeyType, loadPrivateKey, privateKeyPem, signerFor, spkiOf } from "../pki/keys";
+import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, profileExtensions } from "../pki/cert";
+import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, KeyType, loadPrivateKey, privateKeyPem, spkiOf } from "../pki/keys";
+import { keySigner } from "../pki/signer";
+import { chooseSerial } from "../pki/plan";
 import { crashPoint } from "../store/crashpoints";
 import { caOf, CertRecord, Inventory, PreviousCa, Store } from "../store/store";
 import { buildSubject, checkDays, DEFAULT_CA_DAYS, record } from "../ca";
@@ -113,9 +115,7 @@ export function rollover(store: Store, o: RolloverOptions, warnings: string[]): 
     if (inv.ca.serial !== oldCert.serialHex) throw inputError("the CA changed meanwhile (another mtlsctl?): run ca rollover again", store.inventoryFile);
     store.caKey(o.passphrase, oldCert); // the key file copied below still opens with this passphrase (no ca passphrase meanwhile)
     const serials = new Set([inv.ca.serial, ...inv.certificates.map((c) => c.serial), ...(inv.previousCas ?? []).map((p) => p.serial)]);
-    let serial: Buffer;
-    do serial = randomSerial();
-    while (serials.has(serial.toString("hex")));
+    const serial = chooseSerial((hex) => serials.has(hex)); // the one serial rule (pki/plan.ts)
     const der = buildCertificate(
       {
         serial,
@@ -126,7 +126,7 @@ export function rollover(store: Store, o: RolloverOptions, warnings: string[]): 
         spki,
         extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: oldCert.basicConstraints?.pathLen }),
       },
-      signerFor(key),
+      keySigner(key),
     );
     const cert = parseCertificate(der);
     const newPem = certificatePem(der);

@@ -3,20 +3,16 @@ import * as crypto from "node:crypto";
 import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
 import { inputError } from "../errors";
-import { keyIdentifier, Signer } from "./keys";
+import { keyIdentifier } from "./keys";
+import type { Signer } from "./signer";
 import { decodeSans, encodeSans, hasSans, Sans } from "./san";
 import { toPem, readPemOrDer } from "./pem";
-import { decodeName, formatRfc4514, DecodedAttribute } from "./name";
+import { decodeName, formatRfc4514 } from "./name";
 import { nameConstraintsExtension, NameConstraintsSpec } from "./constraints";
 
-/** "peer": serverAuth + clientAuth, for cluster routes, gateways and leafnodes (TLS client on one side, server on the other). */
-export type Profile = "ca" | "client" | "server" | "peer";
-
-export interface Extension {
-  oid: string;
-  critical: boolean;
-  value: Buffer;
-}
+import type { Extension, ParsedCertificate, Profile } from "./types";
+// the types live in ./types (so that ./constraints can name them without importing this module)
+export type { Extension, ParsedCertificate, Profile } from "./types";
 
 export const KeyUsage = { digitalSignature: 0, nonRepudiation: 1, keyEncipherment: 2, dataEncipherment: 3, keyAgreement: 4, keyCertSign: 5, cRLSign: 6 } as const;
 
@@ -43,13 +39,45 @@ export const ext = {
   },
 };
 
+/** One Extension, DER. */
+export function encodeExtension(e: Extension): Buffer {
+  return e.critical ? der.seq(der.oid(e.oid), TRUE, der.octets(e.value)) : der.seq(der.oid(e.oid), der.octets(e.value));
+}
+const TRUE = der.bool(true);
+
 export function encodeExtensions(exts: Extension[]): Buffer {
-  return der.seq(...exts.map((e) => der.seq(der.oid(e.oid), ...(e.critical ? [der.bool(true)] : []), der.octets(e.value))));
+  return der.tlvOf(der.Tag.SEQUENCE, exts.map(encodeExtension));
 }
 
-/** A random positive serial: 16 bytes, top bit clear and second bit set, so always 16 bytes long. */
-export function randomSerial(): Buffer {
-  const b = crypto.randomBytes(16);
+/**
+ * Encodings that repeat across the certificates of one issuer (bulk issuance): the constant
+ * extensions (frozen objects, see profileExtensions) and the validity (a batch shares its times).
+ */
+export class EncodeCache {
+  private readonly exts = new WeakMap<Extension, Buffer>();
+  private readonly validities = new Map<string, Buffer>();
+
+  extension(e: Extension): Buffer {
+    if (!Object.isFrozen(e)) return encodeExtension(e);
+    let b = this.exts.get(e);
+    if (!b) this.exts.set(e, (b = encodeExtension(e)));
+    return b;
+  }
+
+  validity(notBefore: Date, notAfter: Date): Buffer {
+    const k = `${notBefore.getTime()}/${notAfter.getTime()}`;
+    let v = this.validities.get(k);
+    if (!v) {
+      if (this.validities.size > 64) this.validities.clear();
+      this.validities.set(k, (v = der.seq(der.time(notBefore), der.time(notAfter))));
+    }
+    return v;
+  }
+}
+
+/** A random positive serial: 16 bytes, top bit clear and second bit set, so always 16 bytes long. `random`: 16 random bytes to use (changed in place). */
+export function randomSerial(random: Buffer = crypto.randomBytes(16)): Buffer {
+  const b = random;
   b[0] = (b[0] & 0x7f) | 0x40;
   return b;
 }
@@ -64,26 +92,50 @@ export interface TbsInput {
   extensions: Extension[];
 }
 
-export function buildCertificate(tbs: TbsInput, signer: Signer): Buffer {
+const V3 = der.explicit(0, der.smallInt(2));
+
+/** The one certificate writer (every path: ca.ts issue(), bulk, sub-CAs, roots, rollover). `cache`: see EncodeCache. */
+export function buildCertificate(tbs: TbsInput, signer: Signer, cache?: EncodeCache): Buffer {
+  const exts = cache ? tbs.extensions.map((e) => cache.extension(e)) : tbs.extensions.map(encodeExtension);
   const tbsDer = der.seq(
-    der.explicit(0, der.smallInt(2)),
+    V3,
     der.uint(tbs.serial),
     signer.algorithm,
     tbs.issuer,
-    der.seq(der.time(tbs.notBefore), der.time(tbs.notAfter)),
+    cache ? cache.validity(tbs.notBefore, tbs.notAfter) : der.seq(der.time(tbs.notBefore), der.time(tbs.notAfter)),
     tbs.subject,
     tbs.spki,
-    der.explicit(3, encodeExtensions(tbs.extensions)),
+    der.explicit(3, der.tlvOf(der.Tag.SEQUENCE, exts)),
   );
   return der.seq(tbsDer, signer.algorithm, der.bitString(signer.sign(tbsDer)));
 }
 
-/** The extensions of each profile. */
+/**
+ * The extensions of a leaf profile that do not depend on the key or the names (basicConstraints,
+ * keyUsage, extKeyUsage, authorityKeyIdentifier): the same objects, frozen, for every certificate of
+ * an issuer, so that an encoder may keep their DER (EncodeCache). Bounded.
+ */
+const constantExtensions = new Map<string, { before: Extension[]; after: Extension[] }>();
+function leafConstants(profile: Exclude<Profile, "ca">, rsa: boolean, issuerKeyId: Buffer | undefined): { before: Extension[]; after: Extension[] } {
+  const k = `${profile}|${rsa ? 1 : 0}|${issuerKeyId ? issuerKeyId.toString("hex") : ""}`;
+  let c = constantExtensions.get(k);
+  if (!c) {
+    const ku = rsa ? [KeyUsage.digitalSignature, KeyUsage.keyEncipherment] : [KeyUsage.digitalSignature];
+    const before = [ext.basicConstraints(false), ext.keyUsage(ku), ext.extKeyUsage(profile === "client" ? [OID.clientAuth] : profile === "peer" ? [OID.serverAuth, OID.clientAuth] : [OID.serverAuth])];
+    const after = issuerKeyId ? [ext.authorityKeyIdentifier(issuerKeyId)] : [];
+    for (const e of [...before, ...after]) Object.freeze(e);
+    if (constantExtensions.size >= 64) constantExtensions.clear();
+    constantExtensions.set(k, (c = { before, after }));
+  }
+  return c;
+}
+
+/** The extensions of each profile. `keyId`: the key identifier of `spki`, when the caller has it. */
 export function profileExtensions(
   profile: Profile,
-  o: { spki: Buffer; issuerKeyId?: Buffer; rsa: boolean; sans?: Sans; emptySubject?: boolean; pathLen?: number; nameConstraints?: NameConstraintsSpec },
+  o: { spki: Buffer; keyId?: Buffer; issuerKeyId?: Buffer; rsa: boolean; sans?: Sans; emptySubject?: boolean; pathLen?: number; nameConstraints?: NameConstraintsSpec },
 ): Extension[] {
-  const ski = keyIdentifier(o.spki);
+  const ski = o.keyId ?? keyIdentifier(o.spki);
   if (profile === "ca") {
     // a root has no AKI; an intermediate names its issuer's key; name constraints (critical) when given
     const list = [ext.basicConstraints(true, o.pathLen), ext.keyUsage([KeyUsage.keyCertSign, KeyUsage.cRLSign]), ext.subjectKeyIdentifier(ski)];
@@ -91,43 +143,13 @@ export function profileExtensions(
     if (o.nameConstraints) list.push(nameConstraintsExtension(o.nameConstraints));
     return list;
   }
-  const ku = o.rsa ? [KeyUsage.digitalSignature, KeyUsage.keyEncipherment] : [KeyUsage.digitalSignature];
-  const list = [
-    ext.basicConstraints(false),
-    ext.keyUsage(ku),
-    ext.extKeyUsage(profile === "client" ? [OID.clientAuth] : profile === "peer" ? [OID.serverAuth, OID.clientAuth] : [OID.serverAuth]),
-    ext.subjectKeyIdentifier(ski),
-  ];
-  if (o.issuerKeyId) list.push(ext.authorityKeyIdentifier(o.issuerKeyId));
+  const c = leafConstants(profile, o.rsa, o.issuerKeyId);
+  const list = [...c.before, ext.subjectKeyIdentifier(ski), ...c.after];
   if (o.sans && hasSans(o.sans)) list.push(ext.subjectAltName(o.sans, !!o.emptySubject));
   return list;
 }
 
 // ---------------------------------------------------------------- parsing
-
-export interface ParsedCertificate {
-  der: Buffer;
-  /** 1, 2 or 3 */
-  version: number;
-  tbs: Buffer;
-  serialHex: string;
-  signatureAlgorithm: Buffer;
-  signature: Buffer;
-  issuerRaw: Buffer;
-  subjectRaw: Buffer;
-  subject: DecodedAttribute[][];
-  notBefore: Date;
-  notAfter: Date;
-  spki: Buffer;
-  extensions: Extension[];
-  sans: Sans & { other: number };
-  basicConstraints?: { ca: boolean; pathLen?: number };
-  keyUsage?: number[];
-  extKeyUsage?: string[];
-  subjectKeyId?: Buffer;
-  authorityKeyId?: Buffer;
-  fingerprint: string; // SHA-256 hex of the DER
-}
 
 export function parseCertificate(certDer: Buffer, file = "certificate"): ParsedCertificate {
   try {

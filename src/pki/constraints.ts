@@ -23,10 +23,11 @@ import type * as NetModule from "node:net";
 import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
 import { inputError } from "../errors";
-import type { Extension, ParsedCertificate } from "./cert";
-import { encodeSans, ipString, Sans } from "./san";
+import type { Extension, ParsedCertificate } from "./types";
+import { encodeSans, ipBytes, ipString, Sans } from "./san";
 import { formatRfc4514 } from "./name";
-import { reverseLabels } from "./domain";
+import { reverseLabels } from "../gocompat/domain";
+import { goUrlFormatBytes, goUrlParseBytes } from "../gocompat/gourl";
 
 const net = (): typeof NetModule => require("node:net");
 
@@ -100,7 +101,6 @@ export function cidrBytes(cidr: string, what = `"${cidr}"`): Buffer {
   const len = v === 4 ? 4 : 16;
   const bits = Number(m[2]);
   if (bits > len * 8) throw inputError(`${what}: a /${bits} prefix is longer than the address`);
-  const { ipBytes } = require("./san") as typeof import("./san");
   const addr = ipBytes(m[1]);
   const mask = Buffer.alloc(len);
   for (let i = 0; i < bits; i++) mask[i >> 3] |= 0x80 >> (i & 7);
@@ -319,7 +319,6 @@ function splitHostPort(hp: string): { host: string } | { error: string } {
 }
 
 function matchUri(uri: string, constraint: string): { match: boolean; error?: string } {
-  const { goUrlParseBytes, goUrlFormatBytes } = require("../nats/gourl") as typeof import("../nats/gourl");
   const u = goUrlParseBytes(uri); // the certificate parsed, so this does
   let host = u.host;
   if (host === "") return { match: false, error: `URI with empty host (${goQuote(goUrlFormatBytes(u))}) cannot be matched against constraints` };

@@ -4,7 +4,8 @@ import * as der from "../asn1/der";
 import { OID } from "../asn1/oids";
 import { inputError } from "../errors";
 import { Extension, encodeExtensions, ext } from "./cert";
-import { signerFor, spkiOf, verifySignature } from "./keys";
+import { spkiOf, verifySignature } from "./keys";
+import { keySigner } from "./signer";
 import { decodeName, DecodedAttribute, SHORT_NAMES } from "./name";
 import { decodeSans, hasSans, Sans } from "./san";
 import { readPemOrDer, toPem } from "./pem";
@@ -13,7 +14,7 @@ export function buildCsr(key: crypto.KeyObject, subject: Buffer, sans: Sans): Bu
   const exts: Extension[] = hasSans(sans) ? [ext.subjectAltName(sans, subject.length <= 2)] : [];
   const attrs = exts.length ? [der.seq(der.oid(OID.extensionRequest), der.setOf(encodeExtensions(exts)))] : [];
   const info = der.seq(der.smallInt(0), subject, spkiOf(key), der.implicit(0, Buffer.concat(attrs), true));
-  const signer = signerFor(key);
+  const signer = keySigner(key);
   return der.seq(info, signer.algorithm, der.bitString(signer.sign(info)));
 }
 

@@ -2,7 +2,13 @@
 import { inputError } from "../errors";
 import { certificatePem, ParsedCertificate, signedBy } from "./cert";
 import { formatRfc4514 } from "./name";
-import type { Store } from "../store/store";
+/** What issuingChain reads of a store (the file store, or any other that keeps a CA's chain). */
+export interface ChainSource {
+  /** The issuing CA's certificate followed by the intermediates above it (chain.pem; [ca.crt] for a root store). */
+  presentedChain(): ParsedCertificate[];
+  /** The trust anchors (roots.pem); may throw when there is none. */
+  trustAnchors(): ParsedCertificate[];
+}
 
 /** Certificates as one PEM bundle. */
 export const pemBundle = (certs: ParsedCertificate[]): string => certs.map((c) => certificatePem(c.der)).join("");
@@ -11,7 +17,7 @@ export const pemBundle = (certs: ParsedCertificate[]): string => certs.map((c) =
  * The issuing CA and every CA above it, nearest first: ca.crt, the rest of chain.pem, then the
  * trust anchor(s) that signed the top of that chain (none for a root store: its ca.crt is the root).
  */
-export function issuingChain(store: Store, caCert: ParsedCertificate): ParsedCertificate[] {
+export function issuingChain(store: ChainSource, caCert: ParsedCertificate): ParsedCertificate[] {
   const chain = [caCert, ...store.presentedChain().slice(1)];
   const top = chain[chain.length - 1];
   if (top.issuerRaw.equals(top.subjectRaw)) return chain;

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import { OID } from "../asn1/oids";
 import * as der from "../asn1/der";
 import { inputError } from "../errors";
+import { toPem } from "./pem";
 
 export const KEY_TYPES = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
@@ -76,38 +77,9 @@ export function isRsa(key: crypto.KeyObject): boolean {
   return key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss";
 }
 
-/** A signer: the AlgorithmIdentifier it writes and the function that signs. */
-export interface Signer {
-  algorithm: Buffer;
-  sign(data: Buffer): Buffer;
-}
-
-export function signerFor(key: crypto.KeyObject): Signer {
-  let hash: string | null;
-  let algOid: string;
-  let params: Buffer | null = null;
-  switch (key.asymmetricKeyType) {
-    case "ec": {
-      const curve = key.asymmetricKeyDetails?.namedCurve;
-      hash = curve === "secp384r1" ? "sha384" : curve === "secp521r1" ? "sha512" : "sha256";
-      algOid = hash === "sha384" ? OID.ecdsaWithSHA384 : hash === "sha512" ? OID.ecdsaWithSHA512 : OID.ecdsaWithSHA256;
-      break;
-    }
-    case "rsa":
-      hash = "sha256";
-      algOid = OID.sha256WithRSA;
-      params = der.nul();
-      break;
-    case "ed25519":
-      hash = null;
-      algOid = OID.ed25519;
-      break;
-    default:
-      throw inputError(`cannot sign with a ${key.asymmetricKeyType} key`);
-  }
-  const algorithm = params ? der.seq(der.oid(algOid), params) : der.seq(der.oid(algOid));
-  return { algorithm, sign: (data) => crypto.sign(hash, data, key) };
-}
+/** Signing goes through the Signer seam (./signer.ts); signerFor is its first implementation, keySigner. */
+export { keySigner as signerFor } from "./signer";
+export type { Signer } from "./signer";
 
 /** The subjectPublicKey bits of a SubjectPublicKeyInfo (what key identifiers hash). */
 export function subjectPublicKeyBits(spki: Buffer): Buffer {
@@ -196,8 +168,58 @@ export function verifySignature(algorithmId: Buffer, spki: Buffer, data: Buffer,
   throw inputError(`unsupported signature algorithm ${alg}`);
 }
 
-// ---------------------------------------------------------------- PEM at rest
+// ---------------------------------------------------------------- PEM at rest (PKCS#8)
 
+/** An unencrypted PKCS#8 PEM from its DER: the same text as privateKeyPem(key) without a passphrase. */
+export const pkcs8Pem = (p8: Buffer): string => toPem("PRIVATE KEY", p8);
+
+export const EC_CURVES: Partial<Record<KeyType, { curve: string; oid: string; size: number }>> = {
+  "ec-p256": { curve: "prime256v1", oid: OID.p256, size: 32 },
+  "ec-p384": { curve: "secp384r1", oid: OID.p384, size: 48 },
+};
+
+/**
+ * PKCS#8 and SubjectPublicKeyInfo of an EC key given as its raw scalar and point (crypto.createECDH:
+ * bulk issuance makes keys so, since a KeyObject's export costs several times the key generation).
+ * The DER is what OpenSSL writes (checked against KeyObject.export in test/bulk.test.ts):
+ *   SPKI   = SEQ { SEQ { ecPublicKey, curve }, BIT STRING point }
+ *   PKCS#8 = SEQ { 0, SEQ { ecPublicKey, curve }, OCTET STRING ECPrivateKey }
+ *   ECPrivateKey = SEQ { 1, OCTET STRING scalar, [1] { BIT STRING point } }   (no [0] parameters)
+ * Every length is fixed by the curve, so each is a head, the scalar, a middle and the point.
+ */
+export class EcKeyEncoder {
+  private constructor(
+    readonly curve: string,
+    private readonly size: number,
+    private readonly spkiHead: Buffer,
+    private readonly p8Head: Buffer,
+    private readonly p8Mid: Buffer,
+  ) {}
+
+  /** The encoder for an EC key type, or null for other types. */
+  static for(t: KeyType): EcKeyEncoder | null {
+    const c = EC_CURVES[t];
+    if (!c) return null;
+    const pointLen = 1 + 2 * c.size;
+    const alg = der.seq(der.oid(OID.ecPublicKey), der.oid(c.oid));
+    const spki = der.seq(alg, der.bitString(Buffer.alloc(pointLen)));
+    const tail = der.explicit(1, der.bitString(Buffer.alloc(pointLen))); // [1] header, BIT STRING header, unused-bits byte, point
+    const p8 = der.seq(der.smallInt(0), alg, der.octets(der.seq(der.smallInt(1), der.octets(Buffer.alloc(c.size)), tail)));
+    return new EcKeyEncoder(c.curve, c.size, spki.subarray(0, spki.length - pointLen), p8.subarray(0, p8.length - tail.length - c.size), tail.subarray(0, tail.length - pointLen));
+  }
+
+  spki(point: Buffer): Buffer {
+    return Buffer.concat([this.spkiHead, point]);
+  }
+
+  /** The PKCS#8 DER (the caller zeroes it after use). */
+  pkcs8(scalar: Buffer, point: Buffer): Buffer {
+    const pad = this.size - scalar.length; // BN bytes drop leading zeros
+    return Buffer.concat(pad > 0 ? [this.p8Head, Buffer.alloc(pad), scalar, this.p8Mid, point] : [this.p8Head, scalar, this.p8Mid, point]);
+  }
+}
+
+/** The one PKCS#8 writer for a KeyObject: unencrypted, or PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with a passphrase. */
 export function privateKeyPem(key: crypto.KeyObject, passphrase?: string): string {
   if (passphrase === undefined) return key.export({ type: "pkcs8", format: "pem" }) as string;
   // PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC (OpenSSL's defaults for an encrypted PKCS#8).

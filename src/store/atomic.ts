@@ -1,12 +1,24 @@
-/** Atomic file writes: write beside, flush, rename, flush the directory. */
+/**
+ * Atomic file writes: write beside, flush, rename, flush the directory. One module for the store's
+ * single writes (writeFileAtomic) and for bulk issuance's batched ones (writeFlushed, fsyncFile,
+ * fsyncPath, writeAtomicAsync: the same steps on libuv's thread pool, the flush grouped per batch
+ * by the caller), with one naming of temporary files (tempNameFor) and one error mapping (storeError).
+ */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
-import { inputError } from "../errors";
+import { inputError, MtlsError } from "../errors";
 import { crashPoint } from "./crashpoints";
 
-export function tempNameFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+/** The pattern of temporary files, .<name>.tmp-<pid>-<8 hex digits> (Store.withLock removes a killed writer's). */
+export const TEMP_FILE = /^\.(.*)\.tmp-\d+-[0-9a-f]{8}$/;
+
+/** Where `file` is written before its rename: beside it, .<name>.tmp-<pid>-<8 hex digits> (`id`: those digits; random by default). */
+export function tempNameFor(file: string, id?: number): string {
+  const hex = id === undefined ? crypto.randomBytes(4).toString("hex") : (id >>> 0).toString(16).padStart(8, "0");
+  // the directory part kept as given (bulk names thousands of files: no path.join normalisation per file)
+  const cut = Math.max(file.lastIndexOf("/"), path.sep === "/" ? -1 : file.lastIndexOf(path.sep)) + 1;
+  return `${file.slice(0, cut)}.${file.slice(cut)}.tmp-${process.pid}-${hex}`;
 }
 
 /** Flushes a directory after a rename (best effort: some filesystems refuse it). */
@@ -58,10 +70,84 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: Write
     } catch {
       /* already gone */
     }
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "EEXIST") throw inputError("already exists (use --force to replace it)", file);
-    if (err.code === "EACCES" || err.code === "EPERM" || err.code === "EROFS") throw inputError("cannot write (permission denied or read-only)", file);
-    if (err.code === "ENOENT") throw inputError("cannot write (the directory does not exist)", file);
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw inputError("already exists (use --force to replace it)", file);
+    throw storeError(e, file);
   }
 }
+
+// ---------------------------------------------------------------- batched, asynchronous (bulk issuance)
+
+/** Exact modes need a chmod only when the umask takes bits away from them. */
+export const UMASK = process.umask();
+
+/** open (exclusive), write the parts, chmod when needed, fsync, close: all on the thread pool. */
+export function writeFlushed(file: string, data: Buffer | Buffer[], mode: number, cb: (err: NodeJS.ErrnoException | null) => void): void {
+  const parts = Array.isArray(data) ? data : [data];
+  fs.open(file, "wx", mode, (err, fd) => {
+    if (err) return cb(err);
+    const fail = (e: NodeJS.ErrnoException) => fs.close(fd, () => cb(e));
+    const flush = () =>
+      fs.fsync(fd, (e) => {
+        if (e) return fail(e);
+        fs.close(fd, cb);
+      });
+    const chmod = () => (mode & UMASK ? fs.fchmod(fd, mode, (e) => (e ? fail(e) : flush())) : flush());
+    const write = (k: number, off: number): void => {
+      if (k === parts.length) return chmod();
+      const p = parts[k];
+      if (off >= p.length) return write(k + 1, 0);
+      fs.write(fd, p, off, p.length - off, null, (e, n) => (e ? fail(e) : write(k, off + n)));
+    };
+    write(0, 0);
+  });
+}
+
+/** open, fsync, close on the thread pool. */
+export function fsyncFile(file: string, cb: (err: NodeJS.ErrnoException | null) => void): void {
+  fs.open(file, "r", (err, fd) => {
+    if (err) return cb(err);
+    fs.fsync(fd, (e) => fs.close(fd, (e2) => cb(e ?? e2)));
+  });
+}
+
+/** fsync of a directory (its entries, after renames). Some filesystems refuse it: then nothing. */
+export function fsyncPath(dir: string): Promise<void> {
+  return new Promise((resolve) =>
+    fs.open(dir, "r", (err, fd) => {
+      if (err) return resolve();
+      fs.fsync(fd, () => fs.close(fd, () => resolve()));
+    }),
+  );
+}
+
+/** writeFileAtomic's asynchronous variant (beside, flush, rename, flush the directory), on the thread pool. `id`: see tempNameFor. */
+export function writeAtomicAsync(file: string, data: Buffer | Buffer[], mode: number, id?: number): Promise<void> {
+  const tmp = tempNameFor(file, id);
+  return new Promise<void>((resolve, reject) =>
+    writeFlushed(tmp, data, mode, (err) => {
+      if (err) {
+        fs.unlink(tmp, () => reject(err));
+        return;
+      }
+      fs.rename(tmp, file, (e) => {
+        if (e) {
+          fs.unlink(tmp, () => reject(e));
+          return;
+        }
+        fsyncPath(path.dirname(file)).then(resolve);
+      });
+    }),
+  );
+}
+
+/** A store write's failure as the one-line input error that names the file (exit 3); other errors as they are. */
+export function storeError(e: unknown, file: string): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof MtlsError) return err;
+  if (err.code === "EACCES" || err.code === "EPERM" || err.code === "EROFS") return inputError("cannot write (permission denied or read-only)", file);
+  if (err.code === "ENOSPC" || err.code === "EDQUOT") return inputError("cannot write (no space left on the device)", file);
+  if (err.code === "ENOENT") return inputError("cannot write (the directory does not exist)", file);
+  return err;
+}
+
+

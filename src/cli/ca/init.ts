@@ -11,6 +11,7 @@ import { constraintsFromOptions, constraintsSummary, describeConstraints, parseN
 import { initIntermediate, initPendingIntermediate } from "../../hierarchy";
 import { writeOutput } from "../common";
 import type { ParsedCertificate } from "../../pki/cert";
+import { keySigner, Signer } from "../../pki/signer";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -27,7 +28,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   if (o.csrOut !== undefined) return pending(ctx, o, keyType);
 
   // the root store first (refusals before any passphrase prompt), then the root's passphrase
-  let root: { store: Store; cert: ParsedCertificate; key: KeyObject } | undefined;
+  let root: { store: Store; cert: ParsedCertificate; signer: Signer } | undefined;
   if (o.rootDir !== undefined) {
     const rootStore = Store.open(path.resolve(o.rootDir));
     const cert = rootStore.caCertificate();
@@ -36,7 +37,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
     const rootPass = rootStore.caKeyEncrypted()
       ? await getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" })
       : undefined;
-    root = { store: rootStore, cert, key: rootStore.caKey(rootPass, cert) };
+    root = { store: rootStore, cert, signer: keySigner(rootStore.caKey(rootPass, cert)) };
   }
   const passphrase =
     o.encrypt === false ? undefined : await getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });

@@ -34,7 +34,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
   const warnings: string[] = [];
   const issued = issue(
     ca.store,
-    ca.caKey,
+    ca.signer,
     ca.caCert,
     {
       profile: "ca",

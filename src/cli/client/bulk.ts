@@ -90,7 +90,7 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   process.once("SIGTERM", interrupt);
   let summary;
   try {
-    summary = await bulkIssue(ca.store, ca.caKey, ca.caCert, rowsOf(file, format), { file, defaults: { keyType, days: o.days, ...access }, onRow, onProgress, onWarning, control });
+    summary = await bulkIssue(ca.store, ca.signer, ca.caCert, rowsOf(file, format), { file, defaults: { keyType, days: o.days, ...access }, onRow, onProgress, onWarning, control });
   } finally {
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);

@@ -37,7 +37,7 @@ export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Com
   const csrDer = buildCsr(key, subjectDer, sans);
   const issued = issue(
     ca.store,
-    ca.caKey,
+    ca.signer,
     ca.caCert,
     {
       profile: "client",

@@ -40,7 +40,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
   const issued = issue(
     ca.store,
-    ca.caKey,
+    ca.signer,
     ca.caCert,
     {
       profile: "client",

@@ -41,7 +41,7 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
   const key = generateKey(keyType);
   const issued = issue(
     ca.store,
-    ca.caKey,
+    ca.signer,
     ca.caCert,
     {
       profile: o.peer ? "peer" : "server",
