@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey, KeyObject } from "node:crypto";
-import { inputError, MtlsctlError, usageError } from "../errors";
+import { ExitCode, inputError, MtlsctlError, usageError } from "../errors";
 import { buildSubject, fromCsr, initCa, issue, Issued, leafFiles, subjectFor } from "../ca";
 import { initIntermediate } from "../hierarchy";
 import { buildCsr, csrPem, readCsr } from "../pki/csr";
@@ -53,7 +53,7 @@ export async function unlockCa(dir: string, o: { passphrase?: Secret; force?: bo
     if ((inv.nkeys ?? []).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`, store.inventoryFile);
   }
   const caCert = store.caCertificate();
-  if (caCert.notAfter.getTime() <= Date.now()) throw inputError(`the CA certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
+  if (caCert.notAfter.getTime() <= Date.now()) throw inputError(`the ${o.what ?? "CA"} certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
   checkKeyFileMode(store.caKeyFile); // refused before any passphrase is asked for
   let passphrase: string | undefined;
   if (store.caKeyEncrypted()) {
@@ -218,7 +218,6 @@ export class CaStore {
     let root: { store: Store; cert: ParsedCertificate; signer: Signer } | undefined;
     if (o.root !== undefined) {
       const r = await unlockCa(path.resolve(o.root.dir), { passphrase: o.root.passphrase, what: "root CA" });
-      if (r.caCert.notAfter.getTime() <= Date.now()) throw inputError(`the root CA certificate expired on ${r.caCert.notAfter.toISOString()}`, r.store.caCertFile);
       root = { store: r.store, cert: r.caCert, signer: r.signer };
     }
     if (o.passphrase === undefined) throw usageError("initCa needs `passphrase` (a string or a function), or null for an unencrypted key");
@@ -293,6 +292,7 @@ export class CaStore {
     const sans = checkSans({ email: [], uri: [], dns: o.dns ?? [], ip: o.ip ?? [] });
     if (sans.dns.length + sans.ip.length === 0) throw usageError("a server certificate needs at least one --dns or --ip");
     const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;
+    const warnings: string[] = [];
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
     const key = generateKey(keyType);
     const issued = issue(
@@ -300,9 +300,9 @@ export class CaStore {
       ca.signer,
       ca.caCert,
       { profile: o.peer ? "peer" : "server", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, ...leafFiles(name, { keyPem: privateKeyPem(key) }) },
-      [],
+      warnings,
     );
-    return issuedJson(issued, []);
+    return issuedJson(issued, warnings);
   }
 
   /** `client sign`: a client certificate for a CSR (PEM or DER) made elsewhere; the key stays where it was made. */
@@ -323,7 +323,7 @@ export class CaStore {
     try {
       taken = fromCsr(parsed, { subject: o.subject, sans: flagSans }, warnings);
     } catch (e) {
-      if (e instanceof MtlsctlError && e.file === undefined && e.code === "input") throw inputError(`the request's subject alternative names: ${e.message}`, file);
+      if (e instanceof MtlsctlError && e.file === undefined && e.exitCode === ExitCode.INPUT) throw inputError(`the request's subject alternative names: ${e.message}`, file);
       throw e;
     }
     const { subjectDer, sans } = taken;
@@ -400,7 +400,9 @@ export type NatsConfigApiOptions = Omit<NatsConfigOptions, "version"> & { versio
 let versionMemo: string | undefined;
 /** This package's version (the snippet's header names it). */
 export function packageVersion(): string {
-  return (versionMemo ??= JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8")).version as string);
+  // a require, so that the CLI bundle inlines it (dist/api/ and the bundle's dist/ differ in depth)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (versionMemo ??= require("../../package.json").version as string);
 }
 
 /** The rows of `list --json` for the certificates (the CA, previous CAs, then the issued ones). */
@@ -411,14 +413,14 @@ export function listEntries(store: Store, expiringDays?: number) {
   return rows.map((c: CertRecord) => ({
     name: c.name,
     kind: c.kind as string,
-    serial: c.serial as string | null,
-    subject: c.subject as string | null,
-    sans: c.sans as Sans | null,
+    serial: c.serial,
+    subject: c.subject,
+    sans: c.sans,
     notBefore: c.notBefore,
-    notAfter: c.notAfter as string | null,
-    daysLeft: Math.floor((new Date(c.notAfter).getTime() - now) / 86_400_000) as number | null,
+    notAfter: c.notAfter,
+    daysLeft: Math.floor((new Date(c.notAfter).getTime() - now) / 86_400_000),
     status: c.status,
-    fingerprint: c.fingerprint as string | null,
+    fingerprint: c.fingerprint,
     keyType: c.keyType,
     natsUser: c.kind === "client" && c.status === "valid" ? natsUserOfRecord(store, c).user : null,
     revokedAt: c.revokedAt,

@@ -1,17 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { KeyObject } from "node:crypto";
 import { Ctx, getSecret } from "../context";
-import { initCa } from "../../ca";
-import { checkKeyFileMode, parseKeyType } from "../../pki/keys";
+import { parseKeyType } from "../../pki/keys";
 import { Store } from "../../store/store";
 import { inputError, usageError } from "../../errors";
-import { formatRfc4514 } from "../../pki/name";
-import { constraintsFromOptions, constraintsSummary, describeConstraints, parseNameConstraints } from "../../pki/constraints";
-import { initIntermediate, initPendingIntermediate } from "../../hierarchy";
+import { constraintsFromOptions, constraintsSummary, parseNameConstraints } from "../../pki/constraints";
+import { initPendingIntermediate } from "../../hierarchy";
+import { openStore } from "../../api/store";
 import { writeOutput } from "../common";
-import type { ParsedCertificate } from "../../pki/cert";
-import { keySigner, Signer } from "../../pki/signer";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -27,73 +23,33 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   if (o.csrOut !== undefined) return pending(ctx, o, keyType);
 
-  // the root store first (refusals before any passphrase prompt), then the root's passphrase
-  let root: { store: Store; cert: ParsedCertificate; signer: Signer } | undefined;
-  if (o.rootDir !== undefined) {
-    const rootStore = Store.open(path.resolve(o.rootDir));
-    const cert = rootStore.caCertificate();
-    if (cert.notAfter.getTime() <= Date.now()) throw inputError(`the root CA certificate expired on ${cert.notAfter.toISOString()}`, rootStore.caCertFile);
-    checkKeyFileMode(rootStore.caKeyFile);
-    const rootPass = rootStore.caKeyEncrypted()
-      ? await getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" })
-      : undefined;
-    root = { store: rootStore, cert, signer: keySigner(rootStore.caKey(rootPass, cert)) };
-  }
-  const passphrase =
-    o.encrypt === false ? undefined : await getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
-  let c: ParsedCertificate;
-  let store: Store;
-  let chainFile: string | null = null;
-  let rootsFile: string | null = null;
-  let recorded: string | null = null;
-  if (root) {
-    const { value, warnings } = initIntermediate({ dir: ctx.dir, keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints, passphrase, force: o.force, root });
-    ctx.warnAll(warnings);
-    c = value.cert;
-    store = value.store;
-    chainFile = store.chainFile;
-    rootsFile = store.rootsFile;
-    recorded = value.issued.record.name;
-  } else {
-    const { value, warnings } = initCa({ dir: ctx.dir, keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints, passphrase, force: o.force });
-    ctx.warnAll(warnings);
-    c = value.cert;
-    store = value.store;
-  }
-  const nc = parseNameConstraints(c).nc;
-  ctx.result(
-    {
-      dir: ctx.dir,
-      subject: formatRfc4514(c.subject),
-      keyType,
-      serial: c.serialHex,
-      notBefore: c.notBefore.toISOString(),
-      notAfter: c.notAfter.toISOString(),
-      fingerprint: c.fingerprint,
-      certFile: store.caCertFile,
-      keyFile: store.caKeyFile,
-      encrypted: passphrase !== undefined,
-      intermediate: !!root,
-      issuer: root ? formatRfc4514(root.cert.subject) : null,
-      rootDir: root ? root.store.dir : null,
-      recordedAs: recorded,
-      chainFile,
-      rootsFile,
-      pathLen: c.basicConstraints?.pathLen ?? null,
-      nameConstraints: nc ? describeConstraints(nc) : null,
-      warnings: ctx.warnings,
-    },
-    () =>
-      [
-        `Created ${root ? "intermediate " : ""}CA ${ctx.bold(formatRfc4514(c.subject))} (${keyType}), valid until ${c.notAfter.toISOString()}`,
-        `  store        ${ctx.dir}`,
-        `  certificate  ${store.caCertFile}`,
-        `  key          ${store.caKeyFile} (${passphrase !== undefined ? "encrypted, AES-256" : "NOT encrypted"})`,
-        `  SHA-256      ${c.fingerprint}`,
-        ...(root ? [`  issuer       ${formatRfc4514(root.cert.subject)} (recorded as "${recorded}" in ${root.store.dir})`, `  chain        ${chainFile}`, `  roots        ${rootsFile} (the ca_file)`] : []),
-        ...(c.basicConstraints?.pathLen !== undefined ? [`  path length  ${c.basicConstraints.pathLen}`] : []),
-        ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
-      ].join("\n"),
+  const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+  const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
+  // the root store is checked before any passphrase is asked for, the root's before the new one (src/api/store.ts initCa)
+  const j = await openStore(ctx.dir).initCa({
+    keyType,
+    name: o.name,
+    subject: o.subject,
+    days: o.days,
+    pathLen: o.pathLen,
+    nameConstraints,
+    force: o.force,
+    passphrase: o.encrypt === false ? null : newPassphrase,
+    ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
+  });
+  ctx.warnAll(j.warnings);
+  const nc = j.nameConstraints ? parseNameConstraints(Store.open(ctx.dir).caCertificate()).nc : null;
+  ctx.result(j, () =>
+    [
+      `Created ${j.intermediate ? "intermediate " : ""}CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
+      `  store        ${ctx.dir}`,
+      `  certificate  ${j.certFile}`,
+      `  key          ${j.keyFile} (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
+      `  SHA-256      ${j.fingerprint}`,
+      ...(j.intermediate ? [`  issuer       ${j.issuer} (recorded as "${j.recordedAs}" in ${j.rootDir})`, `  chain        ${j.chainFile}`, `  roots        ${j.rootsFile} (the ca_file)`] : []),
+      ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
+      ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
+    ].join("\n"),
   );
 }
 

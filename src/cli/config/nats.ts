@@ -1,14 +1,13 @@
 import * as path from "node:path";
 import { Ctx } from "../context";
-import { Store } from "../../store/store";
-import { buildNatsConfig } from "../../nats/config-writer";
+import { openStore } from "../../api/store";
 import { writeOutput } from "../common";
 import type { MapMode } from "../../nats/user";
 
-export function run(_args: string[], o: Record<string, any>): void {
+/** `config nats`: the snippet (src/api/store.ts natsConfig), to stdout or --out. */
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const cfg = buildNatsConfig(store, {
+  const cfg = await openStore(ctx.dir).natsConfigDetailed({
     map: o.map as MapMode | undefined,
     include: o.include,
     exclude: o.exclude,
@@ -34,7 +33,6 @@ export function run(_args: string[], o: Record<string, any>): void {
       mqttListen: o.mqttListen,
     },
     includeHint: o.out ? path.basename(o.out) : undefined,
-    version: require("../../../package.json").version,
   });
   ctx.warnAll(cfg.warnings);
   for (const n of cfg.notes) ctx.note(n);

@@ -1,8 +1,8 @@
-import { createPublicKey } from "node:crypto";
 import { Ctx } from "../context";
-import { buildSubject, issue, leafFiles } from "../../ca";
-import { generateKey, parseKeyType, privateKeyPem, spkiOf } from "../../pki/keys";
-import { openCa, reportIssued, sansFromOptions } from "../common";
+import { buildSubject } from "../../ca";
+import { parseKeyType } from "../../pki/keys";
+import { passphraseFrom, reportIssued, sansFromOptions } from "../common";
+import { openStore } from "../../api/store";
 import { checkSans } from "../../pki/san";
 import { checkName, Store } from "../../store/store";
 import { inputError } from "../../errors";
@@ -35,27 +35,15 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
     else if (taken(name)) throw inputError(taken(name)!, store.path(store.findByName(inv, name)!.certFile));
     if (sans.dns.length + sans.ip.length === 0) sans = await askServerSans(ctx);
   }
-  checkName(name);
-  const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;
-  const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
-  const key = generateKey(keyType);
-  const issued = issue(
-    ca.store,
-    ca.signer,
-    ca.caCert,
-    {
-      profile: o.peer ? "peer" : "server",
-      name,
-      subjectDer,
-      spki: spkiOf(key),
-      publicKey: createPublicKey(key),
-      sans,
-      days: o.days,
-      force: o.force,
-      keyType,
-      ...leafFiles(name, { keyPem: privateKeyPem(key) }),
-    },
-    [],
-  );
-  reportIssued(ctx, o.peer ? "Issued peer certificate (serverAuth + clientAuth)" : "Issued server certificate", issued);
+  const j = await openStore(ctx.dir).issueServer(name, {
+    dns: sans.dns,
+    ip: sans.ip,
+    subject: o.subject,
+    keyType,
+    days: o.days,
+    force: o.force,
+    peer: !!o.peer,
+    passphrase: passphraseFrom(ctx, o.passphraseFile),
+  });
+  reportIssued(ctx, o.peer ? "Issued peer certificate (serverAuth + clientAuth)" : "Issued server certificate", j);
 }
