@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey } from "node:crypto";
 import { usageError } from "../errors";
-import { readRoots } from "../verify/input";
+import { readRoots } from "../input";
 import { verifyClientChain, ChainResult } from "../verify/chain";
 import { certIdentities } from "../verify/identities";
 import { verifyConnection } from "../verify/verdict";

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inputError } from "../errors";
 import { readCertificates } from "../pki/cert";
-import { PresentedChain, readPresentedChain } from "../verify/input";
+import { PresentedChain, readPresentedChain } from "../input";
 import { isPkcs12 } from "../export/p12-detect";
 import { readPkcs12Certificates } from "../export/pkcs12";
 import { readServerConfig, ServerConfig } from "../nats/conf/server-config";

@@ -12,7 +12,7 @@ import { checkVersion, defaultServerVersion } from "../verify/versions";
 import { ConfigUser, ServerConfig } from "../nats/conf/server-config";
 import * as perms from "../nats/permissions";
 import { lintNotes } from "../lint";
-import { clientCertRequired } from "../nkeys/verdict";
+import { clientCertRequired } from "../verify/nkey-stage";
 import { seedPublicKey } from "../nkeys/nkeys";
 import { CertificateInput, certificateLabel, presentedChainOf, readConfig } from "./inputs";
 

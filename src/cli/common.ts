@@ -5,7 +5,7 @@ import { Sans } from "../pki/san";
 import { writeFileAtomic } from "../store/atomic";
 import { writeOut } from "./out";
 import { issuedText, IssuedJson, Secret, UnlockedCa, unlockCa } from "../api/store";
-import type { AccessOptions } from "../nats/access";
+import type { AccessOptions } from "../config/access";
 
 export type OpenCa = UnlockedCa;
 

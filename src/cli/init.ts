@@ -18,7 +18,7 @@ import { buildCsr, csrPem } from "../pki/csr";
 import type { Sans } from "../pki/san";
 import { formatRfc4514 } from "../pki/name";
 import { Store } from "../store/store";
-import { buildNatsConfig } from "../nats/config-writer";
+import { buildNatsConfig } from "../config/config-writer";
 import { natsUserFor } from "../nats/user";
 import { writeFileAtomic } from "../store/atomic";
 import { shellQuote } from "../export/snippets";

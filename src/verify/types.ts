@@ -1,6 +1,6 @@
 /**
  * The verifier's input (what it needs of a server configuration) and output (the `verify --json`
- * object), apart from the code that decides: src/verify/verdict.ts and src/nkeys/verdict.ts both
+ * object), apart from the code that decides: src/verify/verdict.ts and src/verify/nkey-stage.ts both
  * use them, and neither imports the other for them.
  */
 import type { ChainResult } from "./chain";

@@ -11,7 +11,7 @@ import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
 import { mapCertificate, UserIndex } from "./mapping";
 import { ServerVersion } from "./versions";
-import { nkeyVerdict } from "../nkeys/verdict";
+import { nkeyVerdict } from "./nkey-stage";
 import type { VerifierConfig, Verdict } from "./types";
 
 export type { VerifierConfig, Verdict } from "./types";

@@ -13,7 +13,7 @@ import { inputError } from "../../errors";
 import { KeyUsage, readCertificates, signedBy } from "../../pki/cert";
 import { describeKey, isEncryptedKeyPem, loadPrivateKey, signerFor } from "../../pki/keys";
 import { decodeName, formatRfc4514 } from "../../pki/name";
-import { readFileChecked } from "../../verify/input";
+import { readFileChecked } from "../../input";
 
 export async function run([certFile, keyFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);

@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { Ctx } from "../context";
 import { readCertificates } from "../../pki/cert";
-import { readFileChecked } from "../../verify/input";
+import { readFileChecked } from "../../input";
 import { formatRfc4514 } from "../../pki/name";
 import { constraintsSummary, parseNameConstraints } from "../../pki/constraints";
 import { installIntermediate } from "../../hierarchy";

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { Ctx } from "../context";
 import { buildSubject, issue, leafFiles } from "../../ca";
 import { readCsr, csrPem } from "../../pki/csr";
-import { readFileChecked } from "../../verify/input";
+import { readFileChecked } from "../../input";
 import { openCa, writeOutput } from "../common";
 import { inputError, usageError } from "../../errors";
 import { emptySans } from "../../pki/san";

@@ -9,7 +9,7 @@ import { checkDays, DEFAULT_LEAF_DAYS } from "../../ca";
 import { usageError } from "../../errors";
 import { parseKeyType } from "../../pki/keys";
 import { openCa } from "../common";
-import { accessFromOptions } from "../../nats/access";
+import { accessFromOptions } from "../../config/access";
 import { countRows, detectFormat, rowsOf } from "../../bulk/input";
 import { bulkIssue, Progress, RowResult } from "../../bulk/issue";
 

@@ -1,7 +1,7 @@
 /** `client set <name> [--account A | --no-account] [permission flags | --no-permissions]`: change a user's NATS account and permissions. */
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
-import { setAccess } from "../../nats/access";
+import { setAccess } from "../../config/access";
 import { describePermissions } from "../../nats/permissions";
 
 export function run(args: string[], o: Record<string, any>, _cmd?: unknown, kind: "client" | "nkey" = "client"): void {

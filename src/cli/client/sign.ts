@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { Ctx } from "../context";
 import { readCsr } from "../../pki/csr";
-import { readFileChecked } from "../../verify/input";
+import { readFileChecked } from "../../input";
 import { accessOptions, passphraseFrom, reportIssued, sansFromOptions } from "../common";
 import { usageError } from "../../errors";
 import { NAME_RULE } from "../../store/store";

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
 import { createNkey } from "../../nkeys/nkeys";
-import { accessFromOptions } from "../../nats/access";
+import { accessFromOptions } from "../../config/access";
 import { describePermissions } from "../../nats/permissions";
 
 export function run(args: string[], o: Record<string, any>): void {

@@ -3,15 +3,15 @@
  * reads back exactly the intended strings (quoteConfString) and each user appears once.
  */
 import { Store, CertRecord, caOf } from "../store/store";
-import { natsUserFor, MapMode, NatsUser } from "./user";
-import { quoteConfString } from "./confstring";
+import { natsUserFor, MapMode, NatsUser } from "../nats/user";
+import { quoteConfString } from "../nats/confstring";
 import { renderTemplate } from "../templates";
 import { inputError } from "../errors";
 import { certOfRecord, spkiPin } from "../lifecycle/pins";
 import { buildConfigBlocks, ConfigBlocks, ConfigBlocksOptions } from "./config-blocks";
 import { nkeyUsersFor, nkeyUserEntry, permissionsFrom, NkeyUser, Permissions } from "../nkeys/config";
-import { layoutUsers } from "./config-accounts";
-import { checkStoredPermissions, describePermissions } from "./permissions";
+import { layoutUsers } from "../nats/config-accounts";
+import { checkStoredPermissions, describePermissions } from "../nats/permissions";
 
 export interface NatsConfigOptions {
   map?: MapMode;

@@ -8,7 +8,7 @@
  *
  * No nkeys.js here: the public key was derived from the seed by the caller.
  */
-import type { VerifierConfig, Verdict } from "../verify/types";
+import type { VerifierConfig, Verdict } from "./types";
 
 /** Whether the client's tls {} (for its connection type) makes the server ask for a certificate, and why. */
 export function clientCertRequired(tls: VerifierConfig["tls"]): string | null {

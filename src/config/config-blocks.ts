@@ -18,15 +18,15 @@
  *  - websocket {} needs tls {} (or no_tls); mqtt {} needs server_name and JetStream (or a cluster,
  *    gateway or leafnode config) in the server's own configuration.
  */
-import { checkAccountName } from "./permissions";
+import { checkAccountName } from "../nats/permissions";
 import { inputError } from "../errors";
 import { CertRecord, Inventory, Store } from "../store/store";
 import { certOfRecord } from "../lifecycle/pins";
-import { quoteConfString } from "./confstring";
-import { natsUserFor, MapMode } from "./user";
-import { certSubjectViews } from "./subject";
-import { mapCertificate } from "./mapping";
-import { NEWEST_MODELLED } from "./versions";
+import { quoteConfString } from "../nats/confstring";
+import { natsUserFor, MapMode } from "../nats/user";
+import { certSubjectViews } from "../nats/subject";
+import { mapCertificate } from "../nats/mapping";
+import { NEWEST_MODELLED } from "../nats/versions";
 
 export interface ConfigBlocksOptions {
   /** The peer certificate (serverAuth + clientAuth) for cluster, gateway and leafnode blocks (default: the newest valid one). */

@@ -6,7 +6,7 @@
  */
 import { inputError, usageError } from "../errors";
 import type { CertRecord, NkeyRecord, Store } from "../store/store";
-import { checkAccountName, hasPermissionFlags, permissionsFromFlags, PermissionFlags, UserPermissions } from "./permissions";
+import { checkAccountName, hasPermissionFlags, permissionsFromFlags, PermissionFlags, UserPermissions } from "../nats/permissions";
 
 /** The CLI's options, as commander gives them (`--no-account` / `--no-permissions` give false). */
 export interface AccessOptions extends PermissionFlags {

@@ -1,9 +1,9 @@
 /** Reading the certificate a client would present: a leaf, optionally followed by intermediates. */
 import * as fs from "node:fs";
-import { inputError } from "../errors";
-import { ParsedCertificate, readCertificates } from "../pki/cert";
-import { isPkcs12 } from "../export/p12-detect";
-import { readPkcs12Certificates } from "../export/pkcs12";
+import { inputError } from "./errors";
+import { ParsedCertificate, readCertificates } from "./pki/cert";
+import { isPkcs12 } from "./export/p12-detect";
+import { readPkcs12Certificates } from "./export/pkcs12";
 
 const MAX_INPUT = 1 << 20;
 
