@@ -164,9 +164,11 @@ describe("name constraints at signing", () => {
       ["--permit-ip", "10.0.0.1/8", /the address has bits set beyond the \/8 prefix/],
       ["--permit-uri-domain", "10.1.2.3", /an IP address cannot be a URI constraint/],
       ["--permit-dns", "*.example.com", /wildcards have no meaning/],
+      // RFC 5280 has no "subdomains only" form for dNSName constraints (pkilint and Python cryptography refuse it)
+      ["--exclude-dns", ".example.com", /a DNS name constraint has no leading-"\." form .*give example\.com, which covers example\.com and every name under it/],
       ["--exclude-email-domain", "a..b@example.com", /not a valid mailbox/],
     ] as const) {
-      const d = path.join(cwd, `bad-${flag.slice(2)}`);
+      const d = path.join(cwd, `bad-${flag.slice(2)}-${value.length}`);
       const r = cliRaw(["ca", "init", "--dir", d, "--no-encrypt", flag, value]);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(msg);

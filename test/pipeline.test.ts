@@ -1,7 +1,7 @@
 /**
  * Issue 16 §2: one issuance pipeline. The same identities issued both ways, `client issue NAME`
  * one at a time and `client issue --from users.csv` in bulk, into two copies of one intermediate
- * store whose CA has `--permit-dns .example.com` and ends before the leaves' default validity:
+ * store whose CA has `--permit-dns example.com` and ends before the leaves' default validity:
  * the same warnings (bulk names the row), the same extensions but for the key's own identifier, and
  * inventory records of the same shape. The name-constraint case of the issue: a CN that looks like a
  * host outside the constraints warns in bulk too, and `openssl verify` shows why (it refuses it).
@@ -45,7 +45,7 @@ interface Identity {
 
 const IDS: Identity[] = [
   { name: "alice", email: ["alice@example.com"] },
-  { name: "cn1", subject: "CN=host.evil.com" }, // the issue's case: a host-like CN outside --permit-dns .example.com
+  { name: "cn1", subject: "CN=host.evil.com" }, // the issue's case: a host-like CN outside --permit-dns example.com
   { name: "web", dns: ["api.example.com"], uri: ["spiffe://example.com/web"], ip: ["192.0.2.7"] },
   { name: "carol", subject: "CN=carol,OU=eng,O=Acme Corp,C=US", key: "ec-p384" },
   { name: "frank", subject: "CN=Frank Ü. Smith,UID=frank", key: "ed25519" },
@@ -75,7 +75,7 @@ beforeAll(() => {
   };
   // a root that ends in 100 days, and an intermediate under it (its validity: what the root has left)
   mtlsOk(["ca", "init", "--dir", rootDir, "--name", "Pipe Root", "--days", "100", "--passphrase-file", secret("pipe-root")], { cwd, env });
-  mtlsOk(["ca", "init", "--intermediate", "--root-dir", rootDir, "--dir", baseDir, "--name", "Pipe Issuing", "--permit-dns", ".example.com"], { cwd, env });
+  mtlsOk(["ca", "init", "--intermediate", "--root-dir", rootDir, "--dir", baseDir, "--name", "Pipe Issuing", "--permit-dns", "example.com"], { cwd, env });
   fs.cpSync(baseDir, singleDir, { recursive: true });
   fs.cpSync(baseDir, bulkDir, { recursive: true });
   for (const x of IDS) {

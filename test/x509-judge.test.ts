@@ -104,7 +104,7 @@ describe.each([
     const bc = alice.getExtension(x509.BasicConstraintsExtension)!;
     expect({ ca: bc.ca, pathLength: bc.pathLength, critical: bc.critical }).toEqual({ ca: false, pathLength: undefined, critical: true });
     const ku = alice.getExtension(x509.KeyUsagesExtension)!;
-    expect({ usages: ku.usages, critical: ku.critical }).toEqual({ usages: client.startsWith("rsa") ? F.digitalSignature | F.keyEncipherment : F.digitalSignature, critical: true });
+    expect({ usages: ku.usages, critical: ku.critical }).toEqual({ usages: F.digitalSignature, critical: true }); // keyEncipherment never with clientAuth alone (RFC 5280 4.2.1.12), RSA too
     const eku = alice.getExtension(x509.ExtendedKeyUsageExtension)!;
     expect({ usages: eku.usages, critical: eku.critical }).toEqual({ usages: [OID_CLIENT_AUTH], critical: false });
     const ski = alice.getExtension(x509.SubjectKeyIdentifierExtension)!;
@@ -256,7 +256,7 @@ async function peculiarExtensions(profile: Profile, o: { pub: CryptoKey; rsa: bo
   if (profile === "ca") return [new x509.BasicConstraintsExtension(true, o.pathLen, true), new x509.KeyUsagesExtension(F.keyCertSign | F.cRLSign, true), ski];
   const list: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(o.rsa ? F.digitalSignature | F.keyEncipherment : F.digitalSignature, true),
+    new x509.KeyUsagesExtension(o.rsa && profile !== "client" ? F.digitalSignature | F.keyEncipherment : F.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([profile === "client" ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth]),
     ski,
   ];

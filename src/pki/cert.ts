@@ -120,7 +120,9 @@ function leafConstants(profile: Exclude<Profile, "ca">, rsa: boolean, issuerKeyI
   const k = `${profile}|${rsa ? 1 : 0}|${issuerKeyId ? issuerKeyId.toString("hex") : ""}`;
   let c = constantExtensions.get(k);
   if (!c) {
-    const ku = rsa ? [KeyUsage.digitalSignature, KeyUsage.keyEncipherment] : [KeyUsage.digitalSignature];
+    // keyEncipherment is RSA key transport, a TLS server's use: RFC 5280 4.2.1.12 allows only
+    // digitalSignature and/or keyAgreement with clientAuth alone (zlint e_key_usage_and_extended_key_usage_inconsistent)
+    const ku = rsa && profile !== "client" ? [KeyUsage.digitalSignature, KeyUsage.keyEncipherment] : [KeyUsage.digitalSignature];
     const before = [ext.basicConstraints(false), ext.keyUsage(ku), ext.extKeyUsage(profile === "client" ? [OID.clientAuth] : profile === "peer" ? [OID.serverAuth, OID.clientAuth] : [OID.serverAuth])];
     const after = issuerKeyId ? [ext.authorityKeyIdentifier(issuerKeyId)] : [];
     for (const e of [...before, ...after]) Object.freeze(e);

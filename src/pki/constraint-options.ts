@@ -4,7 +4,7 @@
  */
 /** The CLI option of each list (`--permit-dns` ...), for messages and the option table. */
 export const CONSTRAINT_OPTIONS: { key: string; flag: string; list: "permitted" | "excluded"; kind: "dns" | "email" | "uri" | "ip"; help: string }[] = [
-  { key: "permitDns", flag: "--permit-dns", list: "permitted", kind: "dns", help: "DNS SANs must be within this domain (repeatable; \".example.com\" = subdomains only)" },
+  { key: "permitDns", flag: "--permit-dns", list: "permitted", kind: "dns", help: "DNS SANs must be example.com or under it (repeatable)" },
   { key: "excludeDns", flag: "--exclude-dns", list: "excluded", kind: "dns", help: "DNS SANs must not be within this domain (repeatable)" },
   { key: "permitEmailDomain", flag: "--permit-email-domain", list: "permitted", kind: "email", help: "email SANs must be in this domain, or be this exact address when it has an @ (repeatable)" },
   { key: "excludeEmailDomain", flag: "--exclude-email-domain", list: "excluded", kind: "email", help: "email SANs must not be in this domain / be this address (repeatable)" },

@@ -89,8 +89,12 @@ function checkConstraintValue(kind: ConstraintKind, v: string, what: string): vo
   }
   if (kind === "uri" && net().isIP(v)) throw inputError(`${what}: an IP address cannot be a URI constraint (use a domain)`);
   const domain = v.startsWith(".") ? v.slice(1) : v;
-  if (!reverseLabels(domain) || domain === "") throw inputError(`${what}: not a domain (labels of letters, digits, "-"; e.g. example.com or .example.com)`);
-  if (domain.includes("*")) throw inputError(`${what}: wildcards have no meaning in a constraint (".example.com" means any subdomain)`);
+  if (!reverseLabels(domain) || domain === "") throw inputError(`${what}: not a domain (labels of letters, digits, "-"; e.g. example.com${kind === "dns" ? "" : " or .example.com"})`);
+  if (domain.includes("*")) throw inputError(`${what}: wildcards have no meaning in a constraint (${kind === "dns" ? '"example.com" covers every name under it' : '".example.com" means any subdomain'})`);
+  // RFC 5280 4.2.1.10: a leading "." means "subdomains only" for URI and rfc822Name constraints, but a
+  // dNSName constraint has no such form; strict verifiers (Python cryptography, pkilint) refuse the CA
+  if (kind === "dns" && v.startsWith("."))
+    throw inputError(`${what}: a DNS name constraint has no leading-"." form (RFC 5280 4.2.1.10; strict verifiers such as Python's cryptography refuse the CA): give ${domain}, which covers ${domain} and every name under it`);
 }
 
 /** CIDR text to Go's IPNet bytes (address then mask; 8 or 32 bytes). */

@@ -30,6 +30,8 @@ export function checkEmail(e: string): string {
 export function checkDns(d: string, what = `DNS name "${printable(d)}"`): string {
   if (!PRINTABLE_ASCII.test(d)) throw inputError(`${what}: only ASCII letters, digits, "-", "_", "." and a leading "*." are allowed`);
   if (d.length > 253) throw inputError(`${what}: longer than 253 characters`);
+  // an IP address is matched only against IP SANs (Go, `openssl verify -verify_ip`): as a DNS SAN it matches nothing
+  if (net().isIPv4(d)) throw inputError(`${what}: an IP address is not a DNS name (verifiers match an address only against IP SANs): give it with --ip`);
   const labels = d.split(".");
   labels.forEach((l, i) => {
     if (i === 0 && l === "*" && labels.length > 1) return;
@@ -56,6 +58,10 @@ export function checkIp(a: string): string {
   // net.isIP accepts an IPv6 zone index ("fe80::1%eth0"); a certificate cannot carry one, and
   // ipBytes would drop it silently.
   if (a.includes("%")) throw inputError(`IP address "${printable(a)}" is not valid (a zone index such as "%eth0" cannot go in a certificate)`);
+  // ::ffff:a.b.c.d would be 16 octets: Go takes it for a.b.c.d, OpenSSL for an IPv6 address that a.b.c.d does not match
+  const b = net().isIPv6(a) ? ipBytes(a) : null;
+  if (b && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff)
+    throw inputError(`IP address "${printable(a)}" is an IPv4-mapped IPv6 address (Go reads it as ${ipString(b.subarray(12))}, OpenSSL as IPv6, so verifiers disagree): give ${ipString(b.subarray(12))}`);
   return a;
 }
 

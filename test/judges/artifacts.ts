@@ -134,12 +134,13 @@ export function makeArtifacts(cwd: string): Artifact[] {
   cli(["server", "issue", "node4", "--dir", ncNet, "--peer", "--dns", "node4.example.com"]);
   out.push({ id: "peer/constrained-net", kind: "peer", file: crt(ncNet, "node4"), format: "pem", issuer: ncNetCa, roots: [root2Ca], intermediates: [ncNetCa], eku: ["clientAuth", "serverAuth"], dns: "node4.example.com" });
 
-  // a constrained intermediate in the "subdomains only" form (--permit-dns .example.com), and a client
+  // a constrained intermediate in the "subdomains only" form that RFC 5280 has for email (--permit-email-domain
+  // .example.com; a DNS constraint has none: --permit-dns .example.com is refused), and a client
   const ncDot = path.join(cwd, "pki-nc-dot");
   const ncDotCa = path.join(ncDot, "ca.crt");
-  cli(["ca", "init", "--intermediate", "--root-dir", root2, "--dir", ncDot, "--name", "Judges Subdomains Only", "--path-len", "0", "--permit-dns", ".example.com", "--permit-email-domain", "example.com"]);
+  cli(["ca", "init", "--intermediate", "--root-dir", root2, "--dir", ncDot, "--name", "Judges Subdomains Only", "--path-len", "0", "--permit-dns", "example.com", "--permit-email-domain", ".example.com"]);
   out.push({ id: "intermediate/constrained-dot", kind: "constrained-intermediate", file: ncDotCa, format: "pem", issuer: root2Ca, roots: [root2Ca] });
-  cli(["client", "issue", "erin", "--dir", ncDot, "--email", "erin@example.com", "--dns", "erin.example.com"]);
+  cli(["client", "issue", "erin", "--dir", ncDot, "--email", "erin@mail.example.com", "--dns", "erin.example.com"]);
   out.push({ id: "client/constrained-dot", kind: "client", file: crt(ncDot, "erin"), format: "pem", issuer: ncDotCa, roots: [root2Ca], intermediates: [ncDotCa], eku: ["clientAuth"] });
 
   // a CSR (client csr, on the client's machine: no CA), every SAN kind and the full subject

@@ -1,0 +1,39 @@
+/**
+ * Issue 21 §2, defects found by review, each a regression test: SAN input that verifiers read
+ * differently is refused with a pointer to the right flag, and an RSA client certificate carries no
+ * keyEncipherment (RFC 5280 4.2.1.12: clientAuth goes with digitalSignature and/or keyAgreement).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { X509Certificate } from "node:crypto";
+import { makeStore, mtls, mtlsOk, openssl } from "./helpers/cli";
+
+const store = makeStore({ noEncrypt: true });
+const cli = (args: string[]) => mtls(args, { cwd: store.cwd, env: store.env });
+
+test.each([
+  [["server", "issue", "e11", "--dns", "1.2.3.4"], 'DNS name "1.2.3.4": an IP address is not a DNS name (verifiers match an address only against IP SANs): give it with --ip'],
+  [["client", "issue", "e12", "--dns", "10.0.0.1", "--email", "e@example.com"], 'DNS name "10.0.0.1": an IP address is not a DNS name'],
+  [["server", "issue", "e13", "--ip", "::ffff:10.0.0.1"], 'IP address "::ffff:10.0.0.1" is an IPv4-mapped IPv6 address (Go reads it as 10.0.0.1, OpenSSL as IPv6, so verifiers disagree): give 10.0.0.1'],
+  [["server", "issue", "e14", "--dns", "localhost", "--ip", "0:0:0:0:0:ffff:c000:201"], "is an IPv4-mapped IPv6 address (Go reads it as 192.0.2.1"],
+])("refused, nothing written: %j", (args, message) => {
+  const r = cli(args);
+  expect(r.code).toBe(3);
+  expect(r.stderr).toContain(message);
+  expect(fs.existsSync(path.join(store.dir, "issued", `${args[2]}.crt`))).toBe(false);
+});
+
+test("an IPv6 address that is not IPv4-mapped, and an IPv4 address as --ip, are issued and match with openssl -verify_ip", () => {
+  mtlsOk(["server", "issue", "v6", "--dns", "localhost", "--ip", "2001:db8::1", "--ip", "10.0.0.1"], { cwd: store.cwd, env: store.env });
+  const crt = path.join(store.dir, "issued", "v6.crt");
+  for (const ip of ["2001:db8::1", "10.0.0.1"]) expect(openssl(["verify", "-CAfile", path.join(store.dir, "ca.crt"), "-verify_ip", ip, crt]).code).toBe(0);
+});
+
+test("an RSA client certificate has keyUsage digitalSignature only; an RSA server keeps keyEncipherment", () => {
+  mtlsOk(["client", "issue", "rsac", "--key", "rsa-2048", "--email", "rsac@example.com"], { cwd: store.cwd, env: store.env });
+  mtlsOk(["server", "issue", "rsas", "--key", "rsa-2048", "--dns", "localhost"], { cwd: store.cwd, env: store.env });
+  const ku = (n: string) => openssl(["x509", "-noout", "-ext", "keyUsage", "-in", path.join(store.dir, "issued", `${n}.crt`)]).stdout.split("\n")[1].trim();
+  expect(ku("rsac")).toBe("Digital Signature");
+  expect(ku("rsas")).toBe("Digital Signature, Key Encipherment");
+  expect(new X509Certificate(fs.readFileSync(path.join(store.dir, "issued", "rsac.crt"))).keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]); // node's keyUsage is the EKU: clientAuth
+});
