@@ -37,3 +37,21 @@ test("an RSA client certificate has keyUsage digitalSignature only; an RSA serve
   expect(ku("rsas")).toBe("Digital Signature, Key Encipherment");
   expect(new X509Certificate(fs.readFileSync(path.join(store.dir, "issued", "rsac.crt"))).keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]); // node's keyUsage is the EKU: clientAuth
 });
+
+test("secrets do not reach child processes: the nats-server that version detection starts sees no MTLSCTL_PASSPHRASE", () => {
+  const bin = path.join(store.cwd, "fakebin");
+  fs.mkdirSync(bin, { recursive: true });
+  const dump = path.join(store.cwd, "child-env.txt");
+  // a stand-in nats-server on PATH: it records its environment and answers --version
+  fs.writeFileSync(path.join(bin, "nats-server"), `#!/bin/sh\nenv > ${JSON.stringify(dump)}\necho "nats-server: v2.9.10"\n`, { mode: 0o755 });
+  mtlsOk(["client", "issue", "envcheck", "--email", "env@example.com"], { cwd: store.cwd, env: store.env });
+  const r = mtls(["explain", path.join(store.dir, "issued", "envcheck.crt")], {
+    cwd: store.cwd,
+    env: { ...store.env, PATH: `${bin}:${process.env.PATH}`, MTLSCTL_PASSPHRASE: "s3cret-passphrase", MTLSCTL_P12_PASSWORD: "p12-s3cret", TMPDIR: path.join(store.cwd) },
+  });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("nats-server 2.9.10"); // the stand-in answered
+  const seen = fs.readFileSync(dump, "utf8");
+  expect(seen).not.toContain("s3cret");
+  expect(seen).not.toMatch(/^MTLSCTL_/m);
+});

@@ -203,7 +203,8 @@ class Syncfs {
   static start(dirs: string[]): Syncfs {
     try {
       const script = 'while read -r _; do if sync -f "$@"; then echo ok; else echo fail; fi; done';
-      return new Syncfs(spawn("sh", ["-c", script, "sh", ...dirs], { stdio: ["pipe", "pipe", "ignore"] }));
+      // by absolute path, with a minimal environment: no secret of this process reaches the child
+      return new Syncfs(spawn("/bin/sh", ["-c", script, "sh", ...dirs], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" } }));
     } catch {
       return new Syncfs(null);
     }

@@ -97,10 +97,30 @@ export interface SecretSpec {
   confirm?: boolean;
 }
 
+/** The environment variables that carry secrets (design.md "Secrets"). */
+export const SECRET_ENV = ["MTLSCTL_PASSPHRASE", "MTLSCTL_ROOT_PASSPHRASE", "MTLSCTL_P12_PASSWORD", "MTLSCTL_BACKUP_PASSWORD"] as const;
+const envSecrets = new Map<string, string>();
+
+/**
+ * Takes the secrets out of process.env (run once when the CLI starts): every program mtlsctl starts
+ * (nats-server for its version, sh for a file-system flush) then inherits none of them.
+ */
+export function takeEnvSecrets(env: NodeJS.ProcessEnv = process.env): void {
+  for (const k of SECRET_ENV) {
+    const v = env[k];
+    if (v === undefined) continue;
+    envSecrets.set(k, v);
+    delete env[k];
+  }
+}
+
+/** A secret the environment gave (taken by takeEnvSecrets), else what process.env holds now (a library caller's CLI-less use). */
+export const envSecret = (name: string): string | undefined => envSecrets.get(name) ?? process.env[name];
+
 /** Reads a secret from the flag's file, else the environment, else a masked prompt on a TTY. */
 export async function getSecret(ctx: Ctx, spec: SecretSpec): Promise<string> {
   if (spec.file !== undefined) return readSecretFile(spec.file, spec.what);
-  const env = process.env[spec.env];
+  const env = envSecret(spec.env);
   if (env !== undefined && env !== "") return env;
   if (!ctx.interactive) throw cannotAsk(`the ${spec.what} is needed: give ${spec.fileFlag} F or set ${spec.env}`);
   for (;;) {

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey } from "node:crypto";
-import { Ctx, getSecret } from "./context";
+import { Ctx, envSecret, getSecret } from "./context";
 import * as prompts from "./prompts";
 import { askClientSans, askKeyType, askName, askServerSans } from "./prompt-identity";
 import { buildSubject, checkNewStoreDir, initCa, issue, leafFiles, subjectFor, Issued } from "../ca";
@@ -69,7 +69,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   );
   const caName = await prompts.askText(ctx, { message: "CA name (its common name):", default: "mtlsctl CA", check: (v) => buildSubject(`CN=${v}`, [], "CA name") });
   const keyType: KeyType = await askKeyType(ctx, "Key type (for the CA and the certificates):", DEFAULT_KEY_TYPE);
-  if (process.env.MTLSCTL_PASSPHRASE) say("The CA passphrase is taken from MTLSCTL_PASSPHRASE.");
+  if (envSecret("MTLSCTL_PASSPHRASE")) say("The CA passphrase is taken from MTLSCTL_PASSPHRASE.");
   else say("The CA key is encrypted with a passphrase: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).");
   const passphrase = await getSecret(ctx, { what: "new CA passphrase", fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
 

@@ -9,7 +9,7 @@
  * made without one opens without a prompt.
  */
 import * as fs from "node:fs";
-import { Ctx, getSecret, readSecretFile } from "./context";
+import { Ctx, envSecret, getSecret, readSecretFile } from "./context";
 import { inputError } from "../errors";
 import { isPkcs12File } from "../export/p12-detect";
 import { P12_ENV, passwordOpens } from "../export/pkcs12";
@@ -43,7 +43,7 @@ export async function exportPassword(ctx: Ctx, o: { passwordFile?: string; allow
     if (pw === "" && !allowEmpty) throw inputError(EMPTY_REFUSED, o.passwordFile === "-" ? "<stdin>" : o.passwordFile);
     return pw;
   }
-  const env = process.env[P12_ENV];
+  const env = envSecret(P12_ENV);
   if (env !== undefined) {
     if (env !== "") return env;
     if (allowEmpty) return "";
@@ -73,7 +73,7 @@ export async function exportPassword(ctx: Ctx, o: { passwordFile?: string; allow
 export async function passwordForReading(p12Files: string[], o: Record<string, unknown>): Promise<string | undefined> {
   const file = o.p12PasswordFile as string | undefined;
   if (file !== undefined) return readSecretFile(file, "PKCS#12 password");
-  const env = process.env[P12_ENV];
+  const env = envSecret(P12_ENV);
   if (env !== undefined && env !== "") return env;
   // a file made with an empty password opens without asking
   const opensEmpty = (f: string) => {

@@ -2,8 +2,10 @@
 import { buildProgram, CommanderError } from "./main";
 import { MtlsError, ExitCode } from "../errors";
 import { writeErr, writeOut } from "./out";
+import { takeEnvSecrets } from "./context";
 
 export async function runCli(argv: string[]): Promise<number> {
+  takeEnvSecrets(); // no child process inherits MTLSCTL_PASSPHRASE & co.
   const program = buildProgram(argv); // only the invoked command is built (main.ts: onlyInvoked)
   const json = argv.includes("--json");
   try {

@@ -48,7 +48,8 @@ export function defaultServerVersion(): { version: ServerVersion; source: string
   }
   // loaded only on a cache miss: node:child_process costs a few ms of start-up
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
-  const r = spawnSync(bin, ["--version"], { encoding: "utf8", timeout: 5000 });
+  // an empty environment: nothing of this process (a passphrase variable, say) reaches the child
+  const r = spawnSync(path.resolve(bin), ["--version"], { encoding: "utf8", timeout: 5000, env: {} });
   const m = r.stdout?.match(/v?(\d+\.\d+\.\d+)/);
   if (r.status !== 0 || !m) return { version: NEWEST_MODELLED, source: `newest modelled (${bin} --version gave no version)` };
   try {
