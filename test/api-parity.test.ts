@@ -104,7 +104,7 @@ test("issueClient, issueServer, signCsr, revoke and crl: the commands' --json ob
   expect({ ...init, dir: 0, serial: 0, fingerprint: 0, notBefore: 0, notAfter: 0, certFile: 0, keyFile: 0 }).toEqual({ ...cliInit, dir: 0, serial: 0, fingerprint: 0, notBefore: 0, notAfter: 0, certFile: 0, keyFile: 0 });
 
   const viaApi = await other.issueClient("carol", { uri: ["spiffe://example.org/carol"], account: "ORDERS", passphrase: () => PASS });
-  const viaCli = cli(["client", "issue", "carol2", "--uri", "spiffe://example.org/carol", "--account", "ORDERS"]);
+  const viaCli = cli(["client", "issue", "carol", "--uri", "spiffe://example.org/carol", "--account", "ORDERS"]);
   expect(Object.keys(viaApi)).toEqual(Object.keys(viaCli));
   expect(stable(viaApi as unknown as Record<string, unknown>)).toEqual(stable(viaCli));
   expect(viaApi.natsUser).toBe("spiffe://example.org/carol");
@@ -121,7 +121,7 @@ test("issueClient, issueServer, signCsr, revoke and crl: the commands' --json ob
   expect(stable(signed as unknown as Record<string, unknown>)).toEqual(stable(signedCli));
 
   const rev = await other.revoke("carol", { reason: "keyCompromise", passphrase: PASS });
-  const revCli = cli(["revoke", "carol2", "--reason", "keyCompromise"]);
+  const revCli = cli(["revoke", "carol", "--reason", "keyCompromise"]);
   expect(Object.keys(rev)).toEqual(Object.keys(revCli));
   expect(rev.revoked.map((r) => [r.kind, r.reason])).toEqual(revCli.revoked.map((r: { kind: string; reason: string }) => [r.kind, r.reason]));
   const crl = await other.crl({ passphrase: PASS });

@@ -222,7 +222,8 @@ describe.each(MATRIX)("CA $ca, client $client", ({ ca, client, pathLen }) => {
       ].sort(),
     );
     expect(e["X509v3 Basic Constraints"]).toEqual({ critical: true, value: "CA:FALSE" });
-    expect(e["X509v3 Key Usage"]).toEqual({ critical: true, value: client.startsWith("rsa") ? "Digital Signature, Key Encipherment" : "Digital Signature" });
+    // never keyEncipherment with clientAuth alone, RSA too (RFC 5280 4.2.1.12; zlint e_key_usage_and_extended_key_usage_inconsistent)
+    expect(e["X509v3 Key Usage"]).toEqual({ critical: true, value: "Digital Signature" });
     expect(e["X509v3 Extended Key Usage"]).toEqual({ critical: false, value: "TLS Web Client Authentication" });
     expect(e["X509v3 Subject Alternative Name"]).toEqual({ critical: false, value: ALICE_SAN_TEXT });
     expect(e["X509v3 Subject Key Identifier"].value).toBe(keyIdOf(pubkeyOf(alice, "x509")));
@@ -345,7 +346,7 @@ describe("ca init --no-encrypt", () => {
 // ---------------------------------------------------------------- CSRs made by openssl req
 
 describe.each([
-  { kind: "rsa", newkey: ["-newkey", "rsa:2048"], ku: "Digital Signature, Key Encipherment" },
+  { kind: "rsa", newkey: ["-newkey", "rsa:2048"], ku: "Digital Signature" /* never keyEncipherment with clientAuth alone (RFC 5280 4.2.1.12) */ },
   { kind: "ec", newkey: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"], ku: "Digital Signature" },
   { kind: "ed25519", newkey: ["-newkey", "ed25519"], ku: "Digital Signature" },
 ])("client sign of an openssl req CSR ($kind)", ({ newkey, ku }) => {
@@ -486,11 +487,12 @@ test("client csr --out-dir, then client sign on the CA: the whole round trip ver
 
 test("IPv6 SANs, including IPv4-mapped and compressed forms, are encoded as RFC 4291 bytes", () => {
   const s = newStore();
-  mtlsOk(["client", "issue", "ivy", "--ip", "::ffff:192.0.2.1", "--ip", "::1", "--ip", "fe80::1:2", "--ip", "2001:DB8:0:0:1::1"], { cwd: s.cwd, env: s.env });
+  mtlsOk(["client", "issue", "ivy", "--ip", "::1", "--ip", "fe80::1:2", "--ip", "2001:DB8:0:0:1::1", "--ip", "::192.0.2.1"], { cwd: s.cwd, env: s.env });
   const crt = path.join(s.dir, "issued", "ivy.crt");
   expect(extensionsOf(certText(crt))["X509v3 Subject Alternative Name"].value).toBe(
-    "IP Address:0:0:0:0:0:FFFF:C000:201, IP Address:0:0:0:0:0:0:0:1, IP Address:FE80:0:0:0:0:0:1:2, IP Address:2001:DB8:0:0:1:0:0:1",
+    "IP Address:0:0:0:0:0:0:0:1, IP Address:FE80:0:0:0:0:0:1:2, IP Address:2001:DB8:0:0:1:0:0:1, IP Address:0:0:0:0:0:0:C000:201",
   );
+  // an IPv4-mapped address is refused (Go and OpenSSL read it differently): test/review-defects.test.ts
 });
 
 test("a CSR with a refused SAN or an empty subject is signed once the flags supply them", () => {
