@@ -55,3 +55,26 @@ test("secrets do not reach child processes: the nats-server that version detecti
   expect(seen).not.toContain("s3cret");
   expect(seen).not.toMatch(/^MTLSCTL_/m);
 });
+
+test("the CA key at rest: PBES2, PBKDF2-HMAC-SHA256 with 600,000 iterations and a 16-byte salt, AES-256-CBC; a key written with OpenSSL's defaults still opens", () => {
+  const s = makeStore(); // encrypted with MTLSCTL_PASSPHRASE
+  const parsed = openssl(["asn1parse", "-in", path.join(s.dir, "private", "ca.key")]).stdout;
+  expect(parsed).toMatch(/OBJECT\s+:PBES2/);
+  expect(parsed).toMatch(/OBJECT\s+:PBKDF2\n.*\n.*OCTET STRING\s+\[HEX DUMP\]:[0-9A-F]{32}\n.*INTEGER\s+:0927C0\n/); // 16-byte salt, 600000
+  expect(parsed).toMatch(/OBJECT\s+:hmacWithSHA256/);
+  expect(parsed).toMatch(/OBJECT\s+:aes-256-cbc/);
+  // the key opens with the passphrase (openssl and mtlsctl), not without
+  expect(openssl(["pkey", "-in", path.join(s.dir, "private", "ca.key"), "-passin", `pass:${s.env.MTLSCTL_PASSPHRASE}`, "-noout"]).code).toBe(0);
+  mtlsOk(["client", "issue", "kdf1", "--email", "kdf1@example.com"], { cwd: s.cwd, env: s.env });
+  expect(mtls(["client", "issue", "kdf2", "--email", "kdf2@example.com"], { cwd: s.cwd, env: { ...s.env, MTLSCTL_PASSPHRASE: "wrong" } }).stderr).toContain("wrong passphrase");
+  // a key encrypted the old way (OpenSSL's PBES2 defaults: 2,048 iterations, 8-byte salt) still opens, and ca passphrase rewrites it the new way
+  const old = openssl(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", path.join(s.dir, "private", "ca.key"), "-passin", `pass:${s.env.MTLSCTL_PASSPHRASE}`, "-passout", `pass:${s.env.MTLSCTL_PASSPHRASE}`]);
+  expect(old.code).toBe(0);
+  fs.writeFileSync(path.join(s.dir, "private", "ca.key"), old.stdout, { mode: 0o600 });
+  expect(openssl(["asn1parse", "-in", path.join(s.dir, "private", "ca.key")]).stdout).toMatch(/INTEGER\s+:0800\n/);
+  mtlsOk(["client", "issue", "kdf3", "--email", "kdf3@example.com"], { cwd: s.cwd, env: s.env });
+  const pw = path.join(s.cwd, "pw.txt");
+  fs.writeFileSync(pw, `${s.env.MTLSCTL_PASSPHRASE}\n`, { mode: 0o600 });
+  mtlsOk(["ca", "passphrase", "--passphrase-file", pw, "--new-passphrase-file", pw], { cwd: s.cwd, env: s.env });
+  expect(openssl(["asn1parse", "-in", path.join(s.dir, "private", "ca.key")]).stdout).toMatch(/INTEGER\s+:0927C0\n/);
+});
