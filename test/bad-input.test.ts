@@ -25,7 +25,7 @@ beforeAll(() => {
   mtlsOk(["client", "csr", "good", "--email", "good@example.com"], { cwd, env });
   const csrPem = fs.readFileSync(path.join(cwd, "good.csr"), "utf8");
   const csrDer = pemToDer(csrPem, "CERTIFICATE REQUEST");
-  const w = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(cwd, name), data);
+  const w = (name: string, data: string | Buffer) => fs.writeFileSync(path.join(cwd, name), data, { mode: 0o600 }); // 0600: a secret file others can read draws a warning
 
   w("garbage.csr", "this is not a certificate request\n");
   w("garbage.der", Buffer.from("3082ffff0102030405", "hex"));

@@ -32,7 +32,7 @@ describe("ca passphrase", () => {
     const s = makeStore();
     const pw = (n: string, v: string) => {
       const f = path.join(s.cwd, n);
-      fs.writeFileSync(f, v + "\n");
+      fs.writeFileSync(f, v + "\n", { mode: 0o600 });
       return f;
     };
     const before = fs.readFileSync(key(s.dir, "ca"));

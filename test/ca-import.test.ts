@@ -128,7 +128,7 @@ test("an encrypted PKCS#8 RSA key: its passphrase from --key-passphrase-file; a 
   const ca = opensslCa({ newkey: ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], subj: "/CN=Encrypted Root", keyPass: "old-pass" });
   expect(fs.readFileSync(ca.key, "utf8")).toMatch(/ENCRYPTED PRIVATE KEY/);
   const wrong = path.join(ca.dir, "wrong.txt");
-  fs.writeFileSync(wrong, "nope\n");
+  fs.writeFileSync(wrong, "nope\n", { mode: 0o600 });
   const bad = importInto(ca, ["--key-passphrase-file", wrong]);
   expect(bad.r.code).toBe(3);
   expect(bad.r.stderr.trim().split("\n")).toHaveLength(1);

@@ -68,7 +68,7 @@ let env: Record<string, string | undefined>;
 let caKeyFile: string;
 const stores: Record<string, string> = {};
 const p = (...parts: string[]) => path.join(cwd, ...parts);
-const w = (name: string, data: string | Buffer) => fs.writeFileSync(p(name), data);
+const w = (name: string, data: string | Buffer) => fs.writeFileSync(p(name), data, { mode: 0o600 }); // 0600: a secret file others can read draws a warning
 
 const NO_SANS = (): Sans => emptySans();
 function cnName(value: string | Buffer, tag: number = der.Tag.UTF8String): Buffer {

@@ -31,7 +31,7 @@ beforeAll(() => {
   pwFile = path.join(store.cwd, "pw.txt");
   fs.writeFileSync(pwFile, PW + "\n");
   badPwFile = path.join(store.cwd, "bad.txt");
-  fs.writeFileSync(badPwFile, "not the password\n");
+  fs.writeFileSync(badPwFile, "not the password\n", { mode: 0o600 }); // a secret file: 0600, or mtlsctl warns
 });
 
 function exportP12(name: string, variant: Variant, format: "p12" | "truststore" = "p12"): string {

@@ -78,3 +78,17 @@ test("the CA key at rest: PBES2, PBKDF2-HMAC-SHA256 with 600,000 iterations and 
   mtlsOk(["ca", "passphrase", "--passphrase-file", pw, "--new-passphrase-file", pw], { cwd: s.cwd, env: s.env });
   expect(openssl(["asn1parse", "-in", path.join(s.dir, "private", "ca.key")]).stdout).toMatch(/INTEGER\s+:0927C0\n/);
 });
+
+test("a passphrase file that others can read is used with a warning naming it and its mode; a 0600 one without", () => {
+  const s = makeStore();
+  const loose = path.join(s.cwd, "loose.txt");
+  fs.writeFileSync(loose, `${s.env.MTLSCTL_PASSPHRASE}\n`, { mode: 0o644 });
+  fs.chmodSync(loose, 0o644);
+  const env = { ...s.env, MTLSCTL_PASSPHRASE: undefined };
+  const r = mtls(["client", "issue", "pf1", "--email", "pf1@example.com", "--passphrase-file", loose], { cwd: s.cwd, env });
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`mtlsctl: warning: ${loose}: a secret file that group or others can read (mode 0644): chmod 600 it`);
+  fs.chmodSync(loose, 0o600);
+  const ok = mtls(["client", "issue", "pf2", "--email", "pf2@example.com", "--passphrase-file", loose], { cwd: s.cwd, env });
+  expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: "" });
+});

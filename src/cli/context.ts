@@ -81,7 +81,7 @@ export function readSecretFile(file: string, what: string): string {
       if (st.isDirectory()) throw inputError("is a directory, not a file", file);
       text = fs.readFileSync(file, "utf8");
       // as ssh does for a key: a secret that others can read is not a secret
-      if (st.mode & 0o077) writeErr(`mtlsctl: warning: ${file}: the ${what} file can be read by others (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}): chmod 600 ${file}\n`);
+      if (st.mode & 0o077) writeErr(`mtlsctl: warning: ${file}: a secret file that group or others can read (mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}): chmod 600 it\n`);
     }
   } catch (e) {
     if ((e as { exitCode?: number }).exitCode) throw e;
