@@ -313,17 +313,16 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
   const chainPem = req.profile === "ca" ? "" : store.presentedChain().map((c) => certificatePem(c.der)).join("");
 
   return store.withLock(() => {
-    const inv = store.readInventory();
-    const existing = store.findByName(inv, req.name);
+    // one name's records and the serial index: nothing here reads the whole inventory (src/store/log.ts)
+    const existing = store.currentOf(req.name);
     if (req.renews !== undefined) {
       if (!existing || existing.serial !== req.renews)
         throw inputError(`"${req.name}" changed while renewing (its current certificate is ${existing ? `serial ${existing.serial}` : "gone"}): run renew again`, store.inventoryFile);
       if (existing.status !== "valid") throw inputError(`"${req.name}" (serial ${existing.serial}) is ${existing.status}: it cannot be renewed`, store.inventoryFile);
     } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
-    const serials = new Set([inv.ca.serial, ...inv.certificates.map((c) => c.serial)]);
-    const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => serials.has(hex))), signer);
+    const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => store.serialTaken(hex))), signer);
     const cert = parseCertificate(certDer);
-    const certRel = `issued/${req.name}.crt`;
+    const certRel = store.certRel(req.name);
     if (existing) {
       // renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;
       // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked.
@@ -343,7 +342,7 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       existing.csrFile = moveAside(existing.csrFile, "csr", 0o644);
       existing.keyFile = moveAside(existing.keyFile, "key", 0o600);
       if (existing.chainFile) existing.chainFile = null; // rewritten below; superseded certificates keep only their .crt
-      store.writeInventory(inv);
+      store.commitRecords([existing]);
       if (existing.status === "valid") existing.status = "superseded";
       existing.renewedBy = cert.serialHex;
     }
@@ -358,8 +357,9 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       chainFile: chainRel,
     });
     rec.profile = req.profile === "ca" ? "sub-ca" : req.profile; // "peer": kind server, serverAuth + clientAuth; "sub-ca": a CA this one signed
-    inv.certificates.push(rec);
-    store.writeInventory(inv);
+    // the commit point: one segment with the replaced record (when there is one) and the new one
+    store.commitRecords(existing ? [existing, rec] : [rec]);
+    store.audit([{ action: "issue", name: rec.name, serial: rec.serial, detail: { kind: rec.kind, profile: rec.profile, fingerprint: rec.fingerprint, ...(existing ? { replaces: existing.serial } : {}) } }]);
     return {
       record: rec,
       cert,

@@ -630,7 +630,7 @@ export class BulkIssuer {
     // the commit point
     crashPoint(`bulk: batch renamed into place, before the inventory write: ${this.store.inventoryFile}`);
     try {
-      await this.inventory.commit(batch.records.bytes(), batch.names.length);
+      await this.inventory.commit(batch.records.bytes(), batch.names.length, batch.names.map((name, i) => ({ name, serial: batch.serials[i] })));
     } catch (e) {
       throw storeError(e, this.store.inventoryFile);
     }
