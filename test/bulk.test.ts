@@ -561,18 +561,21 @@ describe("client issue --from, end to end", () => {
     write(s.cwd, "users.csv", csvOf(names));
     const pristine = path.join(s.cwd, "pristine");
     fs.cpSync(s.dir, pristine, { recursive: true });
-    // crash points: 1 the cleanup's lock, 2 the run's lock, then per batch: flushed, renamed, committed
-    for (const at of [3, 4, 5, 7]) {
+    // crash points: 1 the cleanup's lock, 2 the run's lock, then per batch: flushed, renamed, index
+    // appended, before the segment's link (the commit point), linked, after the link, after the commit
+    for (const at of [3, 4, 5, 6, 7, 8, 9, 11]) {
       fs.rmSync(s.dir, { recursive: true });
       fs.cpSync(pristine, s.dir, { recursive: true });
       const r = mtls(["client", "issue", "--quiet", "--from", "users.csv"], { cwd: s.cwd, env: { ...s.env, MTLSCTL_TEST_KILL_AT: String(at), MTLSCTL_TEST_KILL_TRACE: "1" } });
       expect(r.code).toBe(-1); // killed
       // what was committed: the batches whose "after the inventory write" point was reached
       const sizes = [...r.stderr.matchAll(/bulk: batch of (\d+) flushed/g)].map((m) => Number(m[1]));
-      const commits = (r.stderr.match(/bulk: after the inventory write/g) ?? []).length;
+      // what was committed: the batches whose segment was linked into place (the commit point)
+      const commits = (r.stderr.match(/segment linked, temporary name not yet removed/g) ?? []).length;
+      const killedAt = r.stderr.trim().split("\n").pop()!;
       const inv = checkConsistent(s.dir);
       expect(inv.certificates.length).toBe(sizes.slice(0, commits).reduce((a, b) => a + b, 0));
-      expect(inv.certificates.length).toBe(at === 3 || at === 4 ? 0 : sizes[0]);
+      expect({ killedAt, n: inv.certificates.length }).toEqual({ killedAt, n: /flushed, before its renames|renamed into place|index appended|before the segment's link/.test(killedAt) ? 0 : sizes[0] });
       // another command that takes the lock: the unlisted files and the temporary files go
       expect(mtls(["client", "issue", "other", "--email", "o@example.com"], { cwd: s.cwd, env: s.env }).code).toBe(0);
       expect(tempFiles(s.dir)).toEqual([]);

@@ -401,6 +401,8 @@ describe("crashes and leftovers", () => {
   test("an unlisted fullchain file (a killed issue) is removed by the next command that takes the lock", () => {
     fs.writeFileSync(fullchain("ghost"), fs.readFileSync(path.join(dir, "ca.crt")));
     fs.writeFileSync(issued("ghost"), fs.readFileSync(path.join(dir, "ca.crt")));
+    // the killed writer's lock, still held by its dead PID: the next locker takes it over and sweeps
+    fs.writeFileSync(path.join(dir, ".lock"), String(require("node:child_process").spawnSync("true").pid));
     cli(["client", "issue", "living", "--email", "living@example.com", "--dir", dir]);
     expect(fs.existsSync(fullchain("ghost"))).toBe(false);
     expect(fs.existsSync(issued("ghost"))).toBe(false);

@@ -17,9 +17,8 @@ import { acquireLock, pidAlive } from "./lock";
 import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
 import { loadPrivateKey, isEncryptedKeyPem, checkKeyFileMode } from "../pki/keys";
-import type { AuditEvent, CertRecord, CrlState, Inventory, InventoryHeader, NkeyRecord, PreviousCa, RecordFilter, Store as StoreApi, StoreTransaction } from "./types";
+import type { AuditEvent, CertRecord, Inventory, InventoryHeader } from "./types";
 import { Folder, Journal, RecordLog } from "./log";
-import { randomBytes } from "node:crypto";
 
 export type { CertKind, CertStatus, CertRecord, PreviousCa, CrlState, Inventory, InventoryHeader, NkeyRecord, RecordFilter, AuditEvent, StoreTransaction } from "./types";
 export type { Store as StoreApi } from "./types";
