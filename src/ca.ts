@@ -17,7 +17,7 @@ import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableR
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
 import { crashPoint } from "./store/crashpoints";
-import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
+import { CertKind, CertRecord, checkName, Inventory, LAYOUT, Store } from "./store/store";
 import { dnStageString, goSubjectString } from "./nats/subject";
 import type { NameConstraintsSpec } from "./pki/constraints";
 import { issuingChain, pemBundle } from "./pki/hierarchy";
@@ -182,22 +182,20 @@ export function createStore(
   const staging = path.join(parent, `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
   try {
     fs.mkdirSync(staging, { mode: 0o755 });
-    for (const sub of ["issued", "reqs", "renewed"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
-    fs.mkdirSync(path.join(staging, "nkeys"), { mode: 0o700 }); // NKey seeds are secrets, like private/
-    fs.mkdirSync(path.join(staging, "private"), { mode: 0o700 });
+    Store.createLayout(staging);
     crashPoint(`staging directory created: ${staging}`);
     const st = new Store(staging);
     writeFileAtomic(st.caCertFile, certificatePem(o.cert.der));
     writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
     if (o.chain?.length) writeFileAtomic(st.chainFile, pemBundle(o.chain)); // an intermediate store (issue 10)
     if (o.roots?.length) writeFileAtomic(st.rootsFile, pemBundle(o.roots));
-    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
+    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), certificates: [] };
     st.writeInventory(inv);
     placeStore(staging, dir, o.replacing);
   } catch (e) {
     abandonStaging(staging, dir, e);
   }
-  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
+  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + new Store(dir).caKeyFile);
   return new Store(dir);
 }
 
@@ -272,8 +270,8 @@ export interface IssueRequest {
  * (mode 0600), and its request, reqs/<name>.csr, when there is one; as issue() takes them.
  */
 export function leafFiles(name: string, o: { keyPem?: string; csrPem?: string }): Required<Pick<IssueRequest, "extraFiles" | "keyRel" | "csrRel">> {
-  const keyRel = o.keyPem === undefined ? null : `private/${name}.key`;
-  const csrRel = o.csrPem === undefined ? null : `reqs/${name}.csr`;
+  const keyRel = o.keyPem === undefined ? null : LAYOUT.keyRel(name);
+  const csrRel = o.csrPem === undefined ? null : LAYOUT.csrRel(name);
   const extraFiles: NonNullable<IssueRequest["extraFiles"]> = [];
   if (keyRel) extraFiles.push({ rel: keyRel, data: o.keyPem!, mode: 0o600 });
   if (csrRel) extraFiles.push({ rel: csrRel, data: o.csrPem!, mode: 0o644 });
@@ -333,7 +331,7 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       const rewritten = new Set([certRel, ...(req.extraFiles ?? []).map((f) => f.rel)]);
       const moveAside = (rel: string | null, ext: string, mode: number): string | null => {
         if (!rel || (ext !== "crt" && !rewritten.has(rel))) return rel;
-        const to = `renewed/${existing.serial}.${ext}`;
+        const to = store.renewedRel(existing.serial, ext);
         if (!fs.existsSync(store.path(rel))) return ext === "crt" ? to : null;
         store.write(to, fs.readFileSync(store.path(rel)), mode);
         return to;
@@ -347,7 +345,7 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       existing.renewedBy = cert.serialHex;
     }
     for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
-    const chainRel = chainPem ? `issued/${req.name}.fullchain.pem` : null;
+    const chainRel = chainPem ? store.fullchainRel(req.name) : null;
     if (chainRel) store.write(chainRel, certificatePem(certDer) + chainPem);
     store.write(certRel, certificatePem(certDer));
     const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey ?? publicKeyOf(req.spki)), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null }, {

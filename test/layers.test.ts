@@ -69,7 +69,7 @@ const KNOWN_LAYER_EDGES: string[] = [
   "verify/verdict.ts -> nkeys/verdict.ts", // verify on nkeys: the verdict cycle (H2's branch)
   // not named in the issue: found by this test; to fix, or to allow by widening `may` above
   "pki/hierarchy.ts -> store/store.ts", // pki on store (import type { Store })
-  "store/store.ts -> nats/permissions.ts", // store on nats (import type { UserPermissions }; permissions.ts imports the config reader)
+  "store/types.ts -> nats/permissions.ts", // store on nats (import type { UserPermissions }; permissions.ts imports the config reader)
   "nats/access.ts -> store/store.ts", // nats on store ...
   "nats/config-blocks.ts -> store/store.ts",
   "nats/config-writer.ts -> store/store.ts",
@@ -214,7 +214,7 @@ test("the layer table names files that exist, and the import reader sees imports
   // one of each kind, as they stand in the source today
   const has = (from: string, to: string, lazy: boolean) => edges.some((e) => e.from === from && e.to === to && e.lazy === lazy);
   expect(has("cli/prompt-identity.ts", "cli/prompts.ts", false)).toBe(true); // import { ... }
-  expect(has("store/store.ts", "nats/permissions.ts", false)).toBe(true); // import type { ... }
+  expect(has("store/types.ts", "nats/permissions.ts", false)).toBe(true); // import type { ... }
   expect(has("cli/main.ts", "cli/explain.ts", true)).toBe(true); // require("./explain") in the loader
 });
 
@@ -251,4 +251,34 @@ test("imports follow the layers: parsers < pki < store, nats < verify < the rest
 test("lazy require() of the project's own modules only in the CLI's command loader", () => {
   const lazy = edges.filter((e) => e.lazy && !LAZY_ALLOWED.includes(e.from));
   expect(compare("lazy require of a project module (import it statically)", unique(lazy.map(show)), unique(KNOWN_LAZY), (k) => where(lazy, k))).toBe("");
+});
+
+/**
+ * Issue 16 §3: nothing outside src/store/ touches the inventory's files or builds the store's paths
+ * by hand: no "inventory.json", no `.path("...")` of a literal, no string that starts with one of the
+ * store's directories. The store's methods (certPath(name), crlFile, lockFile, ...) and LAYOUT
+ * (src/store/store.ts) are the one place they are written. Comments are left out (the TypeScript
+ * scanner reads string and template literals only).
+ */
+test("the store's files and paths only through src/store/", () => {
+  const STORE_DIRS = /^(issued|private|reqs|renewed|previous|nkeys|db)\//;
+  const bad: string[] = [];
+  for (const file of sourceFiles()) {
+    const r = rel(file);
+    if (r.startsWith("store/")) continue;
+    const text = fs.readFileSync(file, "utf8");
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    const at = (n: ts.Node) => `src/${r}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
+    const visit = (n: ts.Node) => {
+      if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateHead(n)) {
+        if (n.text === "inventory.json" || n.text.endsWith("/inventory.json")) bad.push(`${at(n)}: "inventory.json"`);
+        if (STORE_DIRS.test(n.text)) bad.push(`${at(n)}: a store path by hand (${JSON.stringify(n.text)})`);
+      }
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === "path" && n.arguments.length && (ts.isStringLiteral(n.arguments[0]) || ts.isTemplateExpression(n.arguments[0]) || ts.isNoSubstitutionTemplateLiteral(n.arguments[0])))
+        bad.push(`${at(n)}: .path() of a literal`);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  expect(bad).toEqual([]);
 });

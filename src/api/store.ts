@@ -375,7 +375,7 @@ export class CaStore {
       thisUpdate: crl.thisUpdate.toISOString(),
       nextUpdate: crl.nextUpdate.toISOString(),
       revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
-      file: ca.store.path("crl.pem"),
+      file: ca.store.crlFile,
       out: null as string | null,
       format: der ? "der" : "pem",
       crl: der ? crl.der.toString("base64") : crl.pem,

@@ -31,6 +31,21 @@ export function caOf(inv: Pick<InventoryHeader, "ca" | "previousCas">, rec: Cert
   return { serial, status: inv.previousCas?.find((p) => p.serial === serial)?.caStatus ?? "retired" };
 }
 
+/** The store's layout of a leaf's files, relative to the store (design.md): the one place it is written. */
+export const LAYOUT = {
+  caCertRel: "ca.crt",
+  caKeyRel: "private/ca.key",
+  caCsrRel: "reqs/ca.csr",
+  certRel: (name: string) => `issued/${name}.crt`,
+  keyRel: (name: string) => `private/${name}.key`,
+  csrRel: (name: string) => `reqs/${name}.csr`,
+  fullchainRel: (name: string) => `issued/${name}.fullchain.pem`,
+  renewedRel: (serial: string, ext: string) => `renewed/${serial}.${ext}`,
+  nkeySeedRel: (name: string) => `nkeys/${name}.nk`,
+  /** Directories whose files are secrets (0600 files, 0700 directories). */
+  secretDirs: ["private", "nkeys"],
+};
+
 /** The default store directory (src/cli/context.ts resolves --dir the same way). */
 export const DEFAULT_DIR = "pki";
 
@@ -111,19 +126,62 @@ export class FileStore {
 
   /** Relative paths of a name's files (the store's layout; callers never build them by hand). */
   certRel(name: string): string {
-    return `issued/${name}.crt`;
+    return LAYOUT.certRel(name);
   }
   keyRel(name: string): string {
-    return `private/${name}.key`;
+    return LAYOUT.keyRel(name);
   }
   csrRel(name: string): string {
-    return `reqs/${name}.csr`;
+    return LAYOUT.csrRel(name);
   }
+  /** An intermediate store's leaf followed by chain.pem (issue 10). */
+  fullchainRel(name: string): string {
+    return LAYOUT.fullchainRel(name);
+  }
+  /** Where renew / --force keeps a replaced certificate's files (ext: crt, csr, key). */
+  renewedRel(serial: string, ext: string): string {
+    return LAYOUT.renewedRel(serial, ext);
+  }
+  /** A CA replaced by `ca rollover`: its certificate and key. */
+  previousCertRel(serial: string): string {
+    return `previous/${serial}.crt`;
+  }
+  previousKeyRel(serial: string): string {
+    return `private/previous-${serial}.key`;
+  }
+  /** `ca rollover` stages the new CA key here before its commit (see recoverStagedCa). */
+  stagedCaKeyRel(serial: string): string {
+    return `private/.ca-${serial}.key`;
+  }
+  /** The directories leaf certificates and keys go to (created by bulk issuance up front). */
+  get leafDirs(): { issued: string; private: string } {
+    return { issued: this.path("issued"), private: this.path("private") };
+  }
+  get lockFile(): string {
+    return this.path(".lock");
+  }
+  get crlFile(): string {
+    return this.path("crl.pem");
+  }
+  /** A pending intermediate's request (`ca init --intermediate --csr-out`). */
+  get caCsrFile(): string {
+    return this.path("reqs", "ca.csr");
+  }
+  /** The files a backup must hold for it to be a store. */
+  static readonly REQUIRED_FILES = ["ca.crt", "inventory.json"];
+
   certPath(name: string): string {
     return this.path(this.certRel(name));
   }
   keyPath(name: string): string {
     return this.path(this.keyRel(name));
+  }
+
+  /** A new store's directories (ca init, ca import, a pending intermediate), in `dir` which exists. */
+  static createLayout(dir: string): void {
+    for (const sub of ["issued", "reqs", "renewed"]) fs.mkdirSync(path.join(dir, sub), { mode: 0o755 });
+    fs.mkdirSync(path.join(dir, "nkeys"), { mode: 0o700 }); // NKey seeds are secrets, like private/
+    fs.mkdirSync(path.join(dir, "private"), { mode: 0o700 });
   }
 
   static exists(dir: string): boolean {
@@ -193,7 +251,7 @@ export class FileStore {
    * finished released its lock with nothing left behind.
    */
   private lock(): () => void {
-    const release = acquireLock(this.path(".lock"));
+    const release = acquireLock(this.lockFile);
     try {
       removeStaleTempFiles(this.dir, ["", "db"]);
       this.migrate();
