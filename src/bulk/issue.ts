@@ -637,6 +637,8 @@ export class BulkIssuer {
     }
     crashPoint(`bulk: after the inventory write: ${this.store.inventoryFile}`);
     batch.committed = true;
+    // one audit line a certificate, one append a batch (after its commit: an event is never of an uncommitted certificate)
+    this.store.audit(batch.names.map((name, i) => ({ action: "bulk-issue", name, serial: batch.serials[i], detail: { line: batch.lines[i] } })));
     this.unpublished.delete(batch);
     batch.names.forEach((name, i) => this.result({ status: "issued", line: batch.lines[i], name, serial: batch.serials[i], certFile: this.store.certPath(name), keyFile: this.store.keyPath(name) }));
     batch.names = [];
