@@ -69,8 +69,15 @@ const thousandRow = peers.thousand({ log });
 const rsaRow = peers.rsa();
 const scaleRow = peers.scale({ log });
 
+// issue 16 §3 (scripts/bench-store.js): one client issue into 100 vs 100,000 certificates (goal <= 1.5x)
+let storeRow = null;
+if (process.env.BENCH_SKIP_STORE !== "1") {
+  storeRow = require("./bench-store.js")({ log });
+  console.log(`${storeRow.case}: ${storeRow.smallMs} ms / ${storeRow.bigMs} ms = ${storeRow.ratio}x (goal ${storeRow.goal}: ${storeRow.met ? "met" : "NOT met"}); peak RSS ${storeRow.smallMb} MB / ${storeRow.bigMb} MB`);
+}
+
 const machine = `${os.cpus().length} x ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 const report = peers.report({ rows, samples, runs: RUNS, machine, bulk: bulkRow, verify: verifyRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow });
 fs.mkdirSync(path.join(ROOT, "bench"), { recursive: true });
-fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, table: report.table, rows, verify: verifyRow, bulk: bulkRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow }, null, 2) + "\n");
+fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, table: report.table, rows, verify: verifyRow, bulk: bulkRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow, store: storeRow }, null, 2) + "\n");
 console.log("\nwritten: bench/results.json");

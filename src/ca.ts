@@ -17,7 +17,7 @@ import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableR
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
 import { crashPoint } from "./store/crashpoints";
-import { CertKind, CertRecord, checkName, Inventory, Store } from "./store/store";
+import { CertKind, CertRecord, checkName, Inventory, LAYOUT, Store } from "./store/store";
 import { dnStageString, goSubjectString } from "./nats/subject";
 import type { NameConstraintsSpec } from "./pki/constraints";
 import { issuingChain, pemBundle } from "./pki/hierarchy";
@@ -182,22 +182,20 @@ export function createStore(
   const staging = path.join(parent, `.${path.basename(dir)}.init-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
   try {
     fs.mkdirSync(staging, { mode: 0o755 });
-    for (const sub of ["issued", "reqs", "renewed"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
-    fs.mkdirSync(path.join(staging, "nkeys"), { mode: 0o700 }); // NKey seeds are secrets, like private/
-    fs.mkdirSync(path.join(staging, "private"), { mode: 0o700 });
+    Store.createLayout(staging);
     crashPoint(`staging directory created: ${staging}`);
     const st = new Store(staging);
     writeFileAtomic(st.caCertFile, certificatePem(o.cert.der));
     writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
     if (o.chain?.length) writeFileAtomic(st.chainFile, pemBundle(o.chain)); // an intermediate store (issue 10)
     if (o.roots?.length) writeFileAtomic(st.rootsFile, pemBundle(o.roots));
-    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: "ca.crt", key: "private/ca.key", csr: null }), certificates: [] };
+    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), certificates: [] };
     st.writeInventory(inv);
     placeStore(staging, dir, o.replacing);
   } catch (e) {
     abandonStaging(staging, dir, e);
   }
-  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
+  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + new Store(dir).caKeyFile);
   return new Store(dir);
 }
 
@@ -272,8 +270,8 @@ export interface IssueRequest {
  * (mode 0600), and its request, reqs/<name>.csr, when there is one; as issue() takes them.
  */
 export function leafFiles(name: string, o: { keyPem?: string; csrPem?: string }): Required<Pick<IssueRequest, "extraFiles" | "keyRel" | "csrRel">> {
-  const keyRel = o.keyPem === undefined ? null : `private/${name}.key`;
-  const csrRel = o.csrPem === undefined ? null : `reqs/${name}.csr`;
+  const keyRel = o.keyPem === undefined ? null : LAYOUT.keyRel(name);
+  const csrRel = o.csrPem === undefined ? null : LAYOUT.csrRel(name);
   const extraFiles: NonNullable<IssueRequest["extraFiles"]> = [];
   if (keyRel) extraFiles.push({ rel: keyRel, data: o.keyPem!, mode: 0o600 });
   if (csrRel) extraFiles.push({ rel: csrRel, data: o.csrPem!, mode: 0o644 });
@@ -313,17 +311,16 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
   const chainPem = req.profile === "ca" ? "" : store.presentedChain().map((c) => certificatePem(c.der)).join("");
 
   return store.withLock(() => {
-    const inv = store.readInventory();
-    const existing = store.findByName(inv, req.name);
+    // one name's records and the serial index: nothing here reads the whole inventory (src/store/log.ts)
+    const existing = store.currentOf(req.name);
     if (req.renews !== undefined) {
       if (!existing || existing.serial !== req.renews)
         throw inputError(`"${req.name}" changed while renewing (its current certificate is ${existing ? `serial ${existing.serial}` : "gone"}): run renew again`, store.inventoryFile);
       if (existing.status !== "valid") throw inputError(`"${req.name}" (serial ${existing.serial}) is ${existing.status}: it cannot be renewed`, store.inventoryFile);
     } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
-    const serials = new Set([inv.ca.serial, ...inv.certificates.map((c) => c.serial)]);
-    const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => serials.has(hex))), signer);
+    const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => store.serialTaken(hex))), signer);
     const cert = parseCertificate(certDer);
-    const certRel = `issued/${req.name}.crt`;
+    const certRel = store.certRel(req.name);
     if (existing) {
       // renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;
       // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked.
@@ -334,7 +331,7 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       const rewritten = new Set([certRel, ...(req.extraFiles ?? []).map((f) => f.rel)]);
       const moveAside = (rel: string | null, ext: string, mode: number): string | null => {
         if (!rel || (ext !== "crt" && !rewritten.has(rel))) return rel;
-        const to = `renewed/${existing.serial}.${ext}`;
+        const to = store.renewedRel(existing.serial, ext);
         if (!fs.existsSync(store.path(rel))) return ext === "crt" ? to : null;
         store.write(to, fs.readFileSync(store.path(rel)), mode);
         return to;
@@ -343,12 +340,12 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       existing.csrFile = moveAside(existing.csrFile, "csr", 0o644);
       existing.keyFile = moveAside(existing.keyFile, "key", 0o600);
       if (existing.chainFile) existing.chainFile = null; // rewritten below; superseded certificates keep only their .crt
-      store.writeInventory(inv);
+      store.commitRecords([existing]);
       if (existing.status === "valid") existing.status = "superseded";
       existing.renewedBy = cert.serialHex;
     }
     for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
-    const chainRel = chainPem ? `issued/${req.name}.fullchain.pem` : null;
+    const chainRel = chainPem ? store.fullchainRel(req.name) : null;
     if (chainRel) store.write(chainRel, certificatePem(certDer) + chainPem);
     store.write(certRel, certificatePem(certDer));
     const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey ?? publicKeyOf(req.spki)), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null }, {
@@ -358,8 +355,9 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
       chainFile: chainRel,
     });
     rec.profile = req.profile === "ca" ? "sub-ca" : req.profile; // "peer": kind server, serverAuth + clientAuth; "sub-ca": a CA this one signed
-    inv.certificates.push(rec);
-    store.writeInventory(inv);
+    // the commit point: one segment with the replaced record (when there is one) and the new one
+    store.commitRecords(existing ? [existing, rec] : [rec]);
+    store.audit([{ action: "issue", name: rec.name, serial: rec.serial, detail: { kind: rec.kind, profile: rec.profile, fingerprint: rec.fingerprint, ...(existing ? { replaces: existing.serial } : {}) } }]);
     return {
       record: rec,
       cert,

@@ -24,7 +24,7 @@ import { emptySans } from "./pki/san";
 import { writeFileAtomic } from "./store/atomic";
 import { verifyClientChain } from "./verify/chain";
 import { crashPoint } from "./store/crashpoints";
-import { checkName, Inventory, Store } from "./store/store";
+import { checkName, Inventory, LAYOUT, Store } from "./store/store";
 
 /** As for a root (`ca init`): dir, key type, subject or name, days, path length, constraints, passphrase, force. */
 export type IntermediateOptions = CaInitOptions;
@@ -88,12 +88,10 @@ export function initPendingIntermediate(o: IntermediateOptions): Result<{ dir: s
   const staging = stagingDirFor(dir);
   try {
     fs.mkdirSync(staging, { mode: 0o755 });
-    for (const sub of ["issued", "reqs", "renewed"]) fs.mkdirSync(path.join(staging, sub), { mode: 0o755 });
-    fs.mkdirSync(path.join(staging, "nkeys"), { mode: 0o700 });
-    fs.mkdirSync(path.join(staging, "private"), { mode: 0o700 });
+    Store.createLayout(staging);
     const st = new Store(staging);
     writeFileAtomic(st.caKeyFile, privateKeyPem(key, o.passphrase), { mode: 0o600 });
-    writeFileAtomic(st.path("reqs", "ca.csr"), pem);
+    writeFileAtomic(st.caCsrFile, pem);
     placeStore(staging, dir, replacing);
   } catch (e) {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -101,7 +99,7 @@ export function initPendingIntermediate(o: IntermediateOptions): Result<{ dir: s
     if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot create the store (permission denied or read-only)", dir);
     throw e;
   }
-  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + path.join(dir, "private", "ca.key"));
+  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + new Store(dir).caKeyFile);
   return { value: { dir, csrPem: pem, keyType: describeKey(key), subject: formatRfc4514(decodeName(subjectDer)) }, warnings };
 }
 
@@ -119,7 +117,7 @@ export function installIntermediate(dir: string, certs: ParsedCertificate[], abo
     if (Store.exists(store.dir)) throw inputError("this store already has its CA certificate (nothing is pending)", store.dir);
     throw inputError("no pending intermediate store here (run `mtlsctl ca init --intermediate --csr-out FILE` first, or pass --dir)", store.dir);
   }
-  const csrFile = store.path("reqs", "ca.csr");
+  const csrFile = store.caCsrFile;
   const csr = readCsr(fs.readFileSync(csrFile), csrFile);
   const cert = certs[0];
   if (!cert.spki.equals(csr.spki)) throw inputError("the certificate is not for this store's key (its public key differs from reqs/ca.csr's)", files.cert);
@@ -141,7 +139,7 @@ export function installIntermediate(dir: string, certs: ParsedCertificate[], abo
     writeFileAtomic(store.chainFile, pemBundle(chain));
     writeFileAtomic(store.caCertFile, pemBundle([cert]));
     crashPoint(`ca install: files written, before the inventory (the commit point): ${store.inventoryFile}`);
-    const inv: Inventory = { version: 1, ca: record("ca", "ca", cert, describeKey(csr.publicKey), { cert: "ca.crt", key: "private/ca.key", csr: "reqs/ca.csr" }), certificates: [] };
+    const inv: Inventory = { version: 1, ca: record("ca", "ca", cert, describeKey(csr.publicKey), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: LAYOUT.caCsrRel }), certificates: [] };
     store.writeInventory(inv);
   });
   return { value: { store, cert, chain, root }, warnings };

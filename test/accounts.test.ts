@@ -17,6 +17,7 @@ import { makeStore, mtls, mtlsOk, RunResult, tool } from "./helpers/cli";
 import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
 import { readServerConfig } from "../src/nats/conf/server-config";
 import { boundPermissions, checkPublish, checkSubscribe, subjectMatches, subjectIsSubset, BoundPermissions } from "../src/nats/permissions";
+import { readInventory, inventoryText } from "./helpers/inventory";
 
 jest.setTimeout(180_000);
 
@@ -27,7 +28,7 @@ const cliRaw = (args: string[]) => mtls(args, { cwd: store.cwd, env: store.env }
 const caFile = path.join(store.dir, "ca.crt");
 const crt = (name: string) => path.join(store.dir, "issued", `${name}.crt`);
 const key = (name: string) => path.join(store.dir, "private", `${name}.key`);
-const inventory = () => JSON.parse(fs.readFileSync(path.join(store.dir, "inventory.json"), "utf8"));
+const inventory = () => readInventory(store.dir);
 const recordOf = (name: string) => inventory().certificates.filter((c: { name: string }) => c.name === name).pop();
 const work = path.join(store.cwd, "work");
 fs.mkdirSync(work);
@@ -134,7 +135,7 @@ describe("issue, bulk, set: the account and permissions are stored with the user
     expect(list.find((c: any) => c.name === "alice")).toMatchObject({ account: "ORDERS", permissions: { publish: { deny: ["orders.admin"] } } });
     expect(list.find((c: any) => c.name === "carol")).toMatchObject({ account: null, permissions: null });
     // the inventory is still exactly JSON.stringify's layout (bulk appends text)
-    const text = fs.readFileSync(path.join(store.dir, "inventory.json"), "utf8");
+    const text = inventoryText(store.dir);
     expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2) + "\n");
   });
 
@@ -153,7 +154,7 @@ describe("issue, bulk, set: the account and permissions are stored with the user
   });
 
   test("bad input: exit 3 with one line, nothing changed; usage errors exit 2", () => {
-    const before = fs.readFileSync(path.join(store.dir, "inventory.json"), "utf8");
+    const before = inventoryText(store.dir);
     for (const [args, msg] of [
       [["client", "set", "alice", "--account", "$G"], /global account/],
       [["client", "set", "alice", "--account", "$SYS"], /system account/],
@@ -174,7 +175,7 @@ describe("issue, bulk, set: the account and permissions are stored with the user
     expect(u.code).toBe(2);
     expect(u.stderr).toMatch(/nothing to change/);
     expect(cliRaw(["explain", crt("alice"), "--publish", "x"]).code).toBe(2);
-    expect(fs.readFileSync(path.join(store.dir, "inventory.json"), "utf8")).toBe(before);
+    expect(inventoryText(store.dir)).toBe(before);
     expect(fs.existsSync(crt("zed"))).toBe(false);
   });
 });

@@ -20,6 +20,7 @@ import { KeyMaker } from "../src/bulk/leaf";
 import { keySigner } from "../src/pki/signer";
 import { bulkIssue, clientRecordText, RowResult } from "../src/bulk/issue";
 import { ByteList, InventoryAppender, recordText } from "../src/bulk/inventory";
+import { inventoryText, readInventory } from "./helpers/inventory";
 
 const PASS = "test-pass";
 
@@ -40,7 +41,7 @@ function errorLine(f: () => unknown): string {
   }
   return "no error";
 }
-const inventory = (dir: string): Inventory => JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+const inventory = (dir: string): Inventory => readInventory(dir);
 function readCert(dir: string, name: string): ParsedCertificate {
   const pem = fs.readFileSync(path.join(dir, "issued", `${name}.crt`), "utf8");
   const b64 = pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
@@ -172,29 +173,32 @@ describe("the lean path's parts", () => {
     }
   });
 
-  test("the inventory after appended batches is byte for byte what Store.writeInventory writes", async () => {
+  test("batches appended as segments read back as the inventory Store.writeInventory would hold, in order", async () => {
     const { dir } = makeStore();
     const store = new Store(dir);
     const inv = store.readInventory();
     inv.crl = { number: 3, thisUpdate: "2026-01-01T00:00:00.000Z", nextUpdate: "2026-01-08T00:00:00.000Z" };
-    store.writeInventory(inv); // with a field after "certificates"
+    store.writeInventory(inv); // a header change
     const rec = (n: number): CertRecord => ({ ...inv.ca, name: `n${n}`, kind: "client", serial: crypto.randomBytes(16).toString("hex"), subject: `CN=n${n},O=A \\"q\\" é` });
-    let seq = 0;
-    const app = new InventoryAppender(store, () => seq++);
+    const app = new InventoryAppender(store);
     const commit = (recs: CertRecord[]) => {
       const add = new ByteList();
       for (const r of recs) add.append(",\n    " + recordText(r));
-      return app.commit(add.bytes(), recs.length);
+      return app.commit(add.bytes(), recs.length, recs);
     };
     app.refresh();
-    await commit([rec(1), rec(2)]); // from an empty array: a whole rewrite
-    await commit([rec(3)]); // appended
-    await commit([rec(4), rec(5), rec(6)]);
-    const text = fs.readFileSync(store.inventoryFile, "utf8");
-    const parsed = JSON.parse(text) as Inventory;
-    expect(text).toBe(JSON.stringify(parsed, null, 2) + "\n");
-    expect(parsed.certificates.map((c) => c.name)).toEqual(["n1", "n2", "n3", "n4", "n5", "n6"]);
+    const all = [rec(1), rec(2), rec(3), rec(4), rec(5), rec(6)];
+    await commit(all.slice(0, 2));
+    await commit(all.slice(2, 3));
+    await commit(all.slice(3));
+    const parsed = new Store(dir).readInventory();
+    expect(parsed.certificates).toEqual(all);
     expect(parsed.crl).toEqual(inv.crl);
+    // each name is found through its index bucket, each serial through its own
+    for (const r of all) {
+      expect(new Store(dir).currentOf(r.name)).toEqual(r);
+      expect(new Store(dir).serialTaken(r.serial)).toBe(true);
+    }
     expect(recordText(parsed.certificates[0]).startsWith("{\n      ")).toBe(true);
     // the lean path's own writer of its records says the same as JSON.stringify
     for (const r of [...parsed.certificates, { ...parsed.certificates[0], sans: { email: ["a@x.org", "b\"q@x.org"], dns: ["d.example"], uri: [], ip: ["::1", "10.0.0.1"] }, subject: "CN=Ü \\, \u0001" }]) {
@@ -202,8 +206,11 @@ describe("the lean path's parts", () => {
       const ordered: CertRecord = { name: mine.name, kind: mine.kind, serial: mine.serial, subject: mine.subject, sans: mine.sans, profile: mine.profile, keyType: mine.keyType, notBefore: mine.notBefore, notAfter: mine.notAfter, status: mine.status, revokedAt: null, revocationReason: null, fingerprint: mine.fingerprint, certFile: mine.certFile, keyFile: mine.keyFile, csrFile: null, issuedAt: mine.issuedAt };
       expect(clientRecordText(ordered)).toBe(recordText(ordered));
     }
-    expect(app.refresh()).toBeNull(); // still the file this process wrote: not read again
-    store.writeInventory(parsed); // another writer
+    expect(app.refresh()).toBeNull(); // still what this process wrote: not read again
+    const other = new Store(dir);
+    const inv2 = other.readInventory();
+    inv2.certificates[0] = { ...inv2.certificates[0], status: "revoked" };
+    other.writeInventory(inv2); // another writer
     expect(app.refresh()).not.toBeNull();
     expect(tempFiles(dir)).toEqual([]);
   });
@@ -401,7 +408,7 @@ describe("client issue --from, end to end", () => {
     expect(r.stdout).toMatch(/^Issued 1000 client certificates from users\.csv/);
     const inv = checkConsistent(s.dir);
     expect(inv.certificates.map((c) => c.name).sort()).toEqual(names);
-    const text = fs.readFileSync(path.join(s.dir, "inventory.json"), "utf8");
+    const text = inventoryText(s.dir);
     expect(text).toBe(JSON.stringify(inv, null, 2) + "\n"); // exactly what Store.writeInventory would write
     const ca = readCertPem(path.join(s.dir, "ca.crt"));
     const caPub = crypto.createPublicKey({ key: ca.spki, format: "der", type: "spki" });
@@ -554,18 +561,21 @@ describe("client issue --from, end to end", () => {
     write(s.cwd, "users.csv", csvOf(names));
     const pristine = path.join(s.cwd, "pristine");
     fs.cpSync(s.dir, pristine, { recursive: true });
-    // crash points: 1 the cleanup's lock, 2 the run's lock, then per batch: flushed, renamed, committed
-    for (const at of [3, 4, 5, 7]) {
+    // crash points: 1 the cleanup's lock, 2 the run's lock, then per batch: flushed, renamed, index
+    // appended, before the segment's link (the commit point), linked, after the link, after the commit
+    for (const at of [3, 4, 5, 6, 7, 8, 9, 11]) {
       fs.rmSync(s.dir, { recursive: true });
       fs.cpSync(pristine, s.dir, { recursive: true });
       const r = mtls(["client", "issue", "--quiet", "--from", "users.csv"], { cwd: s.cwd, env: { ...s.env, MTLSCTL_TEST_KILL_AT: String(at), MTLSCTL_TEST_KILL_TRACE: "1" } });
       expect(r.code).toBe(-1); // killed
       // what was committed: the batches whose "after the inventory write" point was reached
       const sizes = [...r.stderr.matchAll(/bulk: batch of (\d+) flushed/g)].map((m) => Number(m[1]));
-      const commits = (r.stderr.match(/bulk: after the inventory write/g) ?? []).length;
+      // what was committed: the batches whose segment was linked into place (the commit point)
+      const commits = (r.stderr.match(/segment linked, temporary name not yet removed/g) ?? []).length;
+      const killedAt = r.stderr.trim().split("\n").pop()!;
       const inv = checkConsistent(s.dir);
       expect(inv.certificates.length).toBe(sizes.slice(0, commits).reduce((a, b) => a + b, 0));
-      expect(inv.certificates.length).toBe(at === 3 || at === 4 ? 0 : sizes[0]);
+      expect({ killedAt, n: inv.certificates.length }).toEqual({ killedAt, n: at <= 6 ? 0 : sizes[0] }); // 3-6 come before the first batch's commit; 11 is the second batch's renames
       // another command that takes the lock: the unlisted files and the temporary files go
       expect(mtls(["client", "issue", "other", "--email", "o@example.com"], { cwd: s.cwd, env: s.env }).code).toBe(0);
       expect(tempFiles(s.dir)).toEqual([]);
@@ -608,7 +618,7 @@ describe("client issue --from, end to end", () => {
       expect(fs.statSync(path.join(s.dir, "private", `${n}.key`)).mode & 0o777).toBe(0o600);
       expect(fs.statSync(path.join(s.dir, "issued", `${n}.crt`)).mode & 0o777).toBe(0o644);
     }
-    const text = fs.readFileSync(path.join(s.dir, "inventory.json"), "utf8");
+    const text = inventoryText(s.dir);
     expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2) + "\n");
     expect(tempFiles(s.dir)).toEqual([]);
   });

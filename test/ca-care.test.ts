@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { BIN, hashTree, makeStore, mtls, mtlsOk, openssl, tmpDir } from "./helpers/cli";
 import { startNatsServer, stopAllNatsServers } from "./helpers/nats";
+import { readInventory } from "./helpers/inventory";
 
 jest.setTimeout(300_000);
 afterAll(() => stopAllNatsServers());
@@ -24,7 +25,7 @@ afterAll(() => stopAllNatsServers());
 const crt = (dir: string, n: string) => path.join(dir, "issued", `${n}.crt`);
 const key = (dir: string, n: string) => path.join(dir, "private", `${n}.key`);
 const serialOf = (file: string) => openssl(["x509", "-in", file, "-noout", "-serial"]).stdout.trim().replace(/^serial=/, "").toLowerCase().replace(/^0+/, "");
-const invOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+const invOf = (dir: string) => readInventory(dir);
 const hidden = (dir: string) => Object.keys(hashTree(dir)).filter((k) => k.split("/").some((p) => p.startsWith(".")));
 
 describe("ca passphrase", () => {

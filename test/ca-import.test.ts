@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { hashTree, makeStore, mtls, mtlsOk, openssl, tmpDir } from "./helpers/cli";
+import { readInventory } from "./helpers/inventory";
 
 function ok(r: { code: number; stdout: string; stderr: string }, what: string) {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}: ${r.stdout}${r.stderr}`);
@@ -87,8 +88,8 @@ test("an openssl EC CA: same store as ca init, key re-encrypted with the mtlsctl
       .map(([p, v]) => `${p} ${v === "dir" ? "dir" : v.split(" ")[1]}`)
       .sort();
   expect(shape(s.dir)).toEqual(shape(init.dir));
-  const inv = JSON.parse(fs.readFileSync(path.join(s.dir, "inventory.json"), "utf8"));
-  const invInit = JSON.parse(fs.readFileSync(path.join(init.dir, "inventory.json"), "utf8"));
+  const inv = readInventory(s.dir);
+  const invInit = readInventory(init.dir);
   expect(Object.keys(inv).sort()).toEqual(Object.keys(invInit).sort());
   expect(Object.keys(inv.ca).sort()).toEqual(Object.keys(invInit.ca).sort());
   expect(inv.ca.keyType).toBe("ec-p256");

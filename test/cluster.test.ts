@@ -20,6 +20,7 @@ import * as tls from "node:tls";
 import { connect, NatsConnection, StringCodec } from "nats";
 import { makeStore, mtls, mtlsOk, openssl, run, tool } from "./helpers/cli";
 import { freePort, startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
+import { readInventory } from "./helpers/inventory";
 
 jest.setTimeout(180_000);
 
@@ -90,7 +91,7 @@ describe("server issue --peer", () => {
   it("has serverAuth and clientAuth; a plain server certificate only serverAuth; list, status and renew keep the profile", () => {
     expect(eku(crt(A, "n1"))).toBe("TLS Web Server Authentication, TLS Web Client Authentication");
     expect(eku(crt(A, "plain"))).toBe("TLS Web Server Authentication");
-    const inv = JSON.parse(fs.readFileSync(path.join(A.dir, "inventory.json"), "utf8"));
+    const inv = readInventory(A.dir);
     const rec = (n: string) => inv.certificates.find((c: any) => c.name === n);
     expect([rec("n1").kind, rec("n1").profile]).toEqual(["server", "peer"]);
     expect([rec("plain").kind, rec("plain").profile]).toEqual(["server", "server"]);

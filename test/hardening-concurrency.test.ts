@@ -8,6 +8,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BIN, hashTree, makeStore, mtlsOk } from "./helpers/cli";
+import { readInventory } from "./helpers/inventory";
 
 jest.setTimeout(600_000);
 
@@ -43,7 +44,7 @@ test(`${LOOPS} processes issuing ${PER_LOOP} certificates each at the same time`
   expect(new Set(clients.map((c) => c.name))).toEqual(expected);
 
   // the inventory itself: each certificate exactly once, every file there and matching its record
-  const inv = JSON.parse(fs.readFileSync(path.join(s.dir, "inventory.json"), "utf8"));
+  const inv = readInventory(s.dir);
   expect(inv.certificates).toHaveLength(total);
   expect(new Set(inv.certificates.map((c: any) => c.name)).size).toBe(total);
   expect(new Set(inv.certificates.map((c: any) => c.serial)).size).toBe(total);

@@ -15,6 +15,7 @@ import { dn, issue, makeCa, OID, San, writePair } from "./helpers/certs";
 import { nameConstraintsExtension, NameConstraintsSpec } from "../src/pki/constraints";
 import { verifyClientChain } from "../src/verify/chain";
 import { parseCertificate } from "../src/pki/cert";
+import { readInventory } from "./helpers/inventory";
 
 jest.setTimeout(120_000);
 
@@ -155,7 +156,7 @@ describe("name constraints at signing", () => {
     expect(fs.existsSync(issued("bulk1"))).toBe(true);
     expect(fs.existsSync(issued("bulk2"))).toBe(false);
     expect(pemBlocks(fullchain("bulk1"))).toEqual([fs.readFileSync(issued("bulk1"), "utf8"), fs.readFileSync(path.join(dir, "ca.crt"), "utf8")]);
-    const inv = JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+    const inv = readInventory(dir);
     expect(inv.certificates.find((c: { name: string }) => c.name === "bulk1").chainFile).toBe("issued/bulk1.fullchain.pem");
   });
 
@@ -351,9 +352,9 @@ describe("exports follow the chain", () => {
 
 describe("lifecycle in a hierarchy", () => {
   test("renew rewrites the fullchain file for the new certificate; the old record keeps only its .crt", () => {
-    const before = JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8")).certificates.find((c: { name: string; status: string }) => c.name === "alice" && c.status === "valid");
+    const before = readInventory(dir).certificates.find((c: { name: string; status: string }) => c.name === "alice" && c.status === "valid");
     cli(["renew", "alice", "--dir", dir]);
-    const inv = JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+    const inv = readInventory(dir);
     const old = inv.certificates.find((c: { serial: string }) => c.serial === before.serial);
     const cur = inv.certificates.find((c: { name: string; renews?: string }) => c.name === "alice" && c.renews === before.serial);
     expect(old.chainFile).toBeNull();
@@ -402,6 +403,8 @@ describe("crashes and leftovers", () => {
   test("an unlisted fullchain file (a killed issue) is removed by the next command that takes the lock", () => {
     fs.writeFileSync(fullchain("ghost"), fs.readFileSync(path.join(dir, "ca.crt")));
     fs.writeFileSync(issued("ghost"), fs.readFileSync(path.join(dir, "ca.crt")));
+    // the killed writer's lock, still held by its dead PID: the next locker takes it over and sweeps
+    fs.writeFileSync(path.join(dir, ".lock"), String(require("node:child_process").spawnSync("true").pid));
     cli(["client", "issue", "living", "--email", "living@example.com", "--dir", dir]);
     expect(fs.existsSync(fullchain("ghost"))).toBe(false);
     expect(fs.existsSync(issued("ghost"))).toBe(false);

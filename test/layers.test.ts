@@ -27,16 +27,18 @@ const SRC = path.join(ROOT, "src");
 
 const LAYERS: { layer: string; paths: string[]; may: string[] }[] = [
   { layer: "errors", paths: ["errors.ts"], may: [] },
+  // plain data types that several layers name (no code): the stored form of NATS permissions
+  { layer: "model", paths: ["model/"], may: [] },
   // Go-compatibility parsers (net/url, domain labels) as nats-server's Go runs them
-  { layer: "gocompat", paths: ["gocompat/"], may: ["errors"] },
-  { layer: "asn1", paths: ["asn1/"], may: ["errors", "gocompat"] },
-  { layer: "pki", paths: ["pki/"], may: ["errors", "gocompat", "asn1"] },
-  { layer: "store", paths: ["store/"], may: ["errors", "gocompat", "asn1", "pki"] },
-  { layer: "nats", paths: ["nats/"], may: ["errors", "gocompat", "asn1", "pki"] },
-  { layer: "verify", paths: ["verify/"], may: ["errors", "gocompat", "asn1", "pki", "nats"] },
+  { layer: "gocompat", paths: ["gocompat/"], may: ["errors", "model"] },
+  { layer: "asn1", paths: ["asn1/"], may: ["errors", "model", "gocompat"] },
+  { layer: "pki", paths: ["pki/"], may: ["errors", "model", "gocompat", "asn1"] },
+  { layer: "store", paths: ["store/"], may: ["errors", "model", "gocompat", "asn1", "pki"] },
+  { layer: "nats", paths: ["nats/"], may: ["errors", "model", "gocompat", "asn1", "pki"] },
+  { layer: "verify", paths: ["verify/"], may: ["errors", "model", "gocompat", "asn1", "pki", "nats"] },
   // the rest of the library: issuance (ca.ts, hierarchy.ts, bulk/), config/ (the `config nats` writer),
   // lifecycle/, export/, nkeys/, lint/, input.ts, and api/ (the public operations, src/index.ts)
-  { layer: "core", paths: [""], may: ["errors", "gocompat", "asn1", "pki", "store", "nats", "verify"] },
+  { layer: "core", paths: [""], may: ["errors", "model", "gocompat", "asn1", "pki", "store", "nats", "verify"] },
 ];
 /** src/cli/ may import anything; nothing else may import it (no layer's `may` names it). */
 const CLI = "cli/";
@@ -61,7 +63,6 @@ const KNOWN: string[][] = [];
 
 /** Imports against the layers. */
 const KNOWN_LAYER_EDGES: string[] = [
-  "store/store.ts -> nats/permissions.ts", // the record's UserPermissions type: to move with the Store interface (src/store/types.ts)
 ];
 
 /** Lazy require()s of the project's own modules outside the loader: `file -> the module it requires`. */
@@ -167,7 +168,7 @@ test("the layer table names files that exist, and the import reader sees imports
   // one of each kind, as they stand in the source today
   const has = (from: string, to: string, lazy: boolean) => edges.some((e) => e.from === from && e.to === to && e.lazy === lazy);
   expect(has("cli/prompt-identity.ts", "cli/prompts.ts", false)).toBe(true); // import { ... }
-  expect(has("store/store.ts", "nats/permissions.ts", false)).toBe(true); // import type { ... }
+  expect(has("store/types.ts", "model/permissions.ts", false)).toBe(true); // import type { ... }
   expect(has("cli/main.ts", "cli/explain.ts", true)).toBe(true); // require("./explain") in the loader
 });
 
@@ -204,4 +205,34 @@ test("imports follow the layers: parsers < pki < store, nats < verify < the rest
 test("lazy require() of the project's own modules only in the CLI's command loader", () => {
   const lazy = edges.filter((e) => e.lazy && !LAZY_ALLOWED.includes(e.from));
   expect(compare("lazy require of a project module (import it statically)", unique(lazy.map(show)), unique(KNOWN_LAZY), (k) => where(lazy, k))).toBe("");
+});
+
+/**
+ * Issue 16 §3: nothing outside src/store/ touches the inventory's files or builds the store's paths
+ * by hand: no "inventory.json", no `.path("...")` of a literal, no string that starts with one of the
+ * store's directories. The store's methods (certPath(name), crlFile, lockFile, ...) and LAYOUT
+ * (src/store/store.ts) are the one place they are written. Comments are left out (the TypeScript
+ * scanner reads string and template literals only).
+ */
+test("the store's files and paths only through src/store/", () => {
+  const STORE_DIRS = /^(issued|private|reqs|renewed|previous|nkeys|db)\//;
+  const bad: string[] = [];
+  for (const file of sourceFiles()) {
+    const r = rel(file);
+    if (r.startsWith("store/")) continue;
+    const text = fs.readFileSync(file, "utf8");
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    const at = (n: ts.Node) => `src/${r}:${sf.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
+    const visit = (n: ts.Node) => {
+      if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateHead(n)) {
+        if (n.text === "inventory.json" || n.text.endsWith("/inventory.json")) bad.push(`${at(n)}: "inventory.json"`);
+        if (STORE_DIRS.test(n.text)) bad.push(`${at(n)}: a store path by hand (${JSON.stringify(n.text)})`);
+      }
+      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === "path" && n.arguments.length && (ts.isStringLiteral(n.arguments[0]) || ts.isTemplateExpression(n.arguments[0]) || ts.isNoSubstitutionTemplateLiteral(n.arguments[0])))
+        bad.push(`${at(n)}: .path() of a literal`);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  expect(bad).toEqual([]);
 });

@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { connect, nkeyAuthenticator, ConnectionOptions, NatsConnection, StringCodec } from "nats";
 import { goTool, hashTree, makeStore, mtls, mtlsOk, NATS_GO_VERSION, ROOT, run, tmpDir, tool, RunResult } from "./helpers/cli";
 import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
+import { readInventory } from "./helpers/inventory";
 
 jest.setTimeout(120_000);
 
@@ -30,7 +31,7 @@ const caFile = path.join(store.dir, "ca.crt");
 const crt = (s: Store, name: string) => path.join(s.dir, "issued", `${name}.crt`);
 const key = (s: Store, name: string) => path.join(s.dir, "private", `${name}.key`);
 const seedOf = (name: string) => path.join(store.dir, "nkeys", `${name}.nk`);
-const inventory = () => JSON.parse(fs.readFileSync(path.join(store.dir, "inventory.json"), "utf8"));
+const inventory = () => readInventory(store.dir);
 const publicKeyOf = (name: string): string => inventory().nkeys.find((k: { name: string }) => k.name === name).publicKey;
 const work = path.join(store.cwd, "work");
 fs.mkdirSync(work);

@@ -23,6 +23,7 @@ import { emptySans } from "../src/pki/san";
 import { chooseSerial, planIssuance, tbsOf } from "../src/pki/plan";
 import { buildCertificate, readCertificates } from "../src/pki/cert";
 import { encodeName, parseRfc4514 } from "../src/pki/name";
+import { readInventory, inventoryText } from "./helpers/inventory";
 
 jest.setTimeout(180_000);
 
@@ -59,7 +60,7 @@ const warningsOf = (stderr: string) =>
     .filter((l) => l.startsWith("mtlsctl: warning: "))
     .map((l) => l.slice("mtlsctl: warning: ".length));
 const readCert = (dir: string, name: string): ParsedCertificate => parseCertificate(Buffer.from(fs.readFileSync(path.join(dir, "issued", `${name}.crt`), "utf8").split("\n").slice(1, -2).join(""), "base64"));
-const inventory = (dir: string): Inventory => JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+const inventory = (dir: string): Inventory => readInventory(dir);
 const recordOf = (dir: string, name: string): CertRecord => inventory(dir).certificates.find((c) => c.name === name)!;
 
 const single: Record<string, string[]> = {};
@@ -216,13 +217,13 @@ describe("the Signer seam", () => {
     const caCert = store.caCertificate();
     const other = keySigner(generateKey("ec-p256"));
     const key = generateKey("ec-p256");
-    const before = fs.readFileSync(path.join(dir, "inventory.json"), "utf8");
+    const before = inventoryText(dir);
     expect(() => issue(store, other, caCert, { profile: "client", name: "x", subjectDer: Buffer.from("3000", "hex"), spki: spkiOf(key), sans: { ...emptySans(), email: ["x@example.com"] } }, [])).toThrow(/the CA key does not match the CA certificate/);
     const f = path.join(cwd, "seam-wrong.csv");
     fs.writeFileSync(f, "name\ny1\n");
     await expect(bulkIssue(store, other, caCert, csvRows(f), { file: f, defaults: { keyType: "ec-p256" } })).rejects.toThrow(/does not match/);
     expect(() => writeCrl(store, other, caCert, {}, [])).toThrow(/does not match/);
-    expect(fs.readFileSync(path.join(dir, "inventory.json"), "utf8")).toBe(before);
+    expect(inventoryText(dir)).toBe(before);
     expect(fs.readdirSync(path.join(dir, "issued"))).toEqual([]);
   });
 });

@@ -47,10 +47,9 @@ export async function unlockCa(dir: string, o: { passphrase?: Secret; force?: bo
   const store = Store.open(dir);
   if (name !== undefined) {
     checkName(name);
-    const inv = store.readInventory();
-    const existing = store.findByName(inv, name);
+    const existing = store.currentOf(name); // the name's own records, not the whole inventory
     if (existing && !o.force) throw inputError(`"${name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
-    if ((inv.nkeys ?? []).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`, store.inventoryFile);
+    if ((store.readHeader().nkeys ?? []).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`, store.inventoryFile);
   }
   const caCert = store.caCertificate();
   if (caCert.notAfter.getTime() <= Date.now()) throw inputError(`the ${o.what ?? "CA"} certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
@@ -376,7 +375,7 @@ export class CaStore {
       thisUpdate: crl.thisUpdate.toISOString(),
       nextUpdate: crl.nextUpdate.toISOString(),
       revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
-      file: ca.store.path("crl.pem"),
+      file: ca.store.crlFile,
       out: null as string | null,
       format: der ? "der" : "pem",
       crl: der ? crl.der.toString("base64") : crl.pem,

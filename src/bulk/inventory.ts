@@ -1,18 +1,13 @@
 /**
- * The inventory, as bulk issuance updates it: once per batch, without holding the whole inventory
- * in memory and without serializing it again per batch.
+ * The inventory, as bulk issuance updates it: once per batch, one segment of the store's record log
+ * (src/store/log.ts), without holding the whole inventory in memory and without serializing it
+ * again per batch. A batch's records are their text as JSON.stringify(inventory, null, 2) writes
+ * them inside an array (recordText: what the single-file inventory held, so that the lean writer's
+ * text can be checked against JSON.stringify); the segment is that text between "[" and "]".
  *
- * Store.writeInventory writes JSON.stringify(inventory, null, 2) + "\n". When the file is exactly
- * that (checked when it is read), appending records to the certificates array means inserting their
- * text before the array's closing "\n  ]". A commit therefore copies the current file beside it
- * (fs.copyFile: a kernel-side copy), cuts it at that point, writes the batch's records and the
- * unchanged tail, flushes it and renames it over the inventory (then flushes the directory): the
- * same atomic replacement as writeFileAtomic, with memory in proportion to the batch. A file in any
- * other form (edited by hand, or with no certificate yet) is rewritten in full at the first commit,
- * which puts it in that form.
- *
- * Between two reads, the file is recognised by its inode, size and modification time: when it is
- * still the one this process wrote last, nobody else changed it, and it is not read again.
+ * Between two reads, the inventory is recognised by the header's and the log directory's stamps
+ * (inode, size, modification time: a new segment changes the directory's): when they are still the
+ * ones this process left, nobody else changed it, and it is not read again.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -55,99 +50,42 @@ export class ByteList {
   }
 }
 
-const stampOf = (st: fs.BigIntStats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
-
-function cb2p<T>(f: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => f((err, v) => (err ? reject(err) : resolve(v))));
-}
+const stampOf = (st: fs.BigIntStats | undefined) => (st ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}` : "-");
+const statOr = (f: string) => fs.statSync(f, { bigint: true, throwIfNoEntry: false });
 
 export class InventoryAppender {
-  /** Where new records go (byte offset of the array's closing "\n  ]"), and what follows it. */
-  private layout: { insertAt: number; tail: Buffer } | null = null;
-  /** When the layout is unknown: the inventory to rewrite in full at the next commit. */
-  private whole: Inventory | null = null;
-  /** The file as this process last read or wrote it. */
+  /** The header's, the log directory's and the journal's stamps as this process last read or wrote them. */
   private stamp: string | null = null;
 
   constructor(
     private readonly store: Store,
-    /** The id of the next temporary file (tempNameFor). */
-    private readonly tempId: () => number,
+    /** Kept for the callers' signature: segments name their own temporary files. */
+    _tempId?: () => number,
   ) {}
 
-  private get file(): string {
-    return this.store.inventoryFile;
+  private stampNow(): string {
+    return [this.store.inventoryFile, this.store.log.logDir, this.store.log.journalFile].map((f) => stampOf(statOr(f))).join("/");
   }
 
   /** Reads the inventory unless it is still the one this process last read or wrote; returns it when read. */
   refresh(): Inventory | null {
-    try {
-      if (this.stamp !== null && stampOf(fs.statSync(this.file, { bigint: true })) === this.stamp) return null;
-    } catch {
-      /* readInventory reports it */
-    }
+    if (this.stamp !== null && this.stampNow() === this.stamp) return null;
     const inv = this.store.readInventory();
-    const bytes = fs.readFileSync(this.file);
-    const stamp = stampOf(fs.statSync(this.file, { bigint: true }));
-    if (inv.certificates.length > 0 && bytes.equals(Buffer.from(JSON.stringify(inv, null, 2) + "\n"))) {
-      const tail = tailOf(inv);
-      this.layout = { insertAt: bytes.length - tail.length, tail };
-      this.whole = null;
-    } else {
-      this.layout = null;
-      this.whole = inv;
-    }
-    this.stamp = stamp;
+    this.stamp = this.stampNow();
     return inv;
   }
 
   /**
-   * Adds records to the inventory: the commit point of a batch. `add` is their text as it goes after
-   * the last record: for each, ",\n    " and recordText(record).
+   * Adds records to the inventory: the commit point of a batch (one new segment). `add` is their
+   * text as it goes after the previous record: for each, ",\n    " and recordText(record); `keys`
+   * their names and serials (the index lines).
    */
-  async commit(add: Buffer, count: number): Promise<void> {
+  async commit(add: Buffer, count: number, keys: { name: string; serial: string }[]): Promise<void> {
     if (count === 0) return;
-    if (!this.layout) {
-      if (!this.whole) throw new Error("inventory not read");
-      const records = JSON.parse("[" + add.toString("utf8").slice(1) + "]") as CertRecord[];
-      const inv: Inventory = { ...this.whole, certificates: [...this.whole.certificates, ...records] };
-      const data = Buffer.from(JSON.stringify(inv, null, 2) + "\n");
-      await writeAtomicAsync(this.file, data, MODE, this.tempId());
-      const tail = tailOf(inv);
-      this.layout = { insertAt: data.length - tail.length, tail };
-      this.whole = null;
-      this.stamp = stampOf(await cb2p<fs.BigIntStats>((cb) => fs.stat(this.file, { bigint: true }, cb)));
-      return;
-    }
-    const { insertAt, tail } = this.layout;
-    const tmp = tempNameFor(this.file, this.tempId());
-    let fd: number | null = null;
-    try {
-      await cb2p<void>((cb) => fs.copyFile(this.file, tmp, fs.constants.COPYFILE_EXCL, (e) => cb(e, undefined)));
-      fd = await cb2p<number>((cb) => fs.open(tmp, "r+", cb));
-      const f = fd;
-      await cb2p<void>((cb) => fs.ftruncate(f, insertAt, (e) => cb(e, undefined)));
-      let pos = insertAt;
-      for (const part of [add, tail]) {
-        for (let off = 0; off < part.length; ) {
-          const n = await cb2p<number>((cb) => fs.write(f, part, off, part.length - off, pos, cb));
-          off += n;
-          pos += n;
-        }
-      }
-      await cb2p<void>((cb) => fs.fchmod(f, MODE, (e) => cb(e, undefined))); // copyFile kept the old file's mode
-      await cb2p<void>((cb) => fs.fsync(f, (e) => cb(e, undefined)));
-      const st = await cb2p<fs.BigIntStats>((cb) => fs.fstat(f, { bigint: true }, cb));
-      fd = null;
-      await cb2p<void>((cb) => fs.close(f, (e) => cb(e, undefined)));
-      await cb2p<void>((cb) => fs.rename(tmp, this.file, (e) => cb(e, undefined)));
-      this.stamp = stampOf(st);
-      this.layout = { insertAt: insertAt + add.length, tail };
-    } catch (e) {
-      if (fd !== null) fs.close(fd, () => undefined);
-      await new Promise<void>((r) => fs.unlink(tmp, () => r()));
-      throw e;
-    }
-    await fsyncPath(path.dirname(this.file));
+    const before = this.stampNow();
+    const text = Buffer.concat([Buffer.from("["), add.subarray(1), Buffer.from("\n]\n")]);
+    await this.store.log.appendAsync(keys, text, count);
+    // still ours when nobody wrote between our last read and this commit (we hold the lock)
+    if (before === this.stamp) this.stamp = this.stampNow();
   }
 }

@@ -45,7 +45,7 @@ import { chooseSerial, IssuancePlan, PlanIssuer, planIssuance, tbsOf } from "../
 import { checkSignerMatches, Signer } from "../pki/signer";
 import { crashPoint } from "../store/crashpoints";
 import { acquireLock } from "../store/lock";
-import { CertRecord, Store } from "../store/store";
+import { CertRecord, LAYOUT, Store } from "../store/store";
 import { fsyncFile, fsyncPath, storeError, tempNameFor, TEMP_FILE, UMASK, writeFlushed } from "../store/atomic";
 import { ByteList, InventoryAppender, recordText } from "./inventory";
 import { FileChunk, FileJobError, FileWriter } from "./writer";
@@ -279,7 +279,7 @@ export class BulkIssuer {
 
   async run(rows: Iterator<RawRow>): Promise<BulkSummary> {
     if (this.caCert.notAfter.getTime() <= Date.now()) throw inputError(`the CA certificate expired on ${this.caCert.notAfter.toISOString()}`, this.store.caCertFile);
-    for (const d of ["issued", "private"]) fs.mkdirSync(this.store.path(d), { recursive: true, mode: d === "private" ? 0o700 : 0o755 });
+    for (const [d, f] of Object.entries(this.store.leafDirs)) fs.mkdirSync(f, { recursive: true, mode: d === "private" ? 0o700 : 0o755 });
     const control = this.o.control ?? { stop: false };
     // what a killed writer left (temporary files, files it published but never listed) goes first
     this.store.withLock(() => undefined);
@@ -294,7 +294,7 @@ export class BulkIssuer {
   private async slices(rows: Iterator<RawRow>, control: { stop: boolean }): Promise<BulkSummary> {
     let exhausted = false;
     while (!exhausted && !control.stop) {
-      const release = acquireLock(this.store.path(".lock"));
+      const release = acquireLock(this.store.lockFile);
       try {
         this.loadInventory();
         const sliceEnd = Date.now() + this.sliceMs;
@@ -405,8 +405,8 @@ export class BulkIssuer {
     const serial = chooseSerial((hex) => this.serials.has(hex), () => this.pooledSerial());
     const certDer = buildCertificate(tbsOf(plan, serial), this.signer, this.cache);
     const serialHex = serial.toString("hex");
-    const certRel = `issued/${req.name}.crt`;
-    const keyRel = `private/${req.name}.key`;
+    const certRel = this.store.certRel(req.name);
+    const keyRel = this.store.keyRel(req.name);
     // the one record builder (ca.ts recordOf), from the plan: the fields issue() reads back from the certificate
     const rec = recordOf(
       "client",
@@ -417,7 +417,7 @@ export class BulkIssuer {
       // KeyObject); here keys are raw ECDH scalars, and making each a KeyObject to sign a request
       // costs 150-370 us a row (createPrivateKey from JWK or PKCS#8), several times the whole row.
       { cert: certRel, key: keyRel, csr: null },
-      { account: req.account, permissions: req.permissions, chainFile: this.chainPem ? `issued/${req.name}.fullchain.pem` : null },
+      { account: req.account, permissions: req.permissions, chainFile: this.chainPem ? this.store.fullchainRel(req.name) : null },
       batch.issuedAt,
     );
     this.names.add(req.name);
@@ -436,7 +436,8 @@ export class BulkIssuer {
 
   /** A certificate's file in a batch: private/<name>.key or issued/<name>.crt, and its temporary name. */
   private fileOf(name: string, id: number, ext: "key" | "crt" | "chain"): TempFile {
-    const final = `${this.store.dir}/${ext === "key" ? "private" : "issued"}/${ext === "chain" ? `${name}.fullchain.pem` : `${name}.${ext}`}`;
+    // the store's layout (LAYOUT), written out here: two files a row, no path.join normalisation per file
+    const final = `${this.store.dir}/${ext === "key" ? LAYOUT.keyRel(name) : ext === "chain" ? LAYOUT.fullchainRel(name) : LAYOUT.certRel(name)}`;
     return { tmp: tempNameFor(final, id), final };
   }
 
@@ -571,7 +572,7 @@ export class BulkIssuer {
     };
     if (!this.syncer) {
       // one directory per file system (issued/ and private/ are normally on the store's)
-      const dirs = [this.store.path("issued"), this.store.path("private")];
+      const dirs = [this.store.leafDirs.issued, this.store.leafDirs.private];
       const devs = dirs.map((d) => fs.statSync(d).dev);
       this.syncer = Syncfs.start(devs[0] === devs[1] ? [dirs[0]] : dirs);
     }
@@ -627,18 +628,20 @@ export class BulkIssuer {
         }
         batch.renamed++;
       }
-    await Promise.all([fsyncPath(this.store.path("issued")), fsyncPath(this.store.path("private"))]);
+    await Promise.all([fsyncPath(this.store.leafDirs.issued), fsyncPath(this.store.leafDirs.private)]);
     // the commit point
     crashPoint(`bulk: batch renamed into place, before the inventory write: ${this.store.inventoryFile}`);
     try {
-      await this.inventory.commit(batch.records.bytes(), batch.names.length);
+      await this.inventory.commit(batch.records.bytes(), batch.names.length, batch.names.map((name, i) => ({ name, serial: batch.serials[i] })));
     } catch (e) {
       throw storeError(e, this.store.inventoryFile);
     }
     crashPoint(`bulk: after the inventory write: ${this.store.inventoryFile}`);
     batch.committed = true;
+    // one audit line a certificate, one append a batch (after its commit: an event is never of an uncommitted certificate)
+    this.store.audit(batch.names.map((name, i) => ({ action: "bulk-issue", name, serial: batch.serials[i], detail: { line: batch.lines[i] } })));
     this.unpublished.delete(batch);
-    batch.names.forEach((name, i) => this.result({ status: "issued", line: batch.lines[i], name, serial: batch.serials[i], certFile: this.store.path("issued", `${name}.crt`), keyFile: this.store.path("private", `${name}.key`) }));
+    batch.names.forEach((name, i) => this.result({ status: "issued", line: batch.lines[i], name, serial: batch.serials[i], certFile: this.store.certPath(name), keyFile: this.store.keyPath(name) }));
     batch.names = [];
     batch.records = new ByteList();
     this.report(true);

@@ -21,7 +21,7 @@ import * as path from "node:path";
 import * as crypto from "node:crypto";
 import * as zlib from "node:zlib";
 import { inputError } from "../errors";
-import { Store } from "../store/store";
+import { LAYOUT, Store } from "../store/store";
 import { fsyncDir, writeFileAtomic } from "../store/atomic";
 import { crashPoint } from "../store/crashpoints";
 import { abandonStaging, checkNewStoreDir, placeStore, stagingDirFor } from "../ca";
@@ -157,12 +157,12 @@ function checkManifest(m: Manifest, file: string): void {
     if (!ok) throw inputError(`the backup's manifest has a bad entry (${JSON.stringify(String(e?.path)).slice(0, 80)})`, file);
     seen.add(e.path);
   }
-  if (!seen.has("ca.crt") || !seen.has("inventory.json")) throw inputError("the backup holds no store (ca.crt or inventory.json missing)", file);
+  if (!Store.REQUIRED_FILES.every((f) => seen.has(f))) throw inputError("the backup holds no store (ca.crt or inventory.json missing)", file);
 }
 
 /** Secrets stay private whatever the archive says: keys and seeds 0600, their directories 0700. */
 function modeFor(e: Entry): number {
-  const secret = e.path === "private" || e.path === "nkeys" || e.path.startsWith("private/") || e.path.startsWith("nkeys/") || e.path.endsWith(".key");
+  const secret = LAYOUT.secretDirs.some((d) => e.path === d || e.path.startsWith(d + "/")) || e.path.endsWith(".key");
   if (!secret) return e.mode;
   return e.type === "dir" ? (e.mode & 0o700) | 0o700 : (e.mode & 0o600) | 0o600;
 }

@@ -36,8 +36,7 @@ export interface RenewPlan {
 /** Checks a renewal without changing anything (before any passphrase prompt). */
 export function planRenewal(store: Store, name: string, o: RenewOptions): RenewPlan {
   checkName(name);
-  const inv = store.readInventory();
-  const current = store.findByName(inv, name);
+  const current = store.currentOf(name); // the name's records only: O(1) in the inventory's size
   if (!current) throw inputError(`no certificate named "${name}" in the store`, store.inventoryFile);
   if (current.status !== "valid") throw inputError(`"${name}" (serial ${current.serial}) is ${current.status}: it cannot be renewed (issue a new certificate with --force)`, store.inventoryFile);
   if (current.kind !== "client" && current.kind !== "server") throw inputError(`"${name}" is a ${current.kind} certificate: only client and server certificates are renewed`, store.inventoryFile);

@@ -18,7 +18,7 @@ import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, KeyType,
 import { keySigner } from "../pki/signer";
 import { chooseSerial } from "../pki/plan";
 import { crashPoint } from "../store/crashpoints";
-import { caOf, CertRecord, Inventory, PreviousCa, Store } from "../store/store";
+import { caOf, CertRecord, Inventory, LAYOUT, PreviousCa, Store } from "../store/store";
 import { buildSubject, checkDays, DEFAULT_CA_DAYS, record } from "../ca";
 
 const DAY = 86_400_000;
@@ -67,9 +67,9 @@ export function changePassphrase(store: Store, oldPassphrase: string | undefined
       else warnings.push(`${store.path(p.keyFile)}: the previous CA key (serial ${p.serial}) opens with neither passphrase: left as it is`);
     }
     for (const p of previous) store.write(p.rel, privateKeyPem(p.key, newPassphrase), 0o600);
-    store.write("private/ca.key", privateKeyPem(key, newPassphrase), 0o600);
+    store.write(LAYOUT.caKeyRel, privateKeyPem(key, newPassphrase), 0o600);
     if (newPassphrase === undefined) warnings.push(`the CA key is NOT encrypted (--no-encrypt): protect ${store.caKeyFile}`);
-    return { encrypted: newPassphrase !== undefined, files: ["private/ca.key", ...previous.map((p) => p.rel)] };
+    return { encrypted: newPassphrase !== undefined, files: [LAYOUT.caKeyRel, ...previous.map((p) => p.rel)] };
   });
 }
 
@@ -133,13 +133,13 @@ export function rollover(store: Store, o: RolloverOptions, warnings: string[]): 
     const old = inv.ca.serial;
 
     // 1. the previous CA's files, unlisted until the commit (Store.removeUnlistedFiles removes them otherwise)
-    const prevCert = `previous/${old}.crt`;
-    const prevKey = `private/previous-${old}.key`;
+    const prevCert = store.previousCertRel(old);
+    const prevKey = store.previousKeyRel(old);
     store.write(prevCert, fs.readFileSync(store.caCertFile));
     store.write(prevKey, fs.readFileSync(store.caKeyFile), 0o600);
     // 2. the new CA and the new roots.pem, staged
     store.write(`.ca-${cert.serialHex}.crt`, newPem);
-    store.write(`private/.ca-${cert.serialHex}.key`, privateKeyPem(key, encrypted ? o.passphrase : undefined), 0o600);
+    store.write(store.stagedCaKeyRel(cert.serialHex), privateKeyPem(key, encrypted ? o.passphrase : undefined), 0o600);
     const previous: PreviousCa = {
       ...inv.ca,
       certFile: prevCert,
@@ -153,7 +153,7 @@ export function rollover(store: Store, o: RolloverOptions, warnings: string[]): 
     };
     const next: Inventory = {
       ...inv,
-      ca: { ...record("ca", "ca", cert, describeKey(key), { cert: "ca.crt", key: "private/ca.key", csr: null }), renews: old },
+      ca: { ...record("ca", "ca", cert, describeKey(key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), renews: old },
       // what the old CA signed keeps its name: caSerial (absent means "the current CA")
       certificates: inv.certificates.map((c) => (c.caSerial ? c : { ...c, caSerial: old })),
       previousCas: [...(inv.previousCas ?? []), previous],

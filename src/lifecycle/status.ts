@@ -78,7 +78,7 @@ export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date
   const certificates = [entry(inv.ca), ...leaves];
   const warnings: string[] = [];
   let crl: StoreStatus["crl"] = null;
-  const crlFile = store.path("crl.pem");
+  const crlFile = store.crlFile;
   if (fs.existsSync(crlFile)) {
     const p = parseCrl(fs.readFileSync(crlFile), crlFile);
     const overdue = p.nextUpdate !== null && p.nextUpdate <= now;

@@ -74,18 +74,8 @@ export function splitSubjectQueue(sq: string): { subject: string; queue: string 
 
 // ---------------------------------------------------------------- the stored form
 
-export interface SubjectRule {
-  allow?: string[];
-  deny?: string[];
-}
-
-/** What a client or NKey record carries (inventory), and what `config nats` writes for it. */
-export interface UserPermissions {
-  publish?: SubjectRule;
-  subscribe?: SubjectRule;
-  /** allow_responses: true: the user may publish to the reply subjects of requests it received (1 reply within 2 minutes each). */
-  allowResponses?: boolean;
-}
+import type { SubjectRule, UserPermissions } from "../model/permissions";
+export type { SubjectRule, UserPermissions } from "../model/permissions";
 
 export interface PermissionFlags {
   allowPub?: string[];

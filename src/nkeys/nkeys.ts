@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inputError } from "../errors";
 import { writeFileAtomic } from "../store/atomic";
-import { checkName, Inventory, NkeyRecord, Store } from "../store/store";
+import { checkName, Inventory, LAYOUT, NkeyRecord, Store } from "../store/store";
 import type { UserPermissions } from "../nats/permissions";
 
 type NkeysLib = typeof import("nkeys.js");
@@ -22,7 +22,8 @@ export function nkeysLib(): NkeysLib {
   return (lib ??= require("nkeys.js") as NkeysLib);
 }
 
-export const NKEY_DIR = "nkeys";
+/** The seeds' directory (the store's layout: LAYOUT.nkeySeedRel). */
+export const NKEY_DIR = LAYOUT.secretDirs[1];
 
 /** The NKey records of an inventory (none before the first `nkey create`). */
 export function nkeysOf(inv: Inventory): NkeyRecord[] {
@@ -51,7 +52,7 @@ export interface CreatedNkey {
  */
 export function createNkey(store: Store, name: string, o: { force?: boolean; now?: Date; account?: string | null; permissions?: UserPermissions | null } = {}): CreatedNkey {
   checkName(name);
-  const rel = path.join(NKEY_DIR, `${name}.nk`);
+  const rel = LAYOUT.nkeySeedRel(name);
   const file = store.path(rel);
   // refuse before taking the lock or making any file
   const pre = store.readInventory();

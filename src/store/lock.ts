@@ -32,7 +32,10 @@ function ownerAlive(lockFile: string): boolean {
   return pidAlive(pid);
 }
 
-export function acquireLock(lockFile: string, timeoutMs = 30_000): () => void {
+/** Releases the lock; `tookOver`: the lock was taken from a dead owner (a killed writer: its leftovers need a sweep). */
+export type LockRelease = (() => void) & { tookOver: boolean };
+
+export function acquireLock(lockFile: string, timeoutMs = 30_000): LockRelease {
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   // The lock file appears with its owner's PID already in it (written beside, then linked into
@@ -57,7 +60,8 @@ export function acquireLock(lockFile: string, timeoutMs = 30_000): () => void {
   }
 }
 
-function lockLoop(lockFile: string, tmp: string, deadline: number, delay: number): () => void {
+function lockLoop(lockFile: string, tmp: string, deadline: number, delay: number): LockRelease {
+  let tookOver = false;
   for (;;) {
     try {
       fs.linkSync(tmp, lockFile);
@@ -74,7 +78,7 @@ function lockLoop(lockFile: string, tmp: string, deadline: number, delay: number
         }
       };
       process.on("exit", release);
-      return release;
+      return Object.assign(release, { tookOver });
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw inputError("cannot lock the store (permission denied or read-only)", lockFile);
@@ -84,6 +88,7 @@ function lockLoop(lockFile: string, tmp: string, deadline: number, delay: number
     if (!ownerAlive(lockFile)) {
       // Stale: rename it away first so that two waiters cannot both delete a fresh lock.
       const aside = `${lockFile}.stale-${process.pid}`;
+      tookOver = true; // whoever removes it, a writer died: this one sweeps too
       try {
         fs.renameSync(lockFile, aside);
         if (ownerAlive(aside)) {

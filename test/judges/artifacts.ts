@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { mtlsOk } from "../helpers/cli";
+import { readInventory } from "../helpers/inventory";
 
 export const KEY_TYPES = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"] as const;
 
@@ -51,7 +52,7 @@ export function makeArtifacts(cwd: string): Artifact[] {
   const cli = (args: string[]) => mtlsOk(args, { cwd, env });
   const crt = (dir: string, name: string) => path.join(dir, "issued", `${name}.crt`);
   const serialOf = (dir: string, name: string) => {
-    const inv = JSON.parse(fs.readFileSync(path.join(dir, "inventory.json"), "utf8"));
+    const inv = readInventory(dir); // through the store: its records are no longer in inventory.json itself
     const list: { name: string; serial: string; kind?: string }[] = Array.isArray(inv) ? inv : inv.certificates ?? inv.entries ?? [];
     const e = list.filter((c) => c.name === name).pop();
     if (!e) throw new Error(`no ${name} in ${dir}/inventory.json`);

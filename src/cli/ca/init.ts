@@ -66,7 +66,7 @@ async function pending(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typ
   ctx.warnAll(warnings);
   writeOutput(o.csrOut, value.csrPem, { force: o.force });
   ctx.result(
-    { dir: value.dir, pending: true, subject: value.subject, keyType: value.keyType, csrFile: o.csrOut === "-" ? null : out, keyFile: path.join(value.dir, "private", "ca.key"), encrypted: passphrase !== undefined, warnings: ctx.warnings },
+    { dir: value.dir, pending: true, subject: value.subject, keyType: value.keyType, csrFile: o.csrOut === "-" ? null : out, keyFile: new Store(value.dir).caKeyFile, encrypted: passphrase !== undefined, warnings: ctx.warnings },
     () =>
       o.csrOut === "-"
         ? ""

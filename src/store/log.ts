@@ -1,0 +1,330 @@
+/**
+ * The file store's certificate records, kept so that one issuance costs the same in a store of 100
+ * certificates and in one of 100,000 (issue 16 §3): nothing on the single-issuance path reads or
+ * rewrites the whole inventory, or lists a directory that grows with it.
+ *
+ *   <dir>/inventory.json        the header only: { version: 2, ca, crl?, nkeys?, previousCas? }
+ *   <dir>/db/log/<n>.json       segments: a JSON array of records each, n = 000000000001, 2, ...
+ *   <dir>/db/idx/n-<hh>.log     name index, 64 buckets: lines "<name>\t<n>" (the segments naming it)
+ *   <dir>/db/idx/s-<hh>.log     serial index, 64 buckets: lines "<serial>\t<n>"
+ *   <dir>/db/seq                the number of the newest segment (a hint: probed upward from it)
+ *   <dir>/db/journal.json       a change of the header together with records (see below)
+ *
+ * The inventory's records are the segments read in order: a record (by serial) takes the place of
+ * the first one of that serial it meets, where that one stood, so the order of `list` is the order
+ * of first issue, as in the single-file inventory. A change of records (an issuance, a renewal, a
+ * bulk batch) is one new segment: its creation (written beside, flushed, linked into place) is the
+ * commit point. Its index lines are appended and flushed before it: an index line is a hint (a
+ * lookup reads the segments it names and keeps the records of that name or serial), so a line of a
+ * segment that a crash never created, or one cut short, names nothing.
+ *
+ * A change of the header with records (revoke: the record and the CRL number; rollover; nkeys; ca
+ * install) is written as db/journal.json first (the commit point), then applied (a segment, then
+ * inventory.json) and removed; a reader that finds a journal reads it on top, and the next locked
+ * command applies it again when a crash stopped it (applying twice appends an equal segment).
+ * A change of the header alone is inventory.json's atomic replacement.
+ *
+ * Old stores (inventory.json version 1 with certificates[]) are read as they are, and migrated by
+ * the first locked command: one segment with every record and its index, then the header (the
+ * commit point; db/ left by an interrupted migration is removed first).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fsyncDir, storeError, tempNameFor, writeFileAtomic } from "./atomic";
+import { crashPoint } from "./crashpoints";
+import type { CertRecord, InventoryHeader } from "./types";
+
+export const BUCKETS = 64;
+const SEGMENT = /^(\d{12})\.json$/;
+const pad = (n: number) => String(n).padStart(12, "0");
+
+/** FNV-1a, 32 bits: a name's bucket. */
+function fnv(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+export const nameBucket = (name: string): string => `n-${(fnv(name) % BUCKETS).toString(16).padStart(2, "0")}.log`;
+export const serialBucket = (serial: string): string => `s-${(fnv(serial.toLowerCase()) % BUCKETS).toString(16).padStart(2, "0")}.log`;
+
+export interface Journal {
+  header: Omit<InventoryHeader, "version"> & { version: 2 };
+  records: CertRecord[];
+}
+
+/** Groups index lines by bucket file: the lines a segment's records add. */
+export function indexLines(records: { name: string; serial: string }[], seg: number): Map<string, string> {
+  const out = new Map<string, string>();
+  const add = (f: string, line: string) => out.set(f, (out.get(f) ?? "") + line);
+  const n = String(seg);
+  let last = "";
+  for (const r of records) {
+    if (r.name !== last) add(nameBucket(r.name), `${r.name}\t${n}\n`); // a renewal's two records: one line
+    last = r.name;
+    add(serialBucket(r.serial), `${r.serial.toLowerCase()}\t${n}\n`);
+  }
+  return out;
+}
+
+/** Appends and flushes (one bucket file at a time; sync). */
+function appendFlushed(file: string, text: string): void {
+  const fd = fs.openSync(file, "a", 0o644);
+  try {
+    fs.writeSync(fd, text);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Appends and flushes on the thread pool (bulk: every bucket of a batch at once). */
+function appendFlushedAsync(file: string, text: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    fs.open(file, "a", 0o644, (err, fd) => {
+      if (err) return reject(err);
+      fs.write(fd, text, (e) => {
+        if (e) return fs.close(fd, () => reject(e));
+        fs.fdatasync(fd, (e2) => fs.close(fd, (e3) => (e2 || e3 ? reject(e2 || e3) : resolve())));
+      });
+    }),
+  );
+}
+
+/** Folds records into inventory order: a serial seen again takes the place of its first record. */
+export class Folder {
+  private readonly at = new Map<string, number>();
+  readonly records: CertRecord[] = [];
+  add(list: CertRecord[]): void {
+    for (const r of list) {
+      const i = this.at.get(r.serial);
+      if (i === undefined) {
+        this.at.set(r.serial, this.records.length);
+        this.records.push(r);
+      } else this.records[i] = r;
+    }
+  }
+}
+
+export class RecordLog {
+  readonly db: string;
+  readonly logDir: string;
+  readonly idxDir: string;
+  private readonly segments = new Map<number, CertRecord[]>();
+
+  constructor(readonly dir: string) {
+    this.db = path.join(dir, "db");
+    this.logDir = path.join(this.db, "log");
+    this.idxDir = path.join(this.db, "idx");
+  }
+
+  get journalFile(): string {
+    return path.join(this.db, "journal.json");
+  }
+  get seqFile(): string {
+    return path.join(this.db, "seq");
+  }
+  segmentFile(n: number): string {
+    return path.join(this.logDir, `${pad(n)}.json`);
+  }
+
+  /** A segment's records ([] when it does not exist: a crash before its commit). */
+  segment(n: number): CertRecord[] {
+    const cached = this.segments.get(n);
+    if (cached) return cached;
+    let text: string;
+    try {
+      text = fs.readFileSync(this.segmentFile(n), "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw e;
+    }
+    const recs = JSON.parse(text) as CertRecord[];
+    this.segments.set(n, recs);
+    return recs;
+  }
+
+  /** Every segment number, ascending (a directory listing: for the commands that read everything). */
+  segmentNumbers(): number[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.logDir);
+    } catch {
+      return [];
+    }
+    const out: number[] = [];
+    for (const n of names) {
+      const m = SEGMENT.exec(n);
+      if (m) out.push(Number(m[1]));
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Every record, in inventory order. */
+  readAll(): CertRecord[] {
+    const f = new Folder();
+    for (const n of this.segmentNumbers()) f.add(this.segment(n));
+    return f.records;
+  }
+
+  /** The segments an index bucket names for `key` (ascending, no repeats). */
+  private lookup(bucket: string, key: string): number[] {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.idxDir, bucket), "utf8");
+    } catch {
+      return [];
+    }
+    const prefix = key + "\t";
+    const seen = new Set<number>();
+    let at = 0;
+    for (;;) {
+      const i = text.indexOf(prefix, at);
+      if (i < 0) break;
+      const end = text.indexOf("\n", i);
+      at = end < 0 ? text.length : end + 1;
+      if (i > 0 && text[i - 1] !== "\n") continue; // another key ending in this one
+      if (end < 0) break; // cut short by a crash
+      const n = Number(text.slice(i + prefix.length, end));
+      if (Number.isInteger(n) && n > 0) seen.add(n);
+    }
+    return [...seen].sort((a, b) => a - b);
+  }
+
+  /** Every record of a name, oldest first (from the name's index bucket and the segments it names). */
+  recordsOfName(name: string): CertRecord[] {
+    const f = new Folder();
+    for (const n of this.lookup(nameBucket(name), name)) f.add(this.segment(n).filter((r) => r.name === name));
+    return f.records;
+  }
+
+  /** The newest record of a serial, or undefined. */
+  recordOfSerial(serial: string): CertRecord | undefined {
+    const s = serial.toLowerCase();
+    let found: CertRecord | undefined;
+    for (const n of this.lookup(serialBucket(s), s)) for (const r of this.segment(n)) if (r.serial.toLowerCase() === s) found = r;
+    return found;
+  }
+
+  /** Whether the serial index names the serial (a reservation or a record: both stay taken). */
+  serialIndexed(serial: string): boolean {
+    return this.lookup(serialBucket(serial), serial.toLowerCase()).length > 0;
+  }
+
+  /** The number the next segment gets: the hint in db/seq, probed upward past segments that exist. */
+  private nextNumber(): number {
+    let n = 0;
+    try {
+      n = Number(fs.readFileSync(this.seqFile, "utf8").trim());
+    } catch {
+      /* none yet */
+    }
+    if (!Number.isInteger(n) || n < 0) n = Math.max(0, ...this.segmentNumbers());
+    n++;
+    while (fs.existsSync(this.segmentFile(n))) n++;
+    return n;
+  }
+
+  private ensureDirs(): void {
+    fs.mkdirSync(this.logDir, { recursive: true, mode: 0o755 });
+    fs.mkdirSync(this.idxDir, { recursive: true, mode: 0o755 });
+  }
+
+  /**
+   * Commits records as one new segment (call it holding the lock): index lines appended and flushed,
+   * then the segment written beside, flushed and linked into place (the commit point). `text`: the
+   * segment's JSON when the caller has it already (bulk); else JSON.stringify(records).
+   */
+  append(records: CertRecord[], text?: string): number {
+    if (!records.length) return 0;
+    this.ensureDirs();
+    const n = this.nextNumber();
+    for (const [bucket, lines] of indexLines(records, n)) appendFlushed(path.join(this.idxDir, bucket), lines);
+    crashPoint(`index appended, before the segment: ${this.segmentFile(n)}`);
+    this.publish(n, text ?? JSON.stringify(records));
+    this.segments.set(n, records);
+    return n;
+  }
+
+  /** append() on the thread pool for bulk batches: the record text is the caller's, the index buckets flushed in parallel. */
+  async appendAsync(records: { name: string; serial: string }[], text: string | Buffer, count: number): Promise<number> {
+    if (!count) return 0;
+    this.ensureDirs();
+    const n = this.nextNumber();
+    await Promise.all([...indexLines(records, n)].map(([bucket, lines]) => appendFlushedAsync(path.join(this.idxDir, bucket), lines)));
+    crashPoint(`bulk: index appended, before the segment: ${this.segmentFile(n)}`);
+    this.publish(n, text);
+    return n;
+  }
+
+  private publish(n: number, text: string | Buffer): void {
+    const file = this.segmentFile(n);
+    const tmp = tempNameFor(file);
+    const data = typeof text === "string" ? Buffer.from(text) : text;
+    try {
+      const fd = fs.openSync(tmp, "wx", 0o644);
+      try {
+        for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.chmodSync(tmp, 0o644);
+      crashPoint(`before the segment's link (the commit point): ${file}`);
+      fs.linkSync(tmp, file); // never over an existing segment
+      crashPoint(`segment linked, temporary name not yet removed: ${file}`);
+    } catch (e) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* not created */
+      }
+      throw storeError(e, file);
+    }
+    fs.unlinkSync(tmp);
+    crashPoint(`after the segment's link: ${file}`);
+    fsyncDir(this.logDir);
+    // the hint for the next one (not flushed: a stale hint is probed past)
+    try {
+      const t = tempNameFor(this.seqFile);
+      fs.writeFileSync(t, String(n) + "\n", { mode: 0o644 });
+      fs.renameSync(t, this.seqFile);
+    } catch {
+      /* a hint */
+    }
+  }
+
+  /** A journal left by a writer (unapplied), or null. */
+  readJournal(): Journal | null {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.journalFile, "utf8");
+    } catch {
+      return null;
+    }
+    return JSON.parse(text) as Journal;
+  }
+
+  writeJournal(j: Journal): void {
+    fs.mkdirSync(this.db, { recursive: true, mode: 0o755 });
+    crashPoint(`before the journal write: ${this.journalFile}`);
+    writeFileAtomic(this.journalFile, JSON.stringify(j) + "\n", { mode: 0o644 });
+    crashPoint(`journal written (the commit point), not yet applied: ${this.journalFile}`);
+  }
+
+  removeJournal(): void {
+    try {
+      fs.unlinkSync(this.journalFile);
+    } catch {
+      /* gone */
+    }
+    fsyncDir(this.db);
+  }
+
+  /** Forgets cached segments (another process may have written). */
+  reset(): void {
+    this.segments.clear();
+  }
+}
