@@ -18,10 +18,17 @@ function blocks(mark: string): string[] {
 
 afterAll(() => stopAllNatsServers());
 
+/** The environment a user's fresh shell would have for these commands: no store variable, no start-up file sourced (BASH_ENV). */
+function plainEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ["BASH_ENV", "ENV", "MTLSCTL_DIR", "MTLSCTL_PASSPHRASE"]) delete env[k];
+  return env;
+}
+
 test("the set-up's PATH line gives a working `mtlsctl`", () => {
   const setup = /```sh\n(export PATH="\$PWD\/bin:\$PATH".*\nmtlsctl --version\n)```/.exec(readme());
   expect(setup).not.toBeNull();
-  const r = run(tool("bash"), ["-euo", "pipefail", "-c", setup![1]], { cwd: ROOT });
+  const r = run(tool("bash"), ["--noprofile", "--norc", "-euo", "pipefail", "-c", setup![1]], { cwd: ROOT, env: plainEnv() });
   expect(r.stderr).toBe("");
   expect(r.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
 });
@@ -33,9 +40,8 @@ test("the walk-through runs as written, and nats-server maps alice and bob as it
   const port = await freePort();
   const monitorPort = await freePort();
   const text = script.join("\n").replace("127.0.0.1:4222", `127.0.0.1:${port}`).replace("127.0.0.1:8222", `127.0.0.1:${monitorPort}`);
-  const env = { ...process.env, PATH: `${path.join(ROOT, "bin")}:${path.dirname(tool("nats-server"))}:${process.env.PATH}`, MTLSCTL_PASSPHRASE: "walk-through", MTLSCTL_DIR: undefined, NO_COLOR: "1" };
-  delete env.MTLSCTL_DIR;
-  const r = run(tool("bash"), ["-euo", "pipefail", "-c", text], { cwd: dir, env });
+  const env = { ...plainEnv(), PATH: `${path.join(ROOT, "bin")}:${path.dirname(tool("nats-server"))}:${process.env.PATH}`, MTLSCTL_PASSPHRASE: "walk-through", NO_COLOR: "1" };
+  const r = run(tool("bash"), ["--noprofile", "--norc", "-euo", "pipefail", "-c", text], { cwd: dir, env });
   if (r.code !== 0) throw new Error(`walk-through failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout + r.stderr).toContain("nats-server: configuration file nats-server.conf is valid");
   expect(r.stdout).toContain('"alice@example.com"'); // list shows the NATS user
