@@ -16,7 +16,7 @@ import { describeKey } from "../pki/keys";
 import { Store } from "../store/store";
 import * as perms from "../nats/permissions";
 import { lintNotes } from "../lint";
-import { CertificateInput, certificateLabel, presentedChainOf, readConfig } from "./inputs";
+import { CertificateInput, isFileInput, presentedChainOf, readConfig } from "./inputs";
 import { resolveServerVersion, verdictJson, VerifyResult } from "./verify";
 
 export interface ExplainOptions {
@@ -90,7 +90,7 @@ export function explainDetailed(certificate: CertificateInput, o: ExplainOptions
   })();
   const result = {
     certificate: {
-      file: certificateLabel(certificate, o.label) === presented.file && presented.file !== (o.label ?? "<certificate>") ? path.resolve(presented.file) : presented.file,
+      file: isFileInput(certificate) ? path.resolve(presented.file) : presented.file,
       subject: formatRfc4514(leaf.subject),
       issuer: formatRfc4514(decodeName(leaf.issuerRaw)),
       serial: leaf.serialHex,

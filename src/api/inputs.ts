@@ -19,9 +19,12 @@ const MAX_INPUT = 1 << 20;
 /** Whether a string is PEM text rather than a path. */
 const isPemText = (s: string): boolean => s.includes("-----BEGIN ");
 
+/** Whether a certificate input names a file (a string that is not PEM text). */
+export const isFileInput = (input: CertificateInput): input is string => typeof input === "string" && !isPemText(input);
+
 /** The leaf and intermediates of a certificate input; `label` names a non-file input in errors and in the verdict's `file`. */
 export function presentedChainOf(input: CertificateInput, label = "<certificate>", p12Password?: string): PresentedChain {
-  if (typeof input === "string" && !isPemText(input)) return readPresentedChain(input, p12Password);
+  if (isFileInput(input)) return readPresentedChain(input, p12Password);
   const data = typeof input === "string" ? Buffer.from(input, "utf8") : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (data.length > MAX_INPUT) throw inputError("the certificate is larger than 1 MB", label);
   const certs = isPkcs12(data) ? readPkcs12Certificates(data, label, p12Password) : readCertificates(data, label);
@@ -30,8 +33,7 @@ export function presentedChainOf(input: CertificateInput, label = "<certificate>
 }
 
 /** The name a certificate input goes by in results: its path as given, else the label. */
-export const certificateLabel = (input: CertificateInput, label = "<certificate>"): string =>
-  typeof input === "string" && !isPemText(input) ? input : label;
+export const certificateLabel = (input: CertificateInput, label = "<certificate>"): string => (isFileInput(input) ? input : label);
 
 /** Where a config given as text is taken to live: its includes resolve from this directory. */
 export const CONFIG_TEXT_NAME = "<config>";

@@ -5,7 +5,6 @@
  * library calls only once the request has passed every check that needs no secret (so a CLI can
  * prompt then) — and never come from a terminal or the environment here.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey, KeyObject } from "node:crypto";
 import { ExitCode, inputError, MtlsctlError, usageError } from "../errors";
