@@ -65,13 +65,7 @@ got="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("p
 "$venv/bin/lint_pkix_cert" validations >/dev/null
 
 # --- zlint, built with the machine's Go (one Go: /usr/local/go on these machines)
-go="${MTLSCTL_GO:-}"
-if [ -z "$go" ]; then
-  for g in /usr/local/go/bin/go "$(command -v go || true)"; do
-    [ -n "$g" ] && [ -x "$g" ] && { go="$g"; break; }
-  done
-fi
-[ -n "$go" ] || { echo "scripts/judges-setup.sh: no Go toolchain (expected /usr/local/go/bin/go)" >&2; exit 1; }
+. scripts/go-env.sh  # $go: the one Go toolchain
 zdir="$cache/zlint/$ZLINT_VERSION"
 if [ ! -x "$zdir/zlint" ]; then
   [ -z "$check" ] || missing "zlint $ZLINT_VERSION ($zdir/zlint)"

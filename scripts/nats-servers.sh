@@ -7,14 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="${MTLSCTL_CACHE:-$HOME/.cache/mtlsctl}/nats-server"
-# one Go: the machine's (/usr/local/go on these machines), never an older distribution go earlier on PATH
-go="${MTLSCTL_GO:-}"
-if [ -z "$go" ]; then
-  for g in /usr/local/go/bin/go "$(command -v go || true)"; do
-    [ -n "$g" ] && [ -x "$g" ] && { go="$g"; break; }
-  done
-fi
-[ -n "$go" ] || { echo "scripts/nats-servers.sh: no Go toolchain (expected /usr/local/go/bin/go)" >&2; exit 1; }
+. scripts/go-env.sh  # $go: the machine's Go, never an older distribution go earlier on PATH
 mkdir -p "$cache"
 while read -r v; do
   case "$v" in ''|'#'*) continue ;; esac
