@@ -292,7 +292,7 @@ export interface Issued {
 
 /** The issuer that planIssuance() sees for a store's CA: its certificate and every CA above it. */
 export function storeIssuer(store: Store, caCert: ParsedCertificate): PlanIssuer {
-  return { cert: caCert, chain: issuingChain(store, caCert), file: store.caCertFile };
+  return { cert: caCert, chain: issuingChain(store, caCert), file: store.caCertFile, urls: store.readHeader().urls };
 }
 
 /**

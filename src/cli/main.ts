@@ -186,6 +186,12 @@ export function buildProgram(argv?: string[]): Command {
     .option("--chain <file>", "intermediates between it and the root, if its issuer is not the root")
     .addHelpText("after", examples(["mtlsctl ca install inter.crt --root root.crt --dir pki"]))
     .action(action(() => require("./ca/install")));
+  ca.command("set")
+    .description("set the URLs every later leaf carries: OCSP (AIA id-ad-ocsp) and CRL (distribution point); an empty value removes one")
+    .option("--ocsp-url <url>", "the OCSP responder's URL (http:// by convention: mtlsctl serve --http-listen serves /ocsp)")
+    .option("--crl-url <url>", "the CRL's URL (mtlsctl serve serves /crl)")
+    .addHelpText("after", examples(["mtlsctl ca set --ocsp-url http://ca.example.com:8080/ocsp --crl-url http://ca.example.com:8080/crl"]))
+    .action(action(() => require("./ca/set")));
   ca.command("show")
     .description("show the CA certificate (after a rollover, also the previous roots and whether roots.pem still trusts them)")
     .action(action(() => require("./ca/show")));

@@ -9,6 +9,7 @@
  * A plain function: no I/O, no store, no clock unless none is given. The serial is chosen by the
  * caller under its store's lock (chooseSerial), then tbsOf(plan, serial) is what gets signed.
  */
+import { aiaExtension, cdpExtension } from "./ocsp";
 import { OID } from "../asn1/oids";
 import { inputError } from "../errors";
 import { profileExtensions, randomSerial, TbsInput } from "./cert";
@@ -39,6 +40,8 @@ export interface PlanIssuer {
   chain?: ParsedCertificate[];
   /** Where the CA certificate is, for messages (its expiry). */
   file?: string;
+  /** The CA's OCSP and CRL URLs (`ca set`): leaves carry them as AIA id-ad-ocsp and a CRL distribution point. */
+  urls?: { ocsp?: string; crl?: string };
 }
 
 export interface PlanRequest {
@@ -126,6 +129,8 @@ export function planIssuance(req: PlanRequest, issuer: PlanIssuer, now: number =
   if (cnWarning) warnings.push(cnWarning);
   if (req.profile === "ca") checkSubCa(chain, req.subjectDer, req.pathLen);
   const extensions = profileExtensions(req.profile, { spki: req.spki, keyId: req.keyId, issuerKeyId: ca.subjectKeyId, rsa: kind.rsa, sans, emptySubject, pathLen: req.pathLen, nameConstraints: req.nameConstraints });
+  if (req.profile !== "ca" && issuer.urls?.ocsp) extensions.push(aiaExtension(issuer.urls.ocsp));
+  if (req.profile !== "ca" && issuer.urls?.crl) extensions.push(cdpExtension(issuer.urls.crl));
   return { profile: req.profile, issuer: ca.subjectRaw, subject: req.subjectDer, spki: req.spki, notBefore: wholeSeconds(now - 60_000), notAfter, sans: recorded, rsa: kind.rsa, extensions, warnings };
 }
 

@@ -91,6 +91,8 @@ export interface Inventory {
   nkeys?: NkeyRecord[];
   /** CAs replaced by `ca rollover` (previous/<serial>.crt, private/previous-<serial>.key); absent until the first. */
   previousCas?: PreviousCa[];
+  /** `ca set --ocsp-url/--crl-url`: every later leaf carries them (AIA id-ad-ocsp, CRL distribution point); absent: none. */
+  urls?: { ocsp?: string; crl?: string };
 }
 
 /** The inventory without its certificates: small, read in O(1) (the CA, CRL state, NKeys, previous CAs). */
