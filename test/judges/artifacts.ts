@@ -89,6 +89,16 @@ export function makeArtifacts(cwd: string): Artifact[] {
   cli(["server", "issue", "node1", "--dir", root, "--peer", "--dns", "node1.example.com"]);
   out.push({ id: "peer/root", kind: "peer", file: crt(root, "node1"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["clientAuth", "serverAuth"], dns: "node1.example.com" });
 
+  // a root told its OCSP and CRL URLs (ca set): its leaves carry AIA id-ad-ocsp and a CRL distribution point
+  const urls = path.join(cwd, "pki-urls");
+  const urlsCa = path.join(urls, "ca.crt");
+  cli(["ca", "init", "--dir", urls, "--name", "Judges Root URLs"]);
+  cli(["ca", "set", "--dir", urls, "--ocsp-url", "http://ca.example.com:8080/ocsp", "--crl-url", "http://ca.example.com:8080/crl"]);
+  cli(["client", "issue", "ursula", "--dir", urls, "--email", "ursula@example.com"]);
+  out.push({ id: "client/urls", kind: "client", file: crt(urls, "ursula"), format: "pem", issuer: urlsCa, roots: [urlsCa], eku: ["clientAuth"] });
+  cli(["server", "issue", "nats-urls", "--dir", urls, "--dns", "nats-urls.example.com"]);
+  out.push({ id: "server/urls", kind: "server", file: crt(urls, "nats-urls"), format: "pem", issuer: urlsCa, roots: [urlsCa], eku: ["serverAuth"], dns: "nats-urls.example.com" });
+
   // an intermediate (no constraints) and its leaves
   const inter = path.join(cwd, "pki-inter");
   const interCa = path.join(inter, "ca.crt");
