@@ -32,6 +32,7 @@ interface Row {
 const ROWS: Row[] = [
   { cmd: "ca init", args: ["ca", "init", "--name", "Json CA"], check: (j) => expect(j.subject).toBe("CN=Json CA") },
   { cmd: "ca show", args: ["ca", "show"], check: (j) => expect(j.keyType).toBe("ec-p256") },
+  { cmd: "ca set", args: ["ca", "set", "--ocsp-url", "http://127.0.0.1:8080/ocsp"], check: (j) => expect({ ocsp: j.ocspUrl, crl: j.crlUrl }).toEqual({ ocsp: "http://127.0.0.1:8080/ocsp", crl: null }) },
   { cmd: "server issue", args: ["server", "issue", "nats1", "--dns", "localhost", "--ip", "127.0.0.1"], check: (j) => expect(j.kind).toBe("server") },
   { cmd: "client issue", args: ["client", "issue", "alice", "--email", "alice@example.com"], check: (j) => expect(j.natsUser).toBe("alice@example.com") },
   { cmd: "client issue", args: ["client", "issue", "bob", "--uri", "spiffe://example.org/bob"] },

@@ -93,6 +93,7 @@ export function makeArtifacts(cwd: string): Artifact[] {
   const urls = path.join(cwd, "pki-urls");
   const urlsCa = path.join(urls, "ca.crt");
   cli(["ca", "init", "--dir", urls, "--name", "Judges Root URLs"]);
+  out.push({ id: "root/urls", kind: "root", file: urlsCa, format: "pem", issuer: urlsCa, roots: [urlsCa] });
   cli(["ca", "set", "--dir", urls, "--ocsp-url", "http://ca.example.com:8080/ocsp", "--crl-url", "http://ca.example.com:8080/crl"]);
   cli(["client", "issue", "ursula", "--dir", urls, "--email", "ursula@example.com"]);
   out.push({ id: "client/urls", kind: "client", file: crt(urls, "ursula"), format: "pem", issuer: urlsCa, roots: [urlsCa], eku: ["clientAuth"] });
