@@ -7,7 +7,7 @@
 import { createVerifier, Verifier } from "../api/verify";
 import { certificatePem, ParsedCertificate } from "../pki/cert";
 import { natsUserFor, MapMode } from "../nats/user";
-import { Refusal } from "./issuer";
+import { Refusal } from "./refusal";
 
 export interface Guard {
   readonly configFile: string;

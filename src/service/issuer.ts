@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { MtlsctlError } from "../errors";
+import { Refusal } from "./refusal";
 import { buildSubject, issue, leafFiles } from "../ca";
 import { readCertificates, signedBy, type ParsedCertificate } from "../pki/cert";
 import { csrPem, ParsedCsr, readCsr } from "../pki/csr";
@@ -22,12 +22,7 @@ import { TokenFile, tokenMatches, tokenState } from "../store/tokens";
 import type { TokenRecord } from "../store/types";
 import type { Guard } from "./guard";
 
-/** A request the service answers with an HTTP status other than 200 (the reason goes in the body). */
-export class Refusal extends MtlsctlError {
-  constructor(readonly status: number, reason: string) {
-    super(reason);
-  }
-}
+export { Refusal };
 
 export interface IssuerOptions {
   store: FileStore;
@@ -176,7 +171,8 @@ export class Issuer {
     if (rec.status === "revoked") throw new Refusal(403, `the client certificate (serial ${rec.serial}, "${rec.name}") is revoked: enrol again with a token`);
     if (rec.renewedBy) throw new Refusal(403, `the client certificate (serial ${rec.serial}) was replaced by serial ${rec.renewedBy}: re-enrol with the current one`);
     const csr = parseRequest(csrDer);
-    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(cur.subjectRaw))
+    // the same names in the same order; the string type may differ (Go writes PrintableString, mtlsctl UTF8String)
+    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(cur.subjectRaw) && formatRfc4514(csr.subject) !== formatRfc4514(cur.subject))
       throw new Refusal(403, `the request's subject "${formatRfc4514(csr.subject)}" differs from the certificate's "${formatRfc4514(cur.subject) || "(empty)"}" (RFC 7030 §4.2.2: identical or empty)`);
     const sans: Sans = { email: cur.sans.email, dns: cur.sans.dns, uri: cur.sans.uri, ip: cur.sans.ip };
     const why = sanMismatch(csr, sans, "the current certificate");
