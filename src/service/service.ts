@@ -29,6 +29,15 @@ export interface HostPort {
   port: number;
 }
 
+/**
+ * The OCSP responder (src/service/ocsp.ts, the OCSP branch: createOcspResponder({ store, signer, caCert })):
+ * mounted on POST /ocsp and GET /ocsp/<percent-encoded base64>, on both listeners, when given.
+ */
+export interface OcspResponderLike {
+  respond(reqDer: Buffer, now?: Date): Promise<{ der: Buffer; status: string; serial?: string }>;
+  invalidate(): void;
+}
+
 export interface ServiceOptions {
   store: FileStore;
   signer: Signer;
@@ -48,6 +57,8 @@ export interface ServiceOptions {
   headersTimeoutMs?: number;
   /** One line per request (and the service's notes). */
   log?: (line: string) => void;
+  /** OCSP (RFC 6960) on /ocsp; invalidated whenever the store's CRL number changes (every revoke signs a CRL). */
+  ocsp?: OcspResponderLike;
 }
 
 export interface Service {
@@ -137,6 +148,7 @@ export function createService(o: ServiceOptions): Service {
   // csrattrs: CsrAttrs ::= SEQUENCE OF AttrOrOID; the signature the CA signs with (a hint, RFC 7030 §4.5)
   const csrattrsBody = b64lines(der.seq(der.oid(o.caCert.signatureAlgorithm.length ? sigOid(o.caCert) : "1.2.840.10045.4.3.2")));
   let stopping = false;
+  let lastCrlNumber = -1;
 
   const audit = (e: Record<string, unknown>) => {
     if (auditFd === null) return;
@@ -195,12 +207,43 @@ export function createService(o: ServiceOptions): Service {
     const url = (req.url ?? "/").split("?")[0];
     const method = req.method ?? "GET";
     const client = req.socket.remoteAddress ?? "?";
+    if (o.ocsp && (url === "/ocsp" || url.startsWith("/ocsp/"))) {
+      let reqDer: Buffer;
+      if (method === "POST" && url === "/ocsp") {
+        const len = req.headers["content-length"];
+        if (len !== undefined && Number(len) > MAX_BODY) return text(res, 413, `the body is over ${MAX_BODY} bytes`, { Connection: "close" }), "";
+        try {
+          reqDer = await readBody(req);
+        } catch (e) {
+          if (e instanceof Refusal) return text(res, e.status, e.message, { Connection: "close" }), e.message;
+          throw e;
+        }
+      } else if (method === "GET" && url.startsWith("/ocsp/")) {
+        let b64: string;
+        try {
+          b64 = decodeURIComponent((req.url ?? "").split("?")[0].slice("/ocsp/".length));
+        } catch {
+          return text(res, 400, "the path is not percent-encoded base64"), "";
+        }
+        reqDer = Buffer.from(b64, "base64");
+      } else return text(res, 405, "POST /ocsp or GET /ocsp/<base64>", { Allow: "GET, POST" }), "";
+      // a revocation anywhere (this service, or the CLI in another process) signs a new CRL: drop what the responder holds
+      const crlNumber = store.readHeader().crl?.number ?? 0;
+      if (crlNumber !== lastCrlNumber) {
+        o.ocsp.invalidate();
+        lastCrlNumber = crlNumber;
+      }
+      const a = await o.ocsp.respond(reqDer);
+      send(res, 200, "application/ocsp-response", a.der);
+      audit({ client: req.socket.remoteAddress ?? "?", endpoint: "ocsp", name: null, serial: a.serial ?? null, outcome: a.status, status: 200, reason: null });
+      return `ocsp ${a.status}${a.serial ? " serial " + a.serial : ""}`;
+    }
     if (url === "/crl") {
       if (method !== "GET") return text(res, 405, "GET only", { Allow: "GET" }), "";
       send(res, 200, "application/pkix-crl", crlDer());
       return "";
     }
-    if (!tls) return text(res, 404, "this listener serves only /crl"), "";
+    if (!tls) return text(res, 404, "this listener serves only /crl and /ocsp"), "";
     if (url === "/health") {
       const why = storeAvailable();
       send(res, why ? 503 : 200, "application/json", JSON.stringify(why ? { status: "unavailable", reason: why } : { status: "ok" }) + "\n");
