@@ -90,3 +90,48 @@ test("lifetimes: the token's --lifetime, capped by serve --max-lifetime; notBefo
     await svc.stop();
   }
 });
+
+describe("the Store seam's tokens (what a PostgreSQL store implements too)", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openFileStore } = require("../src/store/file-api") as typeof import("../src/store/file-api");
+  const rec = (id: string, name: string) => ({
+    id,
+    name,
+    hash: "00".repeat(32),
+    kind: "client" as const,
+    subject: `CN=${name}`,
+    sans: { email: [], dns: [], uri: [], ip: [] },
+    lifetimeSeconds: null,
+    expectUser: null,
+    createdAt: new Date().toISOString(),
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    revokedAt: null,
+    claim: null,
+  });
+
+  test("putToken, findToken (by id, else the newest of the name), claimToken; tokens(); a thrown transaction leaves them as they were", async () => {
+    const s = makeStore({ name: "Seam CA" });
+    const st = openFileStore(s.dir);
+    await st.transaction(async (tx) => {
+      await tx.putToken(rec("aa01", "one"));
+      await tx.putToken(rec("aa02", "one"));
+      expect((await tx.findToken("one"))?.id).toBe("aa02");
+      expect((await tx.findToken("aa01"))?.name).toBe("one");
+    });
+    expect((await st.tokens()).map((t) => t.id)).toEqual(["aa01", "aa02"]);
+    const before = fs.readFileSync(path.join(s.dir, "tokens.json"), "utf8");
+    await expect(
+      st.transaction(async (tx) => {
+        await tx.claimToken("aa01", "0123", "ff".repeat(32));
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(fs.readFileSync(path.join(s.dir, "tokens.json"), "utf8")).toBe(before);
+    await st.transaction(async (tx) => {
+      const t = await tx.claimToken("aa01", "0123", "ff".repeat(32));
+      expect(t.claim).toMatchObject({ serial: "0123", spkiSha256: "ff".repeat(32) });
+    });
+    expect((await st.tokens()).find((t) => t.id === "aa01")?.claim?.serial).toBe("0123");
+    await expect(st.transaction((tx) => tx.claimToken("nope", "01", "00"))).rejects.toThrow(/no token/);
+  });
+});

@@ -57,6 +57,7 @@ export async function createToken(dir: string, name: string, o: TokenCreateOptio
   const lifetime = o.lifetime === undefined ? null : parseDuration(o.lifetime, "--lifetime");
   if (o.expectUser !== undefined && o.expectUser === "") throw usageError("--expect-user needs a user");
   const store = openFileStore(dir);
+  if ((await store.nkeys()).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`);
   const now = o.now ?? new Date();
   const token = newToken();
   const rec: TokenRecord = {
