@@ -81,3 +81,12 @@ const report = peers.report({ rows, samples, runs: RUNS, machine, bulk: bulkRow,
 fs.mkdirSync(path.join(ROOT, "bench"), { recursive: true });
 fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, table: report.table, rows, verify: verifyRow, bulk: bulkRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow, store: storeRow }, null, 2) + "\n");
 console.log("\nwritten: bench/results.json");
+
+// issue 17 (scripts/bench-serve.js): EST re-enrolments, mtlsctl serve beside globalsign's estserver (BENCH_SKIP_SERVE=1 leaves it out)
+if (process.env.BENCH_SKIP_SERVE !== "1")
+  require("./bench-serve.js")({ log }).then((serveRow) => {
+    const f = (v) => `${v.newConnection.perSec.toFixed(0)}/s new connection, ${v.keepAlive.perSec.toFixed(0)}/s keep-alive, p50/p99 at 200/s ${v.at200.p50.toFixed(1)}/${v.at200.p99.toFixed(1)} ms, RSS ${v.rssMb.toFixed(0)} MB`;
+    console.log(`${serveRow.case}:\n  mtlsctl serve  ${f(serveRow.mtlsctl)}\n  estserver      ${f(serveRow.estserver)}\n  ratio ${serveRow.ratioNewConnection}x / ${serveRow.ratioKeepAlive}x (goal ${serveRow.goal}: ${serveRow.met ? "met" : "NOT met"})`);
+    const file = path.join(ROOT, "bench", "results.json");
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), serve: serveRow }, null, 2) + "\n");
+  });

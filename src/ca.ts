@@ -263,6 +263,13 @@ export interface IssueRequest {
    */
   account?: string | null;
   permissions?: UserPermissions | null;
+  /** The latest notAfter, finer than days (the online CA's token lifetime and --max-lifetime; issue 17). */
+  notAfterCap?: Date;
+  /**
+   * Runs holding the lock once the certificate is built, before anything is written (issue 17: the
+   * service's mapping guard and token claim). A throw refuses the certificate: nothing is published.
+   */
+  beforeWrite?: (cert: ParsedCertificate, replaced: CertRecord | undefined) => void;
 }
 
 /**
@@ -308,6 +315,8 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
     storeIssuer(store, caCert),
   );
   warnings.push(...plan.warnings);
+  if (req.notAfterCap && plan.notAfter.getTime() > req.notAfterCap.getTime()) plan.notAfter = new Date(Math.floor(req.notAfterCap.getTime() / 1000) * 1000);
+  if (req.notAfterCap && plan.notBefore.getTime() < caCert.notBefore.getTime()) plan.notBefore = caCert.notBefore; // the backdating never before the CA's
   const chainPem = req.profile === "ca" ? "" : store.presentedChain().map((c) => certificatePem(c.der)).join("");
 
   return store.withLock(() => {
@@ -320,6 +329,7 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
     } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
     const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => store.serialTaken(hex))), signer);
     const cert = parseCertificate(certDer);
+    req.beforeWrite?.(cert, existing);
     const certRel = store.certRel(req.name);
     if (existing) {
       // renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;

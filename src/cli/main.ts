@@ -448,6 +448,58 @@ export function buildProgram(argv?: string[]): Command {
     .description("list the NKey users (name, public key, seed file)")
     .action(action(() => require("./nkey/list")));
 
+  // ---- online CA (issue 17): token, serve
+  const token = program.command("token").description("one-time enrolment tokens for `mtlsctl serve` (EST simpleenroll: username = name, password = token)");
+  sanOptions(token
+    .command("create <name>"))
+    .description("a single-use token that fixes one certificate's identity (subject, SANs, kind, lifetime); the token alone on stdout, details on stderr")
+    .addOption(new Option("--kind <kind>", "the certificate's kind").choices(["client", "server"]).default("client"))
+    .option("--ttl <duration>", "how long the token can be used: 90s, 15m, 12h, 30d (bare number: days)", "15m")
+    .option("--lifetime <duration>", "the certificate's lifetime (default: the CA's default for the kind; capped by serve --max-lifetime)")
+    .option("--expect-user <user>", "the NATS user the certificate must map to (serve --nats-config checks it; a service without it refuses the token)")
+    .addHelpText(
+      "after",
+      examples([
+        "mtlsctl token create dev1 --email dev1@example.com > dev1.token",
+        "mtlsctl token create nats2 --kind server --dns nats2.example.com --ttl 1h",
+        "mtlsctl token create svc --uri spiffe://acme/svc --expect-user spiffe://acme/svc --json",
+      ]) + "\nExit codes: 0 created; 2 usage; 3 bad input (name, SAN, duration) or no store.\n",
+    )
+    .action(action(() => require("./token/create")));
+  token
+    .command("list")
+    .description("the tokens: id, name, kind, state (active, claimed, expired, revoked), expiry, the serial a claimed one was spent on")
+    .addHelpText("after", examples(["mtlsctl token list", "mtlsctl token list --json | jq '.[] | select(.state == \"active\")'"]))
+    .action(action(() => require("./token/list")));
+  token
+    .command("revoke <name|id>")
+    .description("make a token (by id) or every usable token of a name unusable")
+    .addHelpText("after", examples(["mtlsctl token revoke dev1", "mtlsctl token revoke 3f9a0c21b7d4"]) + "\nExit codes: 0 revoked; 3 no such usable token.\n")
+    .action(action(() => require("./token/revoke")));
+  program
+    .command("serve")
+    .description("the online CA: EST (RFC 7030/8951) enrolment with tokens and mTLS re-enrolment, /health; in the foreground until SIGTERM/SIGINT")
+    .option("--listen <host:port>", "HTTPS listen address (port 0: any free port)", "127.0.0.1:8443")
+    .option("--http-listen <host:port>", "also a plain-HTTP listener serving only /crl (and /ocsp)")
+    .option("--server <name>", "the server certificate to present (default: the newest valid one in the store)")
+    .option("--nats-config <file>", "the mapping guard: refuse a certificate this nats-server config would refuse or map to another user")
+    .addOption(new Option("--map <kind>", "the identity config nats --map names users by (with --nats-config)").choices(["auto", "email", "dns", "uri", "dn"]).default("auto"))
+    .option("--require-rekey", "simplereenroll refuses a CSR with the current certificate's key")
+    .option("--max-lifetime <duration>", "cap every certificate's lifetime: 90s, 15m, 12h, 30d (bare number: days)")
+    .option("--audit-log <file>", "append one JSON line per issuance, renewal and refusal")
+    .option("--rate-limit <n>", "enrolment requests per second per client address (0: no limit)", "20")
+    .option("--headers-timeout <duration>", "drop a client that has not sent its request headers within this time", "10s")
+    .option("--passphrase-file <file>", "the CA passphrase: the file's first line (- for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
+    .addHelpText(
+      "after",
+      examples([
+        "MTLSCTL_PASSPHRASE=... mtlsctl serve --listen 0.0.0.0:8443 --audit-log /var/log/mtlsctl-audit.jsonl",
+        "mtlsctl serve --nats-config /etc/nats/nats-server.conf --max-lifetime 30d",
+        "curl --cacert pki/ca.crt https://127.0.0.1:8443/.well-known/est/cacerts | base64 -d | openssl pkcs7 -inform DER -print_certs",
+      ]) + "\nPrints `listening on https://HOST:PORT` on stderr when ready; one line per request on stderr.\nExit codes: 0 stopped by SIGTERM/SIGINT; 2 usage; 3 bad input (no server certificate, wrong passphrase, bad config).\n",
+    )
+    .action(action(() => require("./serve")));
+
   // ---- explain
   program
     .command("explain <cert>")

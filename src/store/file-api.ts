@@ -9,7 +9,8 @@ import { inputError } from "../errors";
 import type { ParsedCertificate } from "../pki/cert";
 import { FileStore } from "./store";
 import { Folder } from "./log";
-import type { AuditEvent, CertRecord, CrlState, Inventory, InventoryHeader, NkeyRecord, PreviousCa, RecordFilter, Store, StoreTransaction } from "./types";
+import type { AuditEvent, CertRecord, CrlState, Inventory, InventoryHeader, NkeyRecord, PreviousCa, RecordFilter, Store, StoreTransaction, TokenRecord } from "./types";
+import { TokenFile } from "./tokens";
 
 const current = (recs: CertRecord[]) => recs.filter((c) => c.status !== "superseded" && !c.renewedBy).pop();
 const asList = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
@@ -116,8 +117,36 @@ class FileTransaction implements StoreTransaction {
     this.events.push({ ...event });
   }
 
+  // ---- tokens (issue 17): buffered like the records, written before them at commit
+  private tokens_: TokenRecord[] | null = null;
+  private tokensChanged = false;
+  private tokenList(): TokenRecord[] {
+    return (this.tokens_ ??= new TokenFile(this.fs.dir).read());
+  }
+  async putToken(rec: TokenRecord): Promise<void> {
+    const l = this.tokenList();
+    const i = l.findIndex((t) => t.id === rec.id);
+    if (i >= 0) l[i] = structuredClone(rec);
+    else l.push(structuredClone(rec));
+    this.tokensChanged = true;
+  }
+  async findToken(nameOrId: string): Promise<TokenRecord | undefined> {
+    const l = this.tokenList();
+    const t = l.find((x) => x.id === nameOrId) ?? l.filter((x) => x.name === nameOrId).pop();
+    return t && structuredClone(t);
+  }
+  async claimToken(id: string, serial: string, spkiSha256: string): Promise<TokenRecord> {
+    const t = this.tokenList().find((x) => x.id === id);
+    if (!t) throw inputError(`no token with id ${id}`, new TokenFile(this.fs.dir).file);
+    t.claim = { serial, spkiSha256, at: new Date().toISOString() };
+    this.tokensChanged = true;
+    return structuredClone(t);
+  }
+
   /** Commits: records alone as one segment; with a header change, through the journal (writeInventory). */
   commit(): void {
+    // a claim before the certificate's record: a claim whose serial is not in the store counts as none (store/tokens.ts)
+    if (this.tokensChanged) new TokenFile(this.fs.dir).write(this.tokens_!);
     const recs = [...this.records.values()];
     if (this.headChanged) {
       // writeInventory writes what differs from what it read: the header and these records
@@ -192,6 +221,9 @@ export class FileStoreApi implements Store {
   }
   async auditEvents(): Promise<AuditEvent[]> {
     return this.file.auditEvents();
+  }
+  async tokens(): Promise<TokenRecord[]> {
+    return new TokenFile(this.file.dir).read();
   }
 }
 

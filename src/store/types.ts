@@ -125,6 +125,31 @@ export interface AuditEvent {
   detail?: Record<string, string | number | boolean | null | string[]>;
 }
 
+// ---- tokens (issue 17: `token create`, EST simpleenroll) -------------------------------------------
+/** A one-time enrolment token: only its SHA-256 hash is stored (src/store/tokens.ts). */
+export interface TokenRecord {
+  /** Short random hex: `token list` shows it, `token revoke` takes it beside the name. */
+  id: string;
+  /** The certificate's name in the store, and the EST (HTTP Basic) username. */
+  name: string;
+  /** SHA-256 hex of the token. */
+  hash: string;
+  kind: "client" | "server";
+  /** RFC 4514; the certificate's subject (CN=<name> when the token was made without --subject). */
+  subject: string;
+  sans: Sans;
+  /** The certificate's lifetime in seconds (null: the CA's default for the kind). */
+  lifetimeSeconds: number | null;
+  /** The NATS user the certificate must map to (the service checks it with --nats-config). */
+  expectUser: string | null;
+  createdAt: string; // ISO 8601
+  expiresAt: string;
+  revokedAt: string | null;
+  /** Set by the enrolment that spent it: the serial issued and the SHA-256 hex of the CSR key's SPKI. */
+  claim: { serial: string; spkiSha256: string; at: string } | null;
+}
+// ---- end of tokens ----------------------------------------------------------------------------------
+
 /**
  * What a transaction can do: consistent reads, then updates that become visible together when the
  * function returns (the file store: under its lock, committed by one rename; a database: one SQL
@@ -156,6 +181,13 @@ export interface StoreTransaction {
   putNkey(rec: NkeyRecord): Promise<void>;
   /** Appended when the transaction commits, in the same commit where the store can. */
   audit(event: AuditEvent): Promise<void>;
+  // tokens (issue 17)
+  /** Adds or replaces (by id) a token. */
+  putToken(rec: TokenRecord): Promise<void>;
+  /** A token by id, else the newest of that name. */
+  findToken(nameOrId: string): Promise<TokenRecord | undefined>;
+  /** Records that the token was spent on `serial` for the key whose SPKI hashes to `spkiSha256` (committed with the certificate's record). */
+  claimToken(id: string, serial: string, spkiSha256: string): Promise<TokenRecord>;
 }
 
 export interface Store {
@@ -177,4 +209,6 @@ export interface Store {
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Audit events, oldest first (for `audit` views and tests). */
   auditEvents(): Promise<AuditEvent[]>;
+  /** Every token (tokens, issue 17), oldest first. */
+  tokens(): Promise<TokenRecord[]>;
 }

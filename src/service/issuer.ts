@@ -1,0 +1,207 @@
+/**
+ * The online CA's issuance (issue 17): EST enrolment with a one-time token and re-enrolment with the
+ * current certificate, both through the one issuance pipeline (src/ca.ts issue(): planIssuance, the
+ * serial, the files and the record's commit), from this one module, so that another store can swap the
+ * call. Everything is checked before issue() is called, except what must be decided under the lock: the
+ * token's claim and the mapping guard (which needs the certificate as built) run in issue()'s beforeWrite
+ * hook, so that a refusal writes nothing and consumes no token.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { Refusal } from "./refusal";
+import { buildSubject, issue, leafFiles } from "../ca";
+import { readCertificates, signedBy, type ParsedCertificate } from "../pki/cert";
+import { csrPem, ParsedCsr, readCsr } from "../pki/csr";
+import { describeKey, goAcceptsKey } from "../pki/keys";
+import { DAY, DEFAULT_LEAF_DAYS } from "../pki/plan";
+import { formatRfc4514 } from "../pki/name";
+import type { Sans } from "../pki/san";
+import type { Signer } from "../pki/signer";
+import type { CertRecord, FileStore } from "../store/store";
+import { TokenFile, tokenMatches, tokenState } from "../store/tokens";
+import type { TokenRecord } from "../store/types";
+import type { Guard } from "./guard";
+
+export { Refusal };
+
+export interface IssuerOptions {
+  store: FileStore;
+  signer: Signer;
+  caCert: ParsedCertificate;
+  guard?: Guard | null;
+  requireRekey?: boolean;
+  maxLifetimeMs?: number;
+}
+
+export interface Enrolled {
+  cert: ParsedCertificate;
+  record: CertRecord;
+  /** "issued" (enrol), "renewed" (re-enrol), "reissued" (a retry with the same token and key: the same certificate). */
+  outcome: "issued" | "renewed" | "reissued";
+  name: string;
+}
+
+const spkiSha256 = (spki: Buffer): string => createHash("sha256").update(spki).digest("hex");
+
+const sanList = (s: Sans): string[] => [...s.email.map((v) => `email:${v}`), ...s.dns.map((v) => `dns:${v}`), ...s.uri.map((v) => `uri:${v}`), ...s.ip.map((v) => `ip:${v}`)];
+
+/** The CSR's SANs against the identity's: empty or the same set; else the reason (naming the differences). */
+function sanMismatch(csr: ParsedCsr, want: Sans, whose: string): string | null {
+  if (!csr.sans) return null;
+  const got = sanList(csr.sans);
+  if (!got.length && !csr.sans.other) return null;
+  if (csr.sans.other) return `the request asks for ${csr.sans.other} SAN(s) of other kinds, which ${whose} does not have`;
+  const w = new Set(sanList(want));
+  const g = new Set(got);
+  const extra = got.filter((x) => !w.has(x));
+  const missing = [...w].filter((x) => !g.has(x));
+  if (!extra.length && !missing.length) return null;
+  return extra.length ? `the request asks for ${extra.join(", ")}, which ${whose} does not give` : `the request's SANs lack ${missing.join(", ")} of ${whose} (send them all, or none)`;
+}
+
+function parseRequest(der: Buffer): ParsedCsr {
+  let csr: ParsedCsr;
+  try {
+    csr = readCsr(der, "request");
+  } catch (e) {
+    throw new Refusal(400, `malformed certificate request: ${(e as Error).message.replace(/^request: /, "")}`);
+  }
+  if (!goAcceptsKey(csr.publicKey)) throw new Refusal(400, `the request's ${describeKey(csr.publicKey)} key cannot be used with nats-server (RSA, ECDSA P-256/P-384/P-521, Ed25519)`);
+  return csr;
+}
+
+export class Issuer {
+  readonly tokens: TokenFile;
+  constructor(readonly o: IssuerOptions) {
+    this.tokens = new TokenFile(o.store.dir);
+  }
+
+  private serialExists = (serial: string): boolean => !!this.o.store.recordOfSerial(serial);
+
+  /** The lifetime in ms: `wanted` (else the default for leaves), capped by --max-lifetime; issue() caps it by the CA. */
+  private lifetime(wanted: number | null): { days: number; notAfterCap: Date } {
+    let ms = wanted ?? DEFAULT_LEAF_DAYS * DAY;
+    if (this.o.maxLifetimeMs !== undefined) ms = Math.min(ms, this.o.maxLifetimeMs);
+    return { days: Math.min(36500, Math.max(1, Math.ceil(ms / DAY))), notAfterCap: new Date(Date.now() + ms) };
+  }
+
+  /** The token of `name` whose secret is `password`, else 401. */
+  private tokenFor(name: string, password: string): TokenRecord {
+    const t = this.tokens
+      .read()
+      .filter((x) => x.name === name && tokenMatches(x, password))
+      .pop();
+    if (!t) throw new Refusal(401, "unknown name or token");
+    return t;
+  }
+
+  /** POST simpleenroll: HTTP Basic name + token, a CSR (DER). */
+  enroll(name: string, password: string, csrDer: Buffer): Enrolled {
+    const t = this.tokenFor(name, password);
+    const now = new Date();
+    const state = tokenState(t, now, this.serialExists);
+    const csr = parseRequest(csrDer);
+    if (state === "revoked") throw new Refusal(403, `the token for "${name}" was revoked (${t.revokedAt}): ask for a new one`);
+    if (state === "claimed") {
+      // a lost response must not burn the token: the same key within the TTL gets the same certificate
+      const rec = this.o.store.recordOfSerial(t.claim!.serial)!;
+      if (t.claim!.spkiSha256 === spkiSha256(csr.spki) && new Date(t.expiresAt) > now && rec.status !== "revoked") {
+        const cert = readCertificates(fs.readFileSync(this.o.store.path(rec.certFile)), rec.certFile)[0];
+        return { cert, record: rec, outcome: "reissued", name };
+      }
+      throw new Refusal(403, `the token for "${name}" was already used (serial ${t.claim!.serial}): ask for a new one`);
+    }
+    if (state === "expired") throw new Refusal(403, `the token for "${name}" expired at ${t.expiresAt}: ask for a new one`);
+    if (t.expectUser && !this.o.guard) throw new Refusal(403, `the token expects NATS user ${JSON.stringify(t.expectUser)}, but this service runs without --nats-config and cannot check it`);
+    const subjectDer = buildSubject(t.subject, []).der;
+    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(subjectDer) && formatRfc4514(csr.subject) !== t.subject)
+      throw new Refusal(403, `the request asks for subject "${formatRfc4514(csr.subject)}"; the token for "${name}" gives "${t.subject || "(empty)"}"`);
+    const why = sanMismatch(csr, t.sans, `the token for "${name}"`);
+    if (why) throw new Refusal(403, why);
+    const { days, notAfterCap } = this.lifetime(t.lifetimeSeconds === null ? null : t.lifetimeSeconds * 1000);
+    const keyHash = spkiSha256(csr.spki);
+    const issued = issue(
+      this.o.store,
+      this.o.signer,
+      this.o.caCert,
+      {
+        profile: t.kind,
+        name,
+        subjectDer,
+        spki: csr.spki,
+        publicKey: csr.publicKey,
+        sans: t.sans,
+        days,
+        notAfterCap,
+        force: true,
+        keyType: describeKey(csr.publicKey),
+        ...leafFiles(name, { csrPem: csrPem(csr.der) }),
+        beforeWrite: (cert) => {
+          if (t.kind === "client") this.o.guard?.check(cert, t.expectUser);
+          // under the lock: the token as it is now (another request or `token revoke` may have spent it)
+          const all = this.tokens.read();
+          const cur = all.find((x) => x.id === t.id);
+          const st = cur ? tokenState(cur, new Date(), this.serialExists) : "revoked";
+          if (st !== "active") throw new Refusal(403, `the token for "${name}" is ${st === "claimed" ? "already used" : st}: ask for a new one`);
+          cur!.claim = { serial: cert.serialHex, spkiSha256: keyHash, at: new Date().toISOString() };
+          this.tokens.write(all); // before the record's commit: a claim without its record counts as none
+        },
+      },
+      [],
+    );
+    return { cert: issued.cert, record: issued.record, outcome: "issued", name };
+  }
+
+  /** POST simplereenroll: the TLS client certificate (DER, as presented) and a CSR (DER). */
+  reenroll(clientDer: Buffer | null, csrDer: Buffer): Enrolled {
+    if (!clientDer) throw new Refusal(401, "re-enrolment needs the current certificate as the TLS client certificate");
+    let cur: ParsedCertificate;
+    try {
+      cur = readCertificates(clientDer, "client certificate")[0];
+    } catch {
+      throw new Refusal(403, "the client certificate cannot be read");
+    }
+    const ca = this.o.caCert;
+    if (!cur.issuerRaw.equals(ca.subjectRaw) || !signedBy(cur, ca.spki)) throw new Refusal(403, "the client certificate was not issued by this CA");
+    const now = Date.now();
+    if (cur.notAfter.getTime() <= now) throw new Refusal(403, `the client certificate expired on ${cur.notAfter.toISOString()}: enrol again with a token`);
+    if (cur.notBefore.getTime() > now + 60_000) throw new Refusal(403, "the client certificate is not valid yet");
+    const rec = this.o.store.recordOfSerial(cur.serialHex);
+    if (!rec || rec.fingerprint !== cur.fingerprint) throw new Refusal(403, `the client certificate (serial ${cur.serialHex}) is not in this CA's store`);
+    if (rec.status === "revoked") throw new Refusal(403, `the client certificate (serial ${rec.serial}, "${rec.name}") is revoked: enrol again with a token`);
+    if (rec.renewedBy) throw new Refusal(403, `the client certificate (serial ${rec.serial}) was replaced by serial ${rec.renewedBy}: re-enrol with the current one`);
+    const csr = parseRequest(csrDer);
+    // the same names in the same order; the string type may differ (Go writes PrintableString, mtlsctl UTF8String)
+    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(cur.subjectRaw) && formatRfc4514(csr.subject) !== formatRfc4514(cur.subject))
+      throw new Refusal(403, `the request's subject "${formatRfc4514(csr.subject)}" differs from the certificate's "${formatRfc4514(cur.subject) || "(empty)"}" (RFC 7030 §4.2.2: identical or empty)`);
+    const sans: Sans = { email: cur.sans.email, dns: cur.sans.dns, uri: cur.sans.uri, ip: cur.sans.ip };
+    const why = sanMismatch(csr, sans, "the current certificate");
+    if (why) throw new Refusal(403, why + " (RFC 7030 §4.2.2: identical or empty)");
+    if (this.o.requireRekey && csr.spki.equals(cur.spki)) throw new Refusal(403, "this service requires a new key on re-enrolment (--require-rekey): the request has the current certificate's key");
+    const { days, notAfterCap } = this.lifetime(cur.notAfter.getTime() - cur.notBefore.getTime() - 60_000);
+    const profile = rec.profile === "peer" ? "peer" : rec.kind === "server" ? "server" : "client";
+    const issued = issue(
+      this.o.store,
+      this.o.signer,
+      this.o.caCert,
+      {
+        profile,
+        name: rec.name,
+        subjectDer: cur.subjectRaw,
+        spki: csr.spki,
+        publicKey: csr.publicKey,
+        sans,
+        days,
+        notAfterCap,
+        renews: rec.serial,
+        keyType: describeKey(csr.publicKey),
+        ...leafFiles(rec.name, { csrPem: csrPem(csr.der) }),
+        beforeWrite: (cert) => {
+          if (profile === "client") this.o.guard?.check(cert, null);
+        },
+      },
+      [],
+    );
+    return { cert: issued.cert, record: issued.record, outcome: "renewed", name: rec.name };
+  }
+}
