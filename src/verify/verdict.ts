@@ -10,7 +10,8 @@ import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
 import { mapCertificate, UserIndex } from "./mapping";
-import { ServerVersion } from "./versions";
+import { atLeast, goToolchain, ServerVersion } from "./versions";
+import { certSubjectViewsFor } from "../nats/subject";
 import { nkeyVerdict } from "./nkey-stage";
 import type { VerifierConfig, Verdict } from "./types";
 
@@ -133,10 +134,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     }
     const chain = verifyClientChain(leaf, intermediates, roots, o.now ?? new Date());
     tlsChecks = chain.checks;
-    if (!chain.ok) {
-      const what = chain.phase === "parse" ? "tls: failed to parse client certificate: " : chain.phase === "key" ? "" : "tls: failed to verify client certificate: ";
-      return refuse("tls", `TLS handshake error: ${what}${chain.error}`, { tlsChecks });
-    }
+    if (!chain.ok) return refuse("tls", `TLS handshake error: ${tlsErrorText(chain, leaf, intermediates, o.version, notes)}`, { tlsChecks });
     if (tls.pinnedCerts?.length) {
       const spkiHash = crypto.createHash("sha256").update(leaf.spki).digest("hex");
       if (!tls.pinnedCerts.some((p) => p.toLowerCase() === spkiHash)) return refuse("tls", `TLS handshake error: certificate not pinned (SPKI SHA-256 ${spkiHash} is not in pinned_certs)`, { tlsChecks });
@@ -197,4 +195,26 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
   if (!u || !passwordMatches(u.password, o.connectPassword)) return refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
   if (!u.password) notes.push(`user ${JSON.stringify(u.user)} has no password: any client the TLS stage accepts can claim it by name`);
   return verdict(true, null, `verify_and_map is off: the user name ${JSON.stringify(sent)} sent in CONNECT matches`, { user: u.user, account: u.account, candidates: [u.user], tlsChecks });
+}
+
+/**
+ * The handshake error as the server logs it. Go 1.19 (2.9.10) writes "tls: failed to verify client
+ * certificate: …"; Go 1.20 on "tls: failed to verify certificate: …" (a CertificateVerificationError),
+ * and "x509: unhandled critical extension" without naming it (the OID goes to a note). From 2.11.4
+ * nats-server appends each certificate the client sent: " (<Go subject> SHA-256: <hex of the DER>; …)".
+ */
+function tlsErrorText(chain: ChainResult, leaf: ParsedCertificate, intermediates: ParsedCertificate[], version: ServerVersion, notes: string[]): string {
+  if (chain.phase === "parse") return `tls: failed to parse client certificate: ${chain.error}`;
+  if (chain.phase === "key") return chain.error ?? "";
+  if (goToolchain(version) === "go1.19") return `tls: failed to verify client certificate: ${chain.error}`;
+  let err = chain.error ?? "";
+  const oid = err.match(/^x509: unhandled critical extension \(([\d.]+)\)$/);
+  if (oid) {
+    err = "x509: unhandled critical extension";
+    notes.push(`the unhandled critical extension is ${oid[1]}`);
+  }
+  let detail = "";
+  if (atLeast(version, "2.11.4"))
+    detail = ` (${[leaf, ...intermediates].map((c) => `${certSubjectViewsFor(c, true).goSubjectString} SHA-256: ${crypto.createHash("sha256").update(c.der).digest("hex")}`).join("; ")})`;
+  return `tls: failed to verify certificate: ${err}${detail}`;
 }
