@@ -87,6 +87,11 @@ interface Case {
    * top-level keys in Go's random map order): do not compare positions.
    */
   placeVaries?: boolean;
+  /**
+   * A token client: /connz's authorized_user is the token itself, or "[REDACTED]" from 2.10.28 and
+   * 2.11.2 (server/client.go getRawAuthUser); the verifier names no user. Checked, then read as null.
+   */
+  tokenShownAs?: (version: string) => string;
   /** A line the server must log for this connection, and the verifier must give as a note. */
   alsoSays?: string;
 }
@@ -245,6 +250,9 @@ leaf("Ted25519", { subject: A, key: generateKey("ed25519") });
 leaf("T17", { subject: A });
 leaf("T18pinned", { subject: A });
 leaf("T18other", { subject: A });
+// authorization's single user (no users list) with verify_and_map (issue 20 §2)
+leaf("SU", { subject: dn(["CN", "alice"]), sans: [{ email: "alice@example.com" }] });
+leaf("SUbob", { subject: dn(["CN", "bob"]), sans: [{ email: "bob@example.com" }] });
 
 function intermediates(ca: Issued): Record<string, Issued> {
   const i = (cn: string, spec: Omit<CertSpec, "subject" | "issuer"> = {}, issuer: Issued = ca) => issue({ subject: dn(["CN", cn]), issuer, basic: { ca: true }, ...spec });
@@ -460,6 +468,37 @@ const GROUPS: Group[] = [
       { id: "V1", why: "verify without map: no user sent", cert: "A", want: { refused: "auth", tier: null } },
       { id: "V2", why: "verify without map: CONNECT names the password-less user", cert: "A", connect: { user: ALICE }, want: { user: ALICE, tier: null } },
       { id: "V2b", why: "verify without map: any trusted certificate can claim it", cert: "E1", connect: { user: ALICE }, want: { user: ALICE, tier: null } },
+    ],
+  },
+  // authorization { user, password } or { token } with verify_and_map: no users table, so no certificate
+  // is mapped; CONNECT's credentials decide (server/auth.go "simple auth", every version)
+  {
+    name: "SU",
+    singleUser: { user: "alice@example.com", password: "s3cret" },
+    cases: [
+      { id: "SU1", why: "single user + verify_and_map: user and password sent", cert: "SU", connect: { user: "alice@example.com", pass: "s3cret" }, want: { user: "alice@example.com", tier: null } },
+      { id: "SU2", why: "single user: a wrong password", cert: "SU", connect: { user: "alice@example.com", pass: "nope" }, want: { refused: "auth", tier: null } },
+      { id: "SU3", why: "single user: no credentials (the certificate alone maps nothing)", cert: "SU", want: { refused: "auth", tier: null } },
+      { id: "SU4", why: "single user: a token instead of user and password", cert: "SU", connect: { token: "s3cret" }, want: { refused: "auth", tier: null } },
+      { id: "SU5", why: "single user: a certificate with another email, the right user and password", cert: "SUbob", connect: { user: "alice@example.com", pass: "s3cret" }, want: { user: "alice@example.com", tier: null } },
+      { id: "SU6", why: "single user: another user name with the password", cert: "SUbob", connect: { user: "bob@example.com", pass: "s3cret" }, want: { refused: "auth", tier: null } },
+    ],
+  },
+  {
+    name: "TK",
+    singleUser: { token: "s3cret" },
+    cases: [
+      {
+        id: "TK1",
+        why: "token + verify_and_map: the token sent",
+        cert: "SU",
+        connect: { token: "s3cret" },
+        want: { user: null as never, tier: null },
+        tokenShownAs: (v) => (atLeast(v, "2.11.2") || (atLeast(v, "2.10.28") && !atLeast(v, "2.11.0")) ? "[REDACTED]" : "s3cret"),
+      },
+      { id: "TK2", why: "token: none sent", cert: "SU", want: { refused: "auth", tier: null } },
+      { id: "TK3", why: "token: user and password instead", cert: "SU", connect: { user: "alice@example.com", pass: "s3cret" }, want: { refused: "auth", tier: null } },
+      { id: "TK4", why: "token: a wrong token", cert: "SU", connect: { token: "nope" }, want: { refused: "auth", tier: null } },
     ],
   },
   // the config reader: users from an include, a variable, an environment variable (re-parsed as a
@@ -740,7 +779,7 @@ function agrees(c: Case, version: string, o: Outcome | undefined): boolean {
   if (!o.observed.length) return false;
   if ("random" in w) return v.accepted && v.ambiguous && o.observed.every((x) => x.connected && v.candidates.includes(x.user!));
   const s = o.observed[0];
-  return s.connected === v.accepted && (!s.connected || s.user === v.user);
+  return s.connected === v.accepted && (!s.connected || (c.tokenShownAs ? s.user === c.tokenShownAs(version) && v.user === null : s.user === v.user));
 }
 
 afterAll(async () => {
@@ -800,7 +839,7 @@ describe.each(SERVERS)("verify --json agrees with nats-server $version", ({ vers
       if (at && !c.placeVaries) expect({ detail, samePlace: String(v.stderr).includes(`line ${at[1]}, column ${at[2]}`) }).toEqual({ detail, samePlace: true });
       return;
     }
-    const mapConfig = g.tls?.map ?? true;
+    const mapConfig = (g.tls?.map ?? true) && !g.singleUser; // a single user or token: nothing to map to
     const detail = `on ${version}: ${explain(c, o)}`;
     if ("random" in w) {
       const seen = new Set(o.observed.map((x) => (x.connected ? x.user : `refused: ${x.refusal}`)));
@@ -817,6 +856,10 @@ describe.each(SERVERS)("verify --json agrees with nats-server $version", ({ vers
     }
     const want = fromWant(w);
     const server = fromObserved(o.observed[0], mapConfig);
+    if (c.tokenShownAs) {
+      expect({ detail, authorizedUser: server.user }).toEqual({ detail, authorizedUser: c.tokenShownAs(version) });
+      server.user = null;
+    }
     const verifier = fromVerdict(v);
     // the server does what the reference says, the verifier predicts exactly that
     expect({ detail, server, verifier }).toEqual({ detail, server: want, verifier: want });
@@ -829,6 +872,6 @@ describe.each(SERVERS)("verify --json agrees with nats-server $version", ({ vers
     // and the verifier says why in the server's own words (the log line that decided)
     const said = decisive(o.observed[0]);
     if (said !== null) expect({ detail, reason: noTimes(v.reason).includes(said) }).toEqual({ detail, reason: true });
-    if (want.accepted) expect({ detail, ambiguous: v.ambiguous, candidates: v.candidates }).toEqual({ detail, ambiguous: false, candidates: [want.user] });
+    if (want.accepted) expect({ detail, ambiguous: v.ambiguous, candidates: v.candidates }).toEqual({ detail, ambiguous: false, candidates: want.user === null ? [] : [want.user] });
   });
 });

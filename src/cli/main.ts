@@ -466,6 +466,7 @@ export function buildProgram(argv?: string[]): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--connect-user <user>", "the user name the client sends in CONNECT")
     .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
+    .option("--connect-token-file <file>", "the auth_token the client sends (first line of the file; - for stdin)")
     .option("--publish <subject>", "may the mapped user publish to SUBJECT? (repeatable; exit 1 when denied)", collect)
     .option("--subscribe <subject>", "may it subscribe to SUBJECT (or 'SUBJECT QUEUE')? (repeatable; exit 1 when denied)", collect)
     .option("--nkey-seed <file>", "the client also sends this NKey (seed file, e.g. pki/nkeys/NAME.nk): checked before the certificate; no cert needed when the config asks for none")
