@@ -18,7 +18,28 @@ export type ServerVersion = string;
  *             (a config finding, reported by lint).
  */
 export const MODELLED_VERSIONS = ["2.9.10", "2.11.15", "2.12.6", "2.13.0", "2.14.1", "2.14.4"] as const;
-export const NEWEST_MODELLED = "2.14.5";
+export const NEWEST_MODELLED = "2.15.3";
+
+/**
+ * The servers the differential suite (test/oracle.test.ts) runs against, every case agreeing: Debian's
+ * 2.9.10 and the newest patch of each minor in scripts/nats-versions.txt (there was never a 2.13).
+ * Keep in step with that file.
+ */
+export const PROVEN_VERSIONS = ["2.9.10", "2.9.25", "2.10.27", "2.11.17", "2.12.15", "2.14.10", "2.15.3"] as const;
+
+/**
+ * null when `v` is a proven server; else one sentence saying how it is modelled: another patch of a
+ * proven minor follows that minor's proven server except where the source shows a change between
+ * them (modelled, not observed); a minor outside the matrix is not proven at all.
+ */
+export function versionProof(v: ServerVersion): string | null {
+  if ((PROVEN_VERSIONS as readonly string[]).includes(v)) return null;
+  const [maj, min] = parseVersion(v);
+  const sameMinor = PROVEN_VERSIONS.filter((p) => p.startsWith(`${maj}.${min}.`));
+  if (sameMinor.length)
+    return `nats-server ${v} has not been run against here: it is modelled as ${sameMinor.join(" and ")} (proven case by case), with the changes the source shows between them; those are modelled, not observed`;
+  return `nats-server ${v} is not a version mtlsctl has been proven against (the matrix: ${PROVEN_VERSIONS.join(", ")}): its behaviour is extrapolated from the nearest and may be wrong`;
+}
 export const OLDEST_MODELLED = "2.9.10";
 
 export function parseVersion(v: string): number[] {

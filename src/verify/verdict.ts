@@ -10,7 +10,7 @@ import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
 import { mapCertificate, UserIndex } from "./mapping";
-import { atLeast, goToolchain, ServerVersion } from "./versions";
+import { atLeast, goToolchain, ServerVersion, versionProof } from "./versions";
 import { certSubjectViewsFor } from "../nats/subject";
 import { nkeyVerdict } from "./nkey-stage";
 import type { VerifierConfig, Verdict } from "./types";
@@ -80,6 +80,8 @@ function systemRoots(): { file: string; certs: ParsedCertificate[] } | null {
 /** `leaf` is null for a client that presents no certificate (an NKey client, `verify --nkey-seed` alone). */
 export function verifyConnection(leaf: ParsedCertificate | null, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
   const notes: string[] = [];
+  const proof = versionProof(o.version);
+  if (proof) notes.push(proof);
   // Every verdict is one object literal of a fixed shape: a spread with properties after it
   // (`{ ...base, accepted }`) made V8 promote each verdict to the old generation, so that bulk
   // verify's heap grew with the number of certificates (issue 9).
