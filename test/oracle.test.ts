@@ -250,6 +250,23 @@ leaf("Ted25519", { subject: A, key: generateKey("ed25519") });
 leaf("T17", { subject: A });
 leaf("T18pinned", { subject: A });
 leaf("T18other", { subject: A });
+// chain rules (issue 20 §2): name constraints of each kind on an intermediate, EKU nesting, order
+CERTS["T20"] = under("ncEmail", { subject: A, sans: [{ email: "a@other.org" }] });
+CERTS["T20b"] = under("ncEmail", { subject: A, sans: [{ email: "a@example.com" }] });
+CERTS["T20c"] = under("ncEmail", { subject: A }); // no SAN at all: Go checks no name
+CERTS["T21"] = under("ncExclDns", { subject: A, sans: [{ dns: "x.bad.example.com" }] });
+CERTS["T21b"] = under("ncExclDns", { subject: A, sans: [{ dns: "x.good.example.com" }] });
+CERTS["T22"] = under("ncUri", { subject: A, sans: [{ uri: "spiffe://other.org/x" }] });
+CERTS["T22b"] = under("ncUri", { subject: A, sans: [{ uri: "spiffe://example.org/x" }] });
+CERTS["T23"] = under("ncIp", { subject: A, sans: [{ ip: "192.168.1.1" }] });
+CERTS["T23b"] = under("ncIp", { subject: A, sans: [{ ip: "10.1.2.3" }] });
+CERTS["T23c"] = under("ncIp", { subject: A, sans: [{ dns: "h.example.com" }] }); // a DNS SAN under IP-only constraints
+CERTS["T24"] = under("clientOnly", { subject: A });
+CERTS["T24b"] = under("emailOnly", { subject: A });
+CERTS["T24c"] = under("clientOnly", { subject: A, eku: [OID.serverAuth, OID.clientAuth] });
+CERTS["T25"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good2 }), chain: [p.inter.good, p.inter.good2] }); // sent out of order
+CERTS["T25b"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }), chain: [p.other, p.inter.good] }); // an unrelated certificate first
+CERTS["T25c"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }), chain: [p.inter.good, p.inter.good] }); // the intermediate twice
 // authorization's single user (no users list) with verify_and_map (issue 20 §2)
 leaf("SU", { subject: dn(["CN", "alice"]), sans: [{ email: "alice@example.com" }] });
 leaf("SUbob", { subject: dn(["CN", "bob"]), sans: [{ email: "bob@example.com" }] });
@@ -270,6 +287,12 @@ function intermediates(ca: Issued): Record<string, Issued> {
     serverOnly: i("Intermediate serverAuth only", { eku: [OID.serverAuth] }),
     nc: i("Intermediate constrained to example.com", { extraExtensions: [nameConstraints({ permittedDns: ["example.com"] })] }),
     critExt: i("Intermediate with an unknown critical extension", { extraExtensions: [{ oid: UNKNOWN_EXT, critical: true, value: der.nul() }] }),
+    ncEmail: i("Intermediate constrained to email example.com", { extraExtensions: [nameConstraints({ permittedEmail: ["example.com"] })] }),
+    ncExclDns: i("Intermediate excluding bad.example.com", { extraExtensions: [nameConstraints({ excludedDns: ["bad.example.com"] })] }),
+    ncUri: i("Intermediate constrained to URI example.org", { extraExtensions: [nameConstraints({ permittedUri: ["example.org"] })] }),
+    ncIp: i("Intermediate constrained to 10.0.0.0/8", { extraExtensions: [nameConstraints({ permittedIp: ["10.0.0.0/8"] })] }),
+    clientOnly: i("Intermediate clientAuth only", { eku: [OID.clientAuth] }),
+    emailOnly: i("Intermediate emailProtection only", { eku: ["1.3.6.1.5.5.7.3.4"] }),
   };
 }
 
@@ -558,6 +581,22 @@ const GROUPS: Group[] = [
       { id: "T14b", why: "unknown non-critical extension", cert: "T14b", want: { user: ALICE, tier: "dn" } },
       { id: "T14c", why: "unknown critical extension on the intermediate", cert: "T14c", want: { refused: "tls" } },
       { id: "Trsa", why: "RSA leaf", cert: "Trsa", want: { user: ALICE, tier: "dn" } },
+      { id: "T20", why: "email constraint: an email SAN outside", cert: "T20", want: { refused: "tls" } },
+      { id: "T20b", why: "email constraint: an email SAN inside", cert: "T20b", want: { user: ALICE, tier: "dn" } },
+      { id: "T20c", why: "email constraint: a leaf without SAN", cert: "T20c", want: { user: ALICE, tier: "dn" } },
+      { id: "T21", why: "excluded DNS subtree: a SAN under it", cert: "T21", want: { refused: "tls" } },
+      { id: "T21b", why: "excluded DNS subtree: a SAN beside it", cert: "T21b", want: { user: ALICE, tier: "dn" } },
+      { id: "T22", why: "URI constraint: a URI host outside", cert: "T22", want: { refused: "tls" } },
+      { id: "T22b", why: "URI constraint: a URI host inside", cert: "T22b", want: { user: ALICE, tier: "dn" } },
+      { id: "T23", why: "IP constraint: an IP SAN outside", cert: "T23", want: { refused: "tls" } },
+      { id: "T23b", why: "IP constraint: an IP SAN inside", cert: "T23b", want: { user: ALICE, tier: "dn" } },
+      { id: "T23c", why: "IP-only constraints: a DNS SAN is not checked", cert: "T23c", want: { user: ALICE, tier: "dn" } },
+      { id: "T24", why: "intermediate EKU clientAuth: a clientAuth leaf", cert: "T24", want: { user: ALICE, tier: "dn" } },
+      { id: "T24b", why: "intermediate EKU emailProtection only: a clientAuth leaf", cert: "T24b", want: { refused: "tls" } },
+      { id: "T24c", why: "intermediate EKU clientAuth: a serverAuth+clientAuth leaf", cert: "T24c", want: { user: ALICE, tier: "dn" } },
+      { id: "T25", why: "two intermediates sent in the wrong order", cert: "T25", want: { user: ALICE, tier: "dn" } },
+      { id: "T25b", why: "an unrelated certificate before the intermediate", cert: "T25b", want: { user: ALICE, tier: "dn" } },
+      { id: "T25c", why: "the intermediate sent twice", cert: "T25c", want: { user: ALICE, tier: "dn" } },
       { id: "Ted25519", why: "Ed25519 leaf", cert: "Ted25519", want: { user: ALICE, tier: "dn" } },
     ],
   },
