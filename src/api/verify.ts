@@ -27,6 +27,8 @@ export interface VerifierOptions {
   /** The CONNECT's user and password, as the client sends them. */
   connectUser?: string;
   connectPassword?: string;
+  /** The CONNECT's auth_token, as the client sends it. */
+  connectToken?: string;
   /** The client's NKey seed (SU...), as text: the client signs the server's nonce with it. Never returned. */
   nkeySeed?: string;
   connectionType?: ConnectionType;
@@ -184,7 +186,7 @@ export function createVerifier(o: VerifierOptions): Verifier {
         if (why) throw usageError(`missing required argument 'cert': ${o.config.includes("\n") ? "the config" : o.config} asks every client for a certificate (${why}), NKey clients too; give the certificate the client presents with its seed`);
       }
       const chain = certificate === null ? null : presentedChainOf(certificate, label, o.p12Password);
-      const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword: o.connectPassword, serverCwd, connectionType: o.connectionType, nkey: nkey ?? undefined });
+      const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword: o.connectPassword, connectToken: o.connectToken, serverCwd, connectionType: o.connectionType, nkey: nkey ?? undefined });
       v.notes.push(...notes);
       const bound = connType === "LEAFNODE" ? null : permissionsOf(v);
       const { answers, note } = perms.answerQuestions(questions, bound, v);

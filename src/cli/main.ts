@@ -524,6 +524,7 @@ export function buildProgram(argv?: string[]): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
     .option("--connect-user <user>", "the user name the client sends in CONNECT")
     .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
+    .option("--connect-token-file <file>", "the auth_token the client sends (first line of the file; - for stdin)")
     .option("--publish <subject>", "may the mapped user publish to SUBJECT? (repeatable; exit 1 when denied)", collect)
     .option("--subscribe <subject>", "may it subscribe to SUBJECT (or 'SUBJECT QUEUE')? (repeatable; exit 1 when denied)", collect)
     .option("--nkey-seed <file>", "the client also sends this NKey (seed file, e.g. pki/nkeys/NAME.nk): checked before the certificate; no cert needed when the config asks for none")
@@ -535,7 +536,7 @@ export function buildProgram(argv?: string[]): Command {
       examples([
         "mtlsctl verify pki/issued/alice.crt --config /etc/nats/nats-server.conf",
         "mtlsctl verify *.crt --config nats.conf --json     # one JSON object per line",
-        "mtlsctl verify bob.crt --config nats.conf --server-version 2.14.5",
+        "mtlsctl verify bob.crt --config nats.conf --server-version 2.14.10",
         "mtlsctl verify pki/issued/svc.crt --nkey-seed pki/nkeys/svc-nk.nk --config nats.conf   # the nkey decides the user",
       ]) + "\nExit codes: 0 every certificate accepted (and every --publish/--subscribe allowed); 1 one or more refused or denied; 3 the config or a certificate cannot be read.\n",
     )
@@ -551,7 +552,7 @@ export function buildProgram(argv?: string[]): Command {
     .option("--server-cwd <dir>", "the server's working directory, against which it opens cert_file, key_file and ca_file (default: the current directory)")
     .addHelpText(
       "after",
-      examples(["mtlsctl lint /etc/nats/nats-server.conf", "mtlsctl lint nats.conf --store --json | jq '.findings[] | select(.severity == \"error\")'", "mtlsctl lint nats.conf --certs ./clients --server-version 2.14.5"]) +
+      examples(["mtlsctl lint /etc/nats/nats-server.conf", "mtlsctl lint nats.conf --store --json | jq '.findings[] | select(.severity == \"error\")'", "mtlsctl lint nats.conf --certs ./clients --server-version 2.14.10"]) +
         "\nEach finding: file:line: severity CODE message, then how to fix it. Codes NATS000-NATS049 are stable (see the README).\nExit codes: 0 no error-level finding; 1 one or more; 2 usage; 3 the config cannot be read or lexed.\n",
     )
     .action(action(() => require("./lint")));

@@ -26,16 +26,18 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
   if (!o.config) throw usageError("verify needs --config nats.conf");
   if (!files.length && o.nkeySeed === undefined) throw usageError("missing required argument 'cert' (or --nkey-seed F for a client that presents none)");
   if (o.nkeySeed !== undefined) checkNkeyConnection(o.connectionType);
-  if (o.nkeySeed === "-" && o.connectPasswordFile === "-") throw usageError("only one secret can be read from standard input");
+  if ([o.nkeySeed, o.connectPasswordFile, o.connectTokenFile].filter((f) => f === "-").length > 1) throw usageError("only one secret can be read from standard input");
   // the NKey the client sends (nkey code path only): its public key; the seed is never printed
   const seed = o.nkeySeed !== undefined ? readSeedFile(o.nkeySeed) : undefined;
   if (seed?.looseMode !== undefined) ctx.warn(`${seed.file}: the NKey seed file is readable by others (mode ${seed.looseMode.toString(8).padStart(4, "0")}); chmod 600 it`);
   const connectPassword = o.connectPasswordFile !== undefined ? readSecretFile(o.connectPasswordFile, "connect password") : undefined;
+  const connectToken = o.connectTokenFile !== undefined ? readSecretFile(o.connectTokenFile, "connect token") : undefined;
   const options = {
     config: o.config as string,
     serverVersion: o.serverVersion as string | undefined,
     connectUser: o.connectUser as string | undefined,
     connectPassword,
+    connectToken,
     connectionType: o.connectionType,
     publish: o.publish as string[] | undefined,
     subscribe: o.subscribe as string[] | undefined,

@@ -8,10 +8,10 @@
  * src/verify/mapping.ts re-exports it.
  */
 import type { ParsedCertificate } from "../pki/cert";
-import { certSubjectViews } from "./subject";
+import { certSubjectViewsFor } from "./subject";
 import { tryParseDn, goRunes, rdnsMatchConsumesOnce, type LdapDn } from "./ldapdn";
 import { goX509UriString } from "./gourl";
-import { atLeast, ServerVersion } from "./versions";
+import { dnsOnlyMapped, goToolchain, ServerVersion } from "./versions";
 
 export interface MapUser {
   user: string;
@@ -199,10 +199,10 @@ export class UserIndex {
 export function mapCertificate(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">, usersOrIndex: MapUser[] | UserIndex, version: ServerVersion, connType = "STANDARD", exactOnly = false): MapResult {
   const index = usersOrIndex instanceof UserIndex && usersOrIndex.version === version ? usersOrIndex : new UserIndex(usersOrIndex instanceof UserIndex ? usersOrIndex.users : usersOrIndex, version);
   const { email, dns, uri } = cert.sans;
-  const views = certSubjectViews(cert);
+  const views = certSubjectViewsFor(cert, goToolchain(version) !== "go1.19");
   const subj = views.hasSubject;
-  if (!(email.length || subj || uri.length || (atLeast(version, "2.14.1") && dns.length)))
-    return { candidates: [], matchedBy: null, reason: `User required in cert, none found${dns.length ? " (servers before 2.14.1 ignore DNS SANs in this check)" : ""}` };
+  if (!(email.length || subj || uri.length || (dnsOnlyMapped(version) && dns.length)))
+    return { candidates: [], matchedBy: null, reason: `User required in cert, none found${dns.length ? " (servers before 2.14.1, and 2.12.x before 2.12.9, ignore DNS SANs in this check)" : ""}` };
 
   for (const e of email) {
     const u = index.exact(e, connType);

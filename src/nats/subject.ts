@@ -232,6 +232,29 @@ export function subjectViews(subjectRaw: Buffer, decoded?: DecodedAttribute[][])
   return v;
 }
 
+const latin1Views = new WeakMap<Buffer, SubjectViews>();
+
+/**
+ * The views as a server built with Go 1.26 has them: crypto/x509 decodes a T61String as ISO 8859-1
+ * (Go 1.19 kept its raw bytes). The same views as certSubjectViews when the subject has no T61String.
+ */
+export function certSubjectViewsFor(cert: { subjectRaw: Buffer; subject?: DecodedAttribute[][] }, t61Latin1: boolean): SubjectViews {
+  const v = certSubjectViews(cert);
+  if (!t61Latin1 || !v.rdns.some((r) => r.some((a) => a.tag === der.Tag.T61String))) return v;
+  let w = latin1Views.get(cert.subjectRaw);
+  if (w === undefined) {
+    const rdns = v.rdns.map((r) =>
+      r.map((a): DecodedAttribute => {
+        if (a.tag !== der.Tag.T61String) return a;
+        const text = a.bytes.toString("latin1");
+        return { ...a, tag: der.Tag.UTF8String, value: text, bytes: Buffer.from(text, "utf8") };
+      }),
+    );
+    latin1Views.set(cert.subjectRaw, (w = new LazyViews(rdns)));
+  }
+  return w;
+}
+
 /** The views of a certificate's subject, from its parse's decoded subject when it has one. */
 export function certSubjectViews(cert: { subjectRaw: Buffer; subject?: DecodedAttribute[][] }): SubjectViews {
   return subjectViews(cert.subjectRaw, cert.subject);

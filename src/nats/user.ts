@@ -41,7 +41,7 @@ export function natsUserFor(cert: Pick<ParsedCertificate, "sans" | "subjectRaw">
   const { email, dns, uri, ip } = cert.sans;
   const subj = certSubjectViews(cert).hasSubject;
   const dnsOnlyGuard = dns.length > 0 && email.length === 0 && uri.length === 0 && !subj;
-  if (dnsOnlyGuard) notes.push("the certificate has only DNS SANs and an empty subject: nats-server before 2.14.1 refuses it (\"User required in cert, none found\")");
+  if (dnsOnlyGuard) notes.push("the certificate has only DNS SANs and an empty subject: nats-server before 2.14.1 (and 2.12.9) refuses it (\"User required in cert, none found\")");
   if (ip.length && !email.length && !dns.length && !uri.length) notes.push("IP SANs are never used by nats-server for mapping");
   for (const u of uri)
     if (goUriHostHasLeadingDot(u)) notes.push(`URI SAN "${u}": its host starts with ".": nats-server 2.9.10 (Go 1.19) accepts it, servers built with a later Go refuse the certificate`);

@@ -28,6 +28,7 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
     nkeys,
     singleUser: sc.authorization?.user !== undefined ? { user: sc.authorization.user, password: sc.authorization.password } : undefined,
     token: sc.authorization?.token !== undefined,
+    tokenValue: sc.authorization?.token,
     noAuthUser: sc.noAuthUser,
   };
 }

@@ -29,6 +29,8 @@ export interface VerifierConfig {
   /** authorization { user, password } (a single user) */
   singleUser?: { user: string; password?: string };
   token?: boolean;
+  /** authorization { token }: its value (a bcrypt hash is compared as the server compares it). */
+  tokenValue?: string;
   noAuthUser?: string;
 }
 

@@ -10,7 +10,8 @@ import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
 import { verifyClientChain, ChainResult } from "./chain";
 import { mapCertificate, UserIndex } from "./mapping";
-import { ServerVersion } from "./versions";
+import { atLeast, goToolchain, ServerVersion, versionProof } from "./versions";
+import { certSubjectViewsFor } from "../nats/subject";
 import { nkeyVerdict } from "./nkey-stage";
 import type { VerifierConfig, Verdict } from "./types";
 
@@ -20,6 +21,8 @@ export interface VerifyOptions {
   version: ServerVersion;
   connectUser?: string;
   connectPassword?: string;
+  /** The CONNECT's auth_token. */
+  connectToken?: string;
   now?: Date;
   /** The server's working directory, against which it opens cert/key/ca files. */
   serverCwd: string;
@@ -77,6 +80,8 @@ function systemRoots(): { file: string; certs: ParsedCertificate[] } | null {
 /** `leaf` is null for a client that presents no certificate (an NKey client, `verify --nkey-seed` alone). */
 export function verifyConnection(leaf: ParsedCertificate | null, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
   const notes: string[] = [];
+  const proof = versionProof(o.version);
+  if (proof) notes.push(proof);
   // Every verdict is one object literal of a fixed shape: a spread with properties after it
   // (`{ ...base, accepted }`) made V8 promote each verdict to the old generation, so that bulk
   // verify's heap grew with the number of certificates (issue 9).
@@ -133,10 +138,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     }
     const chain = verifyClientChain(leaf, intermediates, roots, o.now ?? new Date());
     tlsChecks = chain.checks;
-    if (!chain.ok) {
-      const what = chain.phase === "parse" ? "tls: failed to parse client certificate: " : chain.phase === "key" ? "" : "tls: failed to verify client certificate: ";
-      return refuse("tls", `TLS handshake error: ${what}${chain.error}`, { tlsChecks });
-    }
+    if (!chain.ok) return refuse("tls", `TLS handshake error: ${tlsErrorText(chain, leaf, intermediates, o.version, notes)}`, { tlsChecks });
     if (tls.pinnedCerts?.length) {
       const spkiHash = crypto.createHash("sha256").update(leaf.spki).digest("hex");
       if (!tls.pinnedCerts.some((p) => p.toLowerCase() === spkiHash)) return refuse("tls", `TLS handshake error: certificate not pinned (SPKI SHA-256 ${spkiHash} is not in pinned_certs)`, { tlsChecks });
@@ -152,11 +154,11 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
   if (o.nkey !== undefined) notes.push("the config has no nkey users: the server sends no nonce and ignores the nkey the client sends");
 
   if (leaf && tls?.verifyAndMap && !tls.mapVerifyConflict) {
-    if (cfg.users.length === 0) {
-      if (cfg.nkeys.length) return refuse("map", 'authentication error - Nkey "": only nkey users are configured, there is no user to map the certificate to', { tlsChecks });
-      // a single authorization user or a token: no mapping table
-      return refuse("auth", "verify_and_map has no users table to map to (only a single user or a token is configured)", { tlsChecks });
-    }
+    if (cfg.users.length === 0 && cfg.nkeys.length) return refuse("map", 'authentication error - Nkey "": only nkey users are configured, there is no user to map the certificate to', { tlsChecks });
+    // A single authorization user or a token: the server has no users table (s.users is empty), so
+    // verify_and_map never maps; CONNECT's token, or user and password, decide (server/auth.go, every
+    // version 2.9.10 to 2.15.3: processClientOrLeafAuthentication's "simple auth" at its end).
+    if (cfg.users.length === 0) return simpleAuth(cfg, o, notes, tlsChecks, verdict, refuse, true);
     if (o.connectUser) notes.push(`User ${JSON.stringify(o.connectUser)} found in connect proto, but user required from cert: the name sent is ignored`);
     if (cfg.noAuthUser) notes.push("no_auth_user is not consulted when verify_and_map is on");
     const m = mapCertificate(leaf, indexFor(cfg, o.version), o.version, connType, o.exactOnly);
@@ -180,6 +182,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
   // No mapping: ordinary user/password (or token/no_auth_user) authentication.
   if (tls?.mapVerifyConflict) notes.push("modelled as the restarts where verify wins (no mapping)");
   const sent = o.connectUser;
+  if (sent === undefined && (cfg.token || (cfg.singleUser && !cfg.users.length))) return simpleAuth(cfg, o, notes, tlsChecks, verdict, refuse, false);
   if (sent === undefined) {
     if (cfg.noAuthUser) {
       const u = cfg.users.find((x) => x.user === cfg.noAuthUser);
@@ -187,14 +190,60 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     }
     return refuse("auth", "verify_and_map is off and the client sends no user name: authentication error", { tlsChecks });
   }
-  if (cfg.singleUser) {
-    const ok = cfg.singleUser.user === sent && passwordMatches(cfg.singleUser.password, o.connectPassword);
-    return ok
-      ? verdict(true, null, "user and password match authorization's single user", { user: sent, candidates: [sent], tlsChecks })
-      : refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
-  }
+  if (cfg.singleUser || cfg.token) return simpleAuth(cfg, o, notes, tlsChecks, verdict, refuse, false);
   const u = cfg.users.find((x) => x.user === sent);
   if (!u || !passwordMatches(u.password, o.connectPassword)) return refuse("auth", `authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
   if (!u.password) notes.push(`user ${JSON.stringify(u.user)} has no password: any client the TLS stage accepts can claim it by name`);
   return verdict(true, null, `verify_and_map is off: the user name ${JSON.stringify(sent)} sent in CONNECT matches`, { user: u.user, account: u.account, candidates: [u.user], tlsChecks });
+}
+
+/**
+ * The handshake error as the server logs it. Go 1.19 (2.9.10) writes "tls: failed to verify client
+ * certificate: …"; Go 1.20 on "tls: failed to verify certificate: …" (a CertificateVerificationError),
+ * and "x509: unhandled critical extension" without naming it (the OID goes to a note). From 2.11.4
+ * nats-server appends each certificate the client sent: " (<Go subject> SHA-256: <hex of the DER>; …)".
+ */
+function tlsErrorText(chain: ChainResult, leaf: ParsedCertificate, intermediates: ParsedCertificate[], version: ServerVersion, notes: string[]): string {
+  if (chain.phase === "parse") return `tls: failed to parse client certificate: ${chain.error}`;
+  if (chain.phase === "key") return chain.error ?? "";
+  if (goToolchain(version) === "go1.19") return `tls: failed to verify client certificate: ${chain.error}`;
+  let err = chain.error ?? "";
+  const oid = err.match(/^x509: unhandled critical extension \(([\d.]+)\)$/);
+  if (oid) {
+    err = "x509: unhandled critical extension";
+    notes.push(`the unhandled critical extension is ${oid[1]}`);
+  }
+  let detail = "";
+  if (atLeast(version, "2.11.4"))
+    detail = ` (${[leaf, ...intermediates].map((c) => `${certSubjectViewsFor(c, true).goSubjectString} SHA-256: ${crypto.createHash("sha256").update(c.der).digest("hex")}`).join("; ")})`;
+  return `tls: failed to verify certificate: ${err}${detail}`;
+}
+
+/**
+ * authorization's single user or token (no users list): a token is compared first (the user name is
+ * then ignored), else the user name must be the configured one and the password match. The user the
+ * server reports is the name the client sent (with a token: none).
+ */
+function simpleAuth(
+  cfg: VerifierConfig,
+  o: VerifyOptions,
+  notes: string[],
+  tlsChecks: ChainResult["checks"] | undefined,
+  verdict: (accepted: boolean, stage: Verdict["stage"], reason: string, x: Partial<Verdict>) => Verdict,
+  refuse: (stage: Verdict["stage"], reason: string, extra?: Partial<Verdict>) => Verdict,
+  mapOn: boolean,
+): Verdict {
+  if (mapOn) notes.push("verify_and_map is on, but the config has a single user or a token and no users list: the server maps no certificate and checks the credentials the client sends in CONNECT");
+  if (cfg.tokenValue !== undefined || cfg.token) {
+    if (o.connectToken !== undefined && cfg.tokenValue !== undefined && passwordMatches(cfg.tokenValue, o.connectToken))
+      return verdict(true, null, "the token sent in CONNECT matches authorization's token", { tlsChecks });
+    return refuse("auth", `authorization's token ${o.connectToken === undefined ? "is required and the client sends none" : "does not match the one the client sends"}: authentication error`, { tlsChecks });
+  }
+  const su = cfg.singleUser!;
+  const sent = o.connectUser;
+  if (sent === undefined) return refuse("auth", `authorization's single user ${JSON.stringify(su.user)} needs its name${su.password !== undefined ? " and password" : ""} in CONNECT, and the client sends no user: authentication error`, { tlsChecks });
+  if (sent !== su.user) return refuse("auth", `the user sent in CONNECT (${JSON.stringify(sent)}) is not authorization's single user ${JSON.stringify(su.user)}: authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
+  if (!passwordMatches(su.password, o.connectPassword))
+    return refuse("auth", `the password sent for ${JSON.stringify(sent)} ${o.connectPassword === undefined ? "is missing" : "does not match"}: authentication error - User ${JSON.stringify(sent)}`, { tlsChecks });
+  return verdict(true, null, `the user and password sent in CONNECT match authorization's single user ${JSON.stringify(su.user)}${mapOn ? " (the certificate is not mapped)" : ""}`, { user: sent, candidates: [sent], tlsChecks });
 }

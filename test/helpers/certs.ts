@@ -79,13 +79,26 @@ export function encodeSanList(sans: San[]): Buffer {
   );
 }
 
-/** NameConstraints: permitted/excluded DNS names (dNSName subtrees). */
-export function nameConstraints(o: { permittedDns?: string[]; excludedDns?: string[]; critical?: boolean }): Extension {
+/**
+ * NameConstraints: permitted/excluded subtrees of DNS names, email domains or mailboxes (rfc822Name),
+ * URI domains, and IP ranges ("10.0.0.0/8": address and mask bytes).
+ */
+export function nameConstraints(o: { permittedDns?: string[]; excludedDns?: string[]; permittedEmail?: string[]; excludedEmail?: string[]; permittedUri?: string[]; permittedIp?: string[]; excludedIp?: string[]; critical?: boolean }): Extension {
+  const ipRange = (cidr: string) => {
+    const [addr, bits] = cidr.split("/");
+    const a = ipBytes(addr);
+    const mask = Buffer.alloc(a.length);
+    for (let i = 0; i < Number(bits); i++) mask[i >> 3] |= 0x80 >> (i & 7);
+    return Buffer.concat([a, mask]);
+  };
+  const one = (tag: number, n: string) => der.seq(der.implicit(tag, tag === 7 ? ipRange(n) : Buffer.from(n, "latin1")));
   // GeneralSubtrees (SEQUENCE OF GeneralSubtree) under an IMPLICIT [0]/[1]: the content of the SEQUENCE OF
-  const subtrees = (names: string[]) => Buffer.concat(names.map((n) => der.seq(der.implicit(2, Buffer.from(n, "latin1")))));
+  const subtrees = (lists: [number, string[] | undefined][]) => Buffer.concat(lists.flatMap(([tag, names]) => (names ?? []).map((n) => one(tag, n))));
+  const permitted = subtrees([[2, o.permittedDns], [1, o.permittedEmail], [6, o.permittedUri], [7, o.permittedIp]]);
+  const excluded = subtrees([[2, o.excludedDns], [1, o.excludedEmail], [7, o.excludedIp]]);
   const parts: Buffer[] = [];
-  if (o.permittedDns?.length) parts.push(der.implicit(0, subtrees(o.permittedDns), true));
-  if (o.excludedDns?.length) parts.push(der.implicit(1, subtrees(o.excludedDns), true));
+  if (permitted.length) parts.push(der.implicit(0, permitted, true));
+  if (excluded.length) parts.push(der.implicit(1, excluded, true));
   return { oid: OID.nameConstraints, critical: o.critical ?? true, value: der.seq(...parts) };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The oracle harness: a real nats-server (the Debian 2.9.10 binary) with a config written here,
+ * The oracle harness: a real nats-server (Debian's 2.9.10, or a binary of the matrix: `bin`) with a config written here,
  * the npm `nats` client connecting with a given certificate (and user/password), and
  * `mtlsctl verify --json` on the same certificate and config, so that the two can be compared.
  *
@@ -67,6 +67,8 @@ export interface ConfigSpec {
   users?: UserSpec[];
   accounts?: Record<string, UserSpec[]>;
   noAuthUser?: string;
+  /** authorization { user, password } or { token }: a single user (no users list). */
+  singleUser?: { user?: string; password?: string; token?: string };
   /** Config text appended as is (includes, variables, hand-written blocks). */
   extra?: string;
 }
@@ -90,6 +92,10 @@ export function serverConfig(spec: ConfigSpec, port: number, monitorPort: number
   for (const l of t.extraLines ?? []) lines.push(`  ${l}`);
   lines.push("  timeout: 5", "}");
   if (spec.users?.length) lines.push("authorization {", "  users = [", ...spec.users.map((u) => `    ${userEntry(u)}`), "  ]", "}");
+  if (spec.singleUser) {
+    const s = spec.singleUser;
+    lines.push("authorization {", ...(s.user !== undefined ? [`  user: ${confQuote(s.user)}`] : []), ...(s.password !== undefined ? [`  password: ${confQuote(s.password)}`] : []), ...(s.token !== undefined ? [`  token: ${confQuote(s.token)}`] : []), "}");
+  }
   if (spec.accounts) {
     lines.push("accounts {");
     for (const [name, users] of Object.entries(spec.accounts)) lines.push(`  ${name} {`, "    users = [", ...users.map((u) => `      ${userEntry(u)}`), "    ]", "  }");
@@ -135,7 +141,7 @@ async function newPort(): Promise<number> {
  * Writes `<dir>/<name>.conf` from `spec` (with two free ports) and runs `nats-server -D -c` in
  * `dir` (its working directory, against which it opens relative cert/key/ca paths).
  */
-export async function startServer(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string> } = {}): Promise<Server> {
+export async function startServer(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string>; bin?: string } = {}): Promise<Server> {
   // another process may take a free port before the server binds it: then try new ports
   for (let attempt = 1; ; attempt++) {
     try {
@@ -146,18 +152,18 @@ export async function startServer(dir: string, name: string, spec: ConfigSpec, o
   }
 }
 
-async function startServerOnce(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string> }): Promise<Server> {
+async function startServerOnce(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string>; bin?: string }): Promise<Server> {
   const port = await newPort();
   const monitorPort = await newPort();
   const configFile = path.join(dir, `${name}.conf`);
   fs.writeFileSync(configFile, serverConfig(spec, port, monitorPort));
-  const launched = await launchNatsServer({ configFile, dir, port, monitorPort, env: { ...process.env, ...o.env }, debug: true, startTimeoutMs: 15_000, pollMs: 20 });
+  const launched = await launchNatsServer({ configFile, dir, port, monitorPort, env: { ...process.env, ...o.env }, debug: true, startTimeoutMs: 15_000, pollMs: 20, bin: o.bin });
   return { port, monitorPort, dir, configFile, log: launched.log, stop: launched.stop };
 }
 
 /** `nats-server -t -c <file>` in `dir`: whether the server accepts the config, and what it says. */
-export function checkConfig(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string> } = {}): Promise<{ ok: boolean; output: string; configFile: string }> {
-  const bin = tool("nats-server");
+export function checkConfig(dir: string, name: string, spec: ConfigSpec, o: { env?: Record<string, string>; bin?: string } = {}): Promise<{ ok: boolean; output: string; configFile: string }> {
+  const bin = o.bin ?? tool("nats-server");
   const configFile = path.join(dir, `${name}.conf`);
   fs.writeFileSync(configFile, serverConfig(spec, 4222, 8222));
   return new Promise((resolve, reject) => {
@@ -200,9 +206,25 @@ export interface Observed {
 export interface ConnectAs {
   user?: string;
   pass?: string;
+  /** CONNECT auth_token (verify: --connect-token-file). */
+  token?: string;
 }
 
 let seq = 0;
+
+/**
+ * The tier the log names for this probe's connection. 2.9.x writes the client's name on the line;
+ * later servers write only `cid:N` (the name is not known yet when the certificate is mapped), so
+ * the probe's own slice of the log is read: probes on one server run one at a time.
+ */
+function tierOf(delta: string, name: string): MatchedBy | null {
+  const named = matchedByFromLog(delta, name);
+  if (named !== null) return named;
+  const own = delta.split("\n").find((l) => MAPPED_RE.test(l));
+  if (!own) return null;
+  const cid = own.match(/ - cid:(\d+) - /)?.[1];
+  return cid === undefined ? null : matchedByFromLog(delta.split("\n").filter((l) => l.includes(` - cid:${cid} - `)).map((l) => l.replace(/ - cid:\d+ - /, ` - cid:${cid} - "${name}" - `)).join("\n"), name);
+}
 
 const MAPPED_RE = /Using (email found in cert|SAN found in cert|URI found in cert|DistinguishedNameMatch|RDNSequence|certificate subject) for auth/;
 
@@ -225,8 +247,8 @@ export async function probe(server: Server, pair: { cert: string; key: string },
       maxReconnectAttempts: 0,
       timeout: 10_000,
       // an authenticator of our own: the client's user/pass options drop a password sent without a user
-      ...(as.user !== undefined || as.pass !== undefined
-        ? { authenticator: (() => ({ ...(as.user !== undefined ? { user: as.user } : {}), ...(as.pass !== undefined ? { pass: as.pass } : {}) })) as any }
+      ...(as.user !== undefined || as.pass !== undefined || as.token !== undefined
+        ? { authenticator: (() => ({ ...(as.user !== undefined ? { user: as.user } : {}), ...(as.pass !== undefined ? { pass: as.pass } : {}), ...(as.token !== undefined ? { auth_token: as.token } : {}) })) as any }
         : {}),
     });
     await nc.flush();
@@ -241,10 +263,10 @@ export async function probe(server: Server, pair: { cert: string; key: string },
       const connz = await getJson(`http://127.0.0.1:${server.monitorPort}/connz?auth=true&limit=10000`);
       const c = (connz.connections ?? []).find((x: any) => x.name === name);
       if (!c) throw new Error(`connection ${name} not in /connz?auth=true of ${server.configFile}`);
-      let via = matchedByFromLog(delta(), name);
+      let via = tierOf(delta(), name);
       for (let i = 0; via === null && i < 40; i++) {
         await sleep(25);
-        via = matchedByFromLog(delta(), name);
+        via = tierOf(delta(), name);
       }
       return {
         connected: true,
@@ -277,7 +299,7 @@ export async function probe(server: Server, pair: { cert: string; key: string },
     connected: false,
     user: null,
     account: null,
-    via: matchedByFromLog(d, name),
+    via: tierOf(d, name),
     peerSubject: null,
     refusal,
     mappedBeforeRefusal: MAPPED_RE.test(d),
@@ -306,6 +328,8 @@ export interface VerifyOptions {
   connectUser?: string;
   /** Written to a file for --connect-password-file. */
   connectPassword?: string;
+  /** Written to a file for --connect-token-file. */
+  connectToken?: string;
   serverCwd?: string;
   serverVersion?: string;
   env?: Record<string, string>;
@@ -327,6 +351,11 @@ export function verifyCli(config: string, certs: string[], o: VerifyOptions): Pr
     const f = path.join(o.dir, `connect-password-${++pwSeq}.txt`);
     fs.writeFileSync(f, o.connectPassword + "\n", { mode: 0o600 });
     args.push("--connect-password-file", f);
+  }
+  if (o.connectToken !== undefined) {
+    const f = path.join(o.dir, `connect-token-${++pwSeq}.txt`);
+    fs.writeFileSync(f, o.connectToken + "\n", { mode: 0o600 });
+    args.push("--connect-token-file", f);
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: "1", ...o.env }, stdio: ["ignore", "pipe", "pipe"] });
