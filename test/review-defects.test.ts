@@ -92,3 +92,23 @@ test("a passphrase file that others can read is used with a warning naming it an
   const ok = mtls(["client", "issue", "pf2", "--email", "pf2@example.com", "--passphrase-file", loose], { cwd: s.cwd, env });
   expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: "" });
 });
+
+test("a PKCS#12 key bag (and the certificates' safe) is PBES2 with PBKDF2-HMAC-SHA256 at 600,000 iterations; the MAC SHA-256 at 100,000; --legacy keeps 3DES at 2,048", () => {
+  mtlsOk(["client", "issue", "p12kdf", "--email", "p12kdf@example.com"], { cwd: store.cwd, env: store.env });
+  const env = { ...store.env, MTLSCTL_P12_PASSWORD: "p12-pass" };
+  const out = path.join(store.cwd, "p12kdf.p12");
+  const legacy = path.join(store.cwd, "p12kdf-legacy.p12");
+  mtlsOk(["export", "p12kdf", "--format", "p12", "--out", out], { cwd: store.cwd, env });
+  mtlsOk(["export", "p12kdf", "--format", "p12", "--legacy", "--out", legacy], { cwd: store.cwd, env });
+  const info = openssl(["pkcs12", "-info", "-noout", "-in", out, "-passin", "pass:p12-pass"]);
+  expect(info.code).toBe(0);
+  expect(info.stderr).toContain("MAC: sha256, Iteration 100000");
+  expect(info.stderr).toContain("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256");
+  expect(info.stderr).toContain("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256");
+  const legacyInfo = openssl(["pkcs12", "-info", "-noout", "-legacy", "-in", legacy, "-passin", "pass:p12-pass"]);
+  expect(legacyInfo.stderr).toContain("MAC: sha1, Iteration 2048");
+  expect(legacyInfo.stderr).toContain("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048");
+  // and the key comes back out, with the password only
+  expect(openssl(["pkcs12", "-in", out, "-nocerts", "-nodes", "-passin", "pass:p12-pass"]).stdout).toContain("BEGIN PRIVATE KEY");
+  expect(openssl(["pkcs12", "-in", out, "-nocerts", "-nodes", "-passin", "pass:wrong"]).code).not.toBe(0);
+});
