@@ -112,3 +112,20 @@ test("a PKCS#12 key bag (and the certificates' safe) is PBES2 with PBKDF2-HMAC-S
   expect(openssl(["pkcs12", "-in", out, "-nocerts", "-nodes", "-passin", "pass:p12-pass"]).stdout).toContain("BEGIN PRIVATE KEY");
   expect(openssl(["pkcs12", "-in", out, "-nocerts", "-nodes", "-passin", "pass:wrong"]).code).not.toBe(0);
 });
+
+test("IDNA: a non-ASCII DNS name or email domain is issued as its A-labels (UTS #46, as url.domainToASCII); a non-ASCII local part is refused", () => {
+  const r = mtlsOk(["client", "issue", "idn1", "--dns", "Bücher.example", "--email", "bob@bücher.example", "--json"], { cwd: store.cwd, env: store.env });
+  expect(r.stdout).toContain('"bob@xn--bcher-kva.example"');
+  const text = openssl(["x509", "-noout", "-ext", "subjectAltName", "-in", path.join(store.dir, "issued", "idn1.crt")]).stdout;
+  expect(text).toContain("DNS:xn--bcher-kva.example");
+  expect(text).toContain("email:bob@xn--bcher-kva.example");
+  const ex = mtlsOk(["explain", path.join(store.dir, "issued", "idn1.crt"), "--json"], { cwd: store.cwd, env: store.env });
+  expect(JSON.parse(ex.stdout).identities.map((i: { value: string }) => i.value)).toEqual(expect.arrayContaining(["bob@xn--bcher-kva.example", "xn--bcher-kva.example"]));
+  const bad = cli(["client", "issue", "idn2", "--email", "bö@example.com"]);
+  expect(bad.code).toBe(3);
+  expect(bad.stderr.trim()).toBe('mtlsctl: email "bö@example.com": a non-ASCII local part needs an SmtpUTF8Mailbox SAN, which mtlsctl does not write (RFC 9598): use an ASCII mailbox');
+  const bad2 = cli(["client", "issue", "idn3", "--dns", "bü cher.example"]);
+  expect(bad2.code).toBe(3);
+  expect(bad2.stderr).toContain("not a valid internationalised domain name");
+  expect(fs.existsSync(path.join(store.dir, "issued", "idn2.crt")) || fs.existsSync(path.join(store.dir, "issued", "idn3.crt"))).toBe(false);
+});
