@@ -129,3 +129,32 @@ test("IDNA: a non-ASCII DNS name or email domain is issued as its A-labels (UTS 
   expect(bad2.stderr).toContain("not a valid internationalised domain name");
   expect(fs.existsSync(path.join(store.dir, "issued", "idn2.crt")) || fs.existsSync(path.join(store.dir, "issued", "idn3.crt"))).toBe(false);
 });
+
+test("client issue --no-keep-key [--out-dir D]: the key is written to D (0600), never into the store; an existing key file needs --force", () => {
+  const out = path.join(store.cwd, "keys-out");
+  fs.mkdirSync(out, { recursive: true });
+  const r = mtlsOk(["client", "issue", "nokeep", "--email", "nokeep@example.com", "--no-keep-key", "--out-dir", out, "--json"], { cwd: store.cwd, env: store.env });
+  const key = path.join(out, "nokeep.key");
+  expect(JSON.parse(r.stdout).keyFile).toBe(key);
+  expect(fs.statSync(key).mode & 0o777).toBe(0o600);
+  expect(fs.existsSync(path.join(store.dir, "private", "nokeep.key"))).toBe(false);
+  // the key is the certificate's
+  const crt = path.join(store.dir, "issued", "nokeep.crt");
+  const pub = (args: string[]) => openssl(args).stdout;
+  expect(pub(["pkey", "-in", key, "-pubout"])).toBe(pub(["x509", "-in", crt, "-noout", "-pubkey"]));
+  const list = JSON.parse(mtlsOk(["list", "--json"], { cwd: store.cwd, env: store.env }).stdout).find((c: { name: string }) => c.name === "nokeep");
+  expect(list).toBeTruthy();
+  const before = fs.readFileSync(key);
+  const again = cli(["client", "issue", "nokeep2", "--email", "nk2@example.com", "--no-keep-key", "--out-dir", out]);
+  expect(again.code).toBe(0);
+  fs.copyFileSync(key, path.join(out, "nokeep3.key"));
+  const refused = cli(["client", "issue", "nokeep3", "--email", "nk3@example.com", "--no-keep-key", "--out-dir", out]);
+  expect(refused.code).toBe(3);
+  expect(refused.stderr.trim()).toBe(`mtlsctl: ${path.join(out, "nokeep3.key")}: already exists (use --force to replace it)`);
+  expect(fs.existsSync(path.join(store.dir, "issued", "nokeep3.crt"))).toBe(false);
+  expect(fs.readFileSync(key)).toEqual(before);
+  // default: the current directory
+  mtlsOk(["client", "issue", "nokeep4", "--email", "nk4@example.com", "--no-keep-key"], { cwd: store.cwd, env: store.env });
+  expect(fs.statSync(path.join(store.cwd, "nokeep4.key")).mode & 0o777).toBe(0o600);
+  expect(fs.existsSync(path.join(store.dir, "private", "nokeep4.key"))).toBe(false);
+});
