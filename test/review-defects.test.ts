@@ -92,3 +92,69 @@ test("a passphrase file that others can read is used with a warning naming it an
   const ok = mtls(["client", "issue", "pf2", "--email", "pf2@example.com", "--passphrase-file", loose], { cwd: s.cwd, env });
   expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: "" });
 });
+
+test("a PKCS#12 key bag (and the certificates' safe) is PBES2 with PBKDF2-HMAC-SHA256 at 600,000 iterations; the MAC SHA-256 at 100,000; --legacy keeps 3DES at 2,048", () => {
+  mtlsOk(["client", "issue", "p12kdf", "--email", "p12kdf@example.com"], { cwd: store.cwd, env: store.env });
+  const env = { ...store.env, MTLSCTL_P12_PASSWORD: "p12-pass" };
+  const out = path.join(store.cwd, "p12kdf.p12");
+  const legacy = path.join(store.cwd, "p12kdf-legacy.p12");
+  mtlsOk(["export", "p12kdf", "--format", "p12", "--out", out], { cwd: store.cwd, env });
+  mtlsOk(["export", "p12kdf", "--format", "p12", "--legacy", "--out", legacy], { cwd: store.cwd, env });
+  const info = openssl(["pkcs12", "-info", "-noout", "-in", out, "-passin", "pass:p12-pass"]);
+  expect(info.code).toBe(0);
+  expect(info.stderr).toContain("MAC: sha256, Iteration 100000");
+  expect(info.stderr).toContain("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256");
+  expect(info.stderr).toContain("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC, Iteration 600000, PRF hmacWithSHA256");
+  const legacyInfo = openssl(["pkcs12", "-info", "-noout", "-legacy", "-in", legacy, "-passin", "pass:p12-pass"]);
+  expect(legacyInfo.stderr).toContain("MAC: sha1, Iteration 2048");
+  expect(legacyInfo.stderr).toContain("Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2048");
+  // and the key comes back out, with the password only
+  expect(openssl(["pkcs12", "-in", out, "-nocerts", "-nodes", "-passin", "pass:p12-pass"]).stdout).toContain("BEGIN PRIVATE KEY");
+  expect(openssl(["pkcs12", "-in", out, "-nocerts", "-nodes", "-passin", "pass:wrong"]).code).not.toBe(0);
+});
+
+test("IDNA: a non-ASCII DNS name or email domain is issued as its A-labels (UTS #46, as url.domainToASCII); a non-ASCII local part is refused", () => {
+  const r = mtlsOk(["client", "issue", "idn1", "--dns", "Bücher.example", "--email", "bob@bücher.example", "--json"], { cwd: store.cwd, env: store.env });
+  expect(r.stdout).toContain('"bob@xn--bcher-kva.example"');
+  const text = openssl(["x509", "-noout", "-ext", "subjectAltName", "-in", path.join(store.dir, "issued", "idn1.crt")]).stdout;
+  expect(text).toContain("DNS:xn--bcher-kva.example");
+  expect(text).toContain("email:bob@xn--bcher-kva.example");
+  const ex = mtlsOk(["explain", path.join(store.dir, "issued", "idn1.crt"), "--json"], { cwd: store.cwd, env: store.env });
+  expect(JSON.parse(ex.stdout).identities.map((i: { value: string }) => i.value)).toEqual(expect.arrayContaining(["bob@xn--bcher-kva.example", "xn--bcher-kva.example"]));
+  const bad = cli(["client", "issue", "idn2", "--email", "bö@example.com"]);
+  expect(bad.code).toBe(3);
+  expect(bad.stderr.trim()).toBe('mtlsctl: email "bö@example.com": a non-ASCII local part needs an SmtpUTF8Mailbox SAN, which mtlsctl does not write (RFC 9598): use an ASCII mailbox');
+  const bad2 = cli(["client", "issue", "idn3", "--dns", "bü cher.example"]);
+  expect(bad2.code).toBe(3);
+  expect(bad2.stderr).toContain("not a valid internationalised domain name");
+  expect(fs.existsSync(path.join(store.dir, "issued", "idn2.crt")) || fs.existsSync(path.join(store.dir, "issued", "idn3.crt"))).toBe(false);
+});
+
+test("client issue --no-keep-key [--out-dir D]: the key is written to D (0600), never into the store; an existing key file needs --force", () => {
+  const out = path.join(store.cwd, "keys-out");
+  fs.mkdirSync(out, { recursive: true });
+  const r = mtlsOk(["client", "issue", "nokeep", "--email", "nokeep@example.com", "--no-keep-key", "--out-dir", out, "--json"], { cwd: store.cwd, env: store.env });
+  const key = path.join(out, "nokeep.key");
+  expect(JSON.parse(r.stdout).keyFile).toBe(key);
+  expect(fs.statSync(key).mode & 0o777).toBe(0o600);
+  expect(fs.existsSync(path.join(store.dir, "private", "nokeep.key"))).toBe(false);
+  // the key is the certificate's
+  const crt = path.join(store.dir, "issued", "nokeep.crt");
+  const pub = (args: string[]) => openssl(args).stdout;
+  expect(pub(["pkey", "-in", key, "-pubout"])).toBe(pub(["x509", "-in", crt, "-noout", "-pubkey"]));
+  const list = JSON.parse(mtlsOk(["list", "--json"], { cwd: store.cwd, env: store.env }).stdout).find((c: { name: string }) => c.name === "nokeep");
+  expect(list).toBeTruthy();
+  const before = fs.readFileSync(key);
+  const again = cli(["client", "issue", "nokeep2", "--email", "nk2@example.com", "--no-keep-key", "--out-dir", out]);
+  expect(again.code).toBe(0);
+  fs.copyFileSync(key, path.join(out, "nokeep3.key"));
+  const refused = cli(["client", "issue", "nokeep3", "--email", "nk3@example.com", "--no-keep-key", "--out-dir", out]);
+  expect(refused.code).toBe(3);
+  expect(refused.stderr.trim()).toBe(`mtlsctl: ${path.join(out, "nokeep3.key")}: already exists (use --force to replace it)`);
+  expect(fs.existsSync(path.join(store.dir, "issued", "nokeep3.crt"))).toBe(false);
+  expect(fs.readFileSync(key)).toEqual(before);
+  // default: the current directory
+  mtlsOk(["client", "issue", "nokeep4", "--email", "nk4@example.com", "--no-keep-key"], { cwd: store.cwd, env: store.env });
+  expect(fs.statSync(path.join(store.cwd, "nokeep4.key")).mode & 0o777).toBe(0o600);
+  expect(fs.existsSync(path.join(store.dir, "private", "nokeep4.key"))).toBe(false);
+});

@@ -5,8 +5,10 @@
  * library calls only once the request has passed every check that needs no secret (so a CLI can
  * prompt then) — and never come from a terminal or the environment here.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey, KeyObject } from "node:crypto";
+import { writeFileAtomic } from "../store/atomic";
 import { ExitCode, inputError, MtlsctlError, usageError } from "../errors";
 import { buildSubject, fromCsr, initCa, issue, Issued, leafFiles, subjectFor } from "../ca";
 import { initIntermediate } from "../hierarchy";
@@ -153,6 +155,11 @@ export interface IssueOptions extends SanOptions, AccessOptions {
   force?: boolean;
   /** The CA key's passphrase, when it is encrypted. */
   passphrase?: Secret;
+  /**
+   * `client issue --no-keep-key`: the new key is written to this file (0600, atomically; an existing one only
+   * with `force`) and never kept in the store, which records no key file.
+   */
+  keyOut?: string;
 }
 
 export interface ServerIssueOptions extends Omit<IssueOptions, "email" | "uri" | keyof AccessOptions> {
@@ -269,9 +276,22 @@ export class CaStore {
     const warnings: string[] = [];
     const subjectDer = subjectFor({ name, subject: o.subject, sans }, warnings);
     const access = accessFromOptions(o); // account and permissions, checked before the passphrase
+    const keyOut = o.keyOut === undefined ? undefined : path.resolve(o.keyOut);
+    if (keyOut && !o.force && fs.existsSync(keyOut)) throw inputError("already exists (use --force to replace it)", keyOut);
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
     const key = generateKey(keyType);
     const csrDer = buildCsr(key, subjectDer, sans);
+    if (keyOut) {
+      const issuedNoKey = issue(
+        ca.store,
+        ca.signer,
+        ca.caCert,
+        { profile: "client", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, ...leafFiles(name, { csrPem: csrPem(csrDer) }), ...access },
+        warnings,
+      );
+      writeFileAtomic(keyOut, privateKeyPem(key), { mode: 0o600 });
+      return issuedJson({ ...issuedNoKey, keyFile: keyOut }, warnings);
+    }
     const issued = issue(
       ca.store,
       ca.signer,

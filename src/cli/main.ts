@@ -262,6 +262,8 @@ export function buildProgram(argv?: string[]): Command {
     .option("--days <n>", "validity in days (default 365, never past the CA)", intOption("--days"))
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
     .option("--force", "replace an existing certificate of that name (keeps its account and permissions unless given)")
+    .option("--no-keep-key", "write the new key to --out-dir (default .) as NAME.key, 0600, and keep no copy in the store")
+    .option("--out-dir <dir>", "with --no-keep-key: where NAME.key goes (default: the current directory)")
     .option("--from <file>", "bulk: one client per row of a CSV (header: name plus any of email,dns,uri,ip,subject,key,days,account,allow_pub,deny_pub,allow_sub,deny_sub; several values ;-separated) or a JSON array of objects; skips names that exist")
     .addHelpText(
       "after",

@@ -18,7 +18,28 @@ export const hasSans = (s: Sans): boolean => s.email.length + s.dns.length + s.u
 
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
+// node:url is loaded only when a name is not ASCII
+const toALabels = (d: string): string => (require("node:url") as typeof import("node:url")).domainToASCII(d);
+
+/**
+ * A domain with non-ASCII labels as its A-labels (punycode, IDNA2008 with UTS #46 non-transitional
+ * processing: Node's url.domainToASCII, WHATWG URL); a leading "*." is kept. ASCII input is returned as is.
+ * An invalid internationalised name is refused.
+ */
+export function idnaDomain(d: string, what: string): string {
+  if (/^[\x00-\x7f]*$/.test(d)) return d;
+  const wild = d.startsWith("*.") ? "*." : "";
+  const a = /\s/.test(d) ? "" : toALabels(d.slice(wild.length));
+  if (!a || !/^[\x21-\x7e]+$/.test(a)) throw inputError(`${what}: not a valid internationalised domain name (IDNA2008, UTS #46)`);
+  return wild + a;
+}
+
 export function checkEmail(e: string): string {
+  const at0 = e.lastIndexOf("@");
+  if (at0 > 0 && !/^[\x00-\x7f]*$/.test(e)) {
+    if (!/^[\x21-\x7e]+$/.test(e.slice(0, at0))) throw inputError(`email "${printable(e)}": a non-ASCII local part needs an SmtpUTF8Mailbox SAN, which mtlsctl does not write (RFC 9598): use an ASCII mailbox`);
+    e = e.slice(0, at0 + 1) + idnaDomain(e.slice(at0 + 1), `email "${printable(e)}"`);
+  }
   if (!PRINTABLE_ASCII.test(e)) throw inputError(`email "${printable(e)}": only printable ASCII without spaces is allowed`);
   const at = e.lastIndexOf("@");
   if (at <= 0 || at === e.length - 1 || e.indexOf("@") !== at) throw inputError(`email "${e}": expected local@domain`);
@@ -28,6 +49,7 @@ export function checkEmail(e: string): string {
 }
 
 export function checkDns(d: string, what = `DNS name "${printable(d)}"`): string {
+  d = idnaDomain(d, what);
   if (!PRINTABLE_ASCII.test(d)) throw inputError(`${what}: only ASCII letters, digits, "-", "_", "." and a leading "*." are allowed`);
   if (d.length > 253) throw inputError(`${what}: longer than 253 characters`);
   // an IP address is matched only against IP SANs (Go, `openssl verify -verify_ip`): as a DNS SAN it matches nothing

@@ -1,3 +1,4 @@
+import * as path from "node:path";
 import { Ctx } from "../context";
 import { accessOptions, passphraseFrom, reportIssued, sansFromOptions } from "../common";
 import { Store } from "../../store/store";
@@ -28,6 +29,8 @@ export async function run([nameArg]: string[], o: Record<string, any>, cmd?: Com
     keyType: o.key,
     days: o.days,
     force: o.force,
+    // --no-keep-key: commander sets keepKey false; the key goes to --out-dir (default .) as <name>.key
+    keyOut: o.keepKey === false ? path.join(o.outDir ?? ".", `${name}.key`) : undefined,
     passphrase: passphraseFrom(ctx, o.passphraseFile),
   });
   reportIssued(ctx, "Issued client certificate", j);
