@@ -7,6 +7,8 @@ import { unlockCa } from "../api/store";
 import { Store } from "../store/store";
 import { usageError } from "../errors";
 import { createService, parseHostPort, chooseServerCert } from "../service/service";
+import { createOcspResponder } from "../service/ocsp";
+import { openFileStore } from "../store/file-api";
 import { parseDuration } from "../service/duration";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
@@ -35,6 +37,8 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
     auditLog: o.auditLog !== undefined ? path.resolve(o.auditLog) : undefined,
     rateLimit: rate,
     headersTimeoutMs,
+    // OCSP (RFC 6960) on /ocsp of both listeners: answers from the store, signed by the CA
+    ocsp: createOcspResponder({ store: openFileStore(ctx.dir), signer: ca.signer, caCert: ca.caCert }),
     log,
   });
   await svc.start();
