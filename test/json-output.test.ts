@@ -44,6 +44,10 @@ const ROWS: Row[] = [
   { cmd: "status", args: ["status", "--expiring", "400"], code: 1, check: (j) => expect(j.expiring.length).toBeGreaterThan(0) },
   { cmd: "nkey create", args: ["nkey", "create", "svc-nk"], check: (j) => expect(j.publicKey).toMatch(/^U/) },
   { cmd: "nkey list", args: ["nkey", "list"] },
+  { cmd: "token create", args: ["token", "create", "dev1", "--email", "dev1@example.com"], check: (j) => expect({ name: j.name, token: typeof j.token }).toEqual({ name: "dev1", token: "string" }) },
+  { cmd: "token list", args: ["token", "list"], check: (j) => expect(j.map((t: { name: string; state: string }) => [t.name, t.state])).toEqual([["dev1", "active"]]) },
+  { cmd: "token revoke", args: ["token", "revoke", "dev1"], check: (j) => expect(j.revoked.map((t: { name: string }) => t.name)).toEqual(["dev1"]) },
+  { cmd: "serve", args: ["serve", "--listen", "nonsense"], code: 3, check: (j) => expect(j.error).toMatch(/--listen: "nonsense" is not HOST:PORT/) }, // running: test/serve-*.test.ts
   { cmd: "client set", args: ["client", "set", "bob", "--account", "OPS", "--allow-pub", "ops.>"], check: (j) => expect({ account: j.account, permissions: j.permissions }).toEqual({ account: "OPS", permissions: { publish: { allow: ["ops.>"] } } }) },
   { cmd: "nkey set", args: ["nkey", "set", "svc-nk", "--account", "OPS"], check: (j) => expect(j.account).toBe("OPS") },
   {
