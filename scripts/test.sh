@@ -11,7 +11,8 @@ have openssl || need+=(openssl)
 have curl || need+=(curl)
 { have java && have keytool && have javac; } || need+=(default-jdk-headless)
 have script || need+=(bsdutils)
-have zsh || need+=(zsh)   # the zsh completion is parsed and driven by zsh in the tests
+have zsh || need+=(zsh)
+have pkcs11-tool || need+=(opensc)   # pkcs11-tool lists the token objects in test/pkcs11.test.ts   # the zsh completion is parsed and driven by zsh in the tests
 have tar || need+=(tar)
 have pk12util || need+=(libnss3-tools)
 if [ ${#need[@]} -gt 0 ]; then
