@@ -11,7 +11,8 @@ have openssl || need+=(openssl)
 have curl || need+=(curl)
 { have java && have keytool && have javac; } || need+=(default-jdk-headless)
 have script || need+=(bsdutils)
-have zsh || need+=(zsh)   # the zsh completion is parsed and driven by zsh in the tests
+have zsh || need+=(zsh)
+have pkcs11-tool || need+=(opensc)   # pkcs11-tool lists the token objects in test/pkcs11.test.ts   # the zsh completion is parsed and driven by zsh in the tests
 have tar || need+=(tar)
 have pk12util || need+=(libnss3-tools)
 if [ ${#need[@]} -gt 0 ]; then
@@ -37,6 +38,7 @@ bash scripts/nats-servers.sh >/dev/null
 echo "scripts/test.sh: nats-server matrix ready ($(( $(date +%s) - start )) s): 2.9.10 (Debian) and $(grep -c '^v' scripts/nats-versions.txt) built"
 bash scripts/est-tools.sh >/dev/null     # globalsign/est estclient + estserver (the EST peers of the service and agent tests), cached
 bash scripts/judges-setup.sh >/dev/null  # the judges of test/judges.test.ts (pkilint, zlint, Go x509, certtool, NSS, cryptography), cached
+bash scripts/softhsm.sh >/dev/null     # SoftHSM2 (Debian softhsm2): the PKCS#11 token of test/pkcs11*.test.ts
 
 # npm ci when node_modules is missing or does not match the lock file
 if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
