@@ -31,7 +31,8 @@ function staple(port: number, ca: string): Promise<Buffer | null> {
       if (!buf.includes("\r\n")) return;
       sock.off("data", onData);
       let resp: Buffer | null = null;
-      const t = tls.connect({ socket: sock, ca: fs.readFileSync(ca), servername: "localhost", requestOCSP: true });
+      // requestOCSP is a tls.connect option (Node docs) that @types/node lists only on TLSSocket's constructor options
+      const t = tls.connect({ socket: sock, ca: fs.readFileSync(ca), servername: "localhost", requestOCSP: true } as tls.ConnectionOptions & { requestOCSP: boolean });
       t.on("OCSPResponse", (r: Buffer) => (resp = r));
       t.on("secureConnect", () => {
         t.destroy();
