@@ -505,6 +505,14 @@ function report(o) {
     else add({ case: `verify, ${fmtN(sc.n)} × ${fmtN(sc.n)}`, measured: `failed: ${sc.verify?.error || "?"}`, ratio: "", goal: "flat, < 300 MB", note: when });
   }
 
+  // issue 21: the CA key's unlock (scripts/bench-unlock.js)
+  const ul = o.unlock;
+  sec("the CA key's unlock (what every signing command pays once)");
+  if (!ul) add({ case: "opening private/ca.key with its passphrase", measured: process.env.BENCH_SKIP_UNLOCK === "1" ? "skipped (BENCH_SKIP_UNLOCK=1)" : "not measured", ratio: "", goal: "< 1 s" });
+  else
+    for (const [kt, k] of Object.entries(ul.keys))
+      add({ case: `${ul.case}, ${kt}`, value: k.medianMs, unit: "ms", measured: fmtMs(k.medianMs), ratio: k.opensslPkeyMs !== undefined ? `${fmtX(k.medianMs / Math.max(1e-9, k.opensslPkeyMs - k.opensslStartMs))} \`openssl pkey\` (net of start-up)` : "", goal: "< 1 s", met: k.medianMs < 1000, note: `median of ${ul.runs}, min ${fmtMs(k.minMs)}, max ${fmtMs(k.maxMs)}${k.opensslPkeyMs !== undefined ? `; openssl pkey ${fmtMs(k.opensslPkeyMs)} whole` : ""}` });
+
   const rs = o.rsa;
   if (rs) {
     sec("RSA key generation: mtlsctl (native generateKeyPairSync, in process) vs `openssl genpkey` (net of its start-up)");
@@ -540,7 +548,7 @@ function report(o) {
   lines.push("");
   lines.push("Peers: `npm run bench:setup` installs mkcert, easy-rsa, golang-cfssl and openssl (Debian). Each peer has its own ec-p256 CA made once outside the timed loop;");
   lines.push("mtlsctl's CA key is encrypted (MTLSCTL_PASSPHRASE), the peers' are not. Knobs: BENCH_RUNS (21), BENCH_PEER_N (1000; 0 skips), BENCH_BULK_REPS (5),");
-  lines.push(`BENCH_RSA_RUNS (30,25), BENCH_RSA_REPS (3), BENCH_SCALE=100000 (the 100,000 memory runs, long), BENCH_SKIP_VERIFY=1, BENCH_SKIP_BULK=1 (and scripts/bench-bulk.js: BENCH_BULK_N, BENCH_BULK_RUNS, BENCH_SINGLE_N).`);
+  lines.push(`BENCH_RSA_RUNS (30,25), BENCH_RSA_REPS (3), BENCH_SCALE=100000 (the 100,000 memory runs, long), BENCH_SKIP_VERIFY=1, BENCH_SKIP_BULK=1, BENCH_SKIP_UNLOCK=1 (BENCH_UNLOCK_RUNS, 15) (and scripts/bench-bulk.js: BENCH_BULK_N, BENCH_BULK_RUNS, BENCH_SINGLE_N).`);
   const text = lines.join("\n");
   console.log(text);
   return { table: T, text };

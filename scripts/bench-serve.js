@@ -145,6 +145,47 @@ async function openLoop(port, clients, seconds, rate) {
   return { rate, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length, dropped: late };
 }
 
+const http = require("node:http");
+
+/** A plain-HTTP POST (OCSP to serve's --http-listen, cfssl's JSON API); `agent` false: a new connection each time. */
+function httpPost(port, pathName, type, body, agent) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const req = http.request({ host: "127.0.0.1", port, method: "POST", path: pathName, agent, headers: { "Content-Type": type, "Content-Length": body.length } }, (res) => {
+      const parts = [];
+      res.on("data", (c) => parts.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, body: Buffer.concat(parts), ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+/** `clients` concurrent plain-HTTP callers for `seconds`; `check` throws on a wrong answer (every answer is checked). */
+async function httpLoop(port, pathName, type, body, clients, seconds, keepAlive, check) {
+  const lat = [];
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : false;
+      while (Date.now() < deadline) {
+        const r = await httpPost(port, pathName, type, body, agent);
+        check(r);
+        lat.push(r.ms);
+      }
+      if (agent) agent.destroy();
+    }),
+  );
+  return { perSec: lat.length / seconds, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length };
+}
+
+/** An OCSP response whose responseStatus is successful (0) and whose single answer is "good" ([0] NULL, 80 00). */
+function checkOcspGood(r) {
+  if (r.status !== 200) throw new Error(`OCSP: HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);
+  if (r.body[0] !== 0x30 || !r.body.includes(Buffer.from([0x0a, 0x01, 0x00]))) throw new Error("OCSP: not a successful response");
+  if (!r.body.includes(Buffer.from([0x80, 0x00]))) throw new Error("OCSP: the answer is not good");
+}
+
 module.exports = async function benchServe(o = {}) {
   const log = o.log ?? ((m) => process.stderr.write(m + "\n"));
   const n = Number(process.env.BENCH_SERVE_N ?? 100_000);
@@ -177,8 +218,9 @@ module.exports = async function benchServe(o = {}) {
 
     const results = {};
     // mtlsctl serve
-    const svc = await startProc(process.execPath, [BIN, "serve", "--listen", "127.0.0.1:0", "--rate-limit", "0"], env, (out) => Number(/listening on https:\/\/[^\s]+:(\d+)/.exec(out)?.[1] ?? 0));
+    const svc = await startProc(process.execPath, [BIN, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--rate-limit", "0"], env, (out) => Number(/listening on https:\/\/[^\s]+:(\d+)/.exec(out)?.[1] ?? 0));
     procs.push(svc.proc);
+    const httpPort = Number(/on http:\/\/[^\s]+:(\d+)/.exec(svc.log())?.[1] ?? 0);
     // estserver: its mock CA is the same CA (key unencrypted PKCS#8), its TLS certificate the same server certificate
     const { estserver } = JSON.parse(
       JSON.stringify(Object.fromEntries(execFileSync("bash", [path.join(__dirname, "est-tools.sh"), "--check"]).toString().trim().split("\n").map((l) => l.split(" ")))),
@@ -221,6 +263,37 @@ module.exports = async function benchServe(o = {}) {
       results[label] = { newConnection: fresh, keepAlive: kept, at200: open, rssMb: peakMb(pid) };
       log(`bench-serve: ${label}: ${fresh.perSec.toFixed(0)}/s new connection, ${kept.perSec.toFixed(0)}/s keep-alive; at 200/s p50 ${open.p50.toFixed(1)} ms p99 ${open.p99.toFixed(1)} ms; RSS ${results[label].rssMb.toFixed(0)} MB`);
     }
+    // OCSP: openssl's request (SHA-1 CertID, no nonce: cacheable) for one client, over plain HTTP
+    execFileSync("openssl", ["ocsp", "-issuer", path.join(dir, "ca.crt"), "-cert", path.join(dir, "issued", "b0.crt"), "-no_nonce", "-reqout", path.join(work, "ocsp.req")], { stdio: "ignore" });
+    const ocspReq = fs.readFileSync(path.join(work, "ocsp.req"));
+    const ocspKept = await httpLoop(httpPort, "/ocsp", "application/ocsp-request", ocspReq, nClients, seconds, true, checkOcspGood);
+    const ocspFresh = await httpLoop(httpPort, "/ocsp", "application/ocsp-request", ocspReq, nClients, Math.max(2, Math.round(seconds / 2)), false, checkOcspGood);
+    log(`bench-serve: mtlsctl serve OCSP: ${ocspKept.perSec.toFixed(0)}/s keep-alive (p99 ${ocspKept.p99.toFixed(1)} ms), ${ocspFresh.perSec.toFixed(0)}/s new connection`);
+
+    // cfssl serve (Debian golang-cfssl): /api/v1/cfssl/sign with the same CA, plain HTTP, no database
+    let cfssl = null;
+    const cfsslBin = ["/usr/bin/cfssl", "/usr/local/bin/cfssl"].find((f) => fs.existsSync(f));
+    if (cfsslBin) {
+      const cport = await new Promise((r) => {
+        const s = require("node:net").createServer().listen(0, "127.0.0.1", () => {
+          const p = s.address().port;
+          s.close(() => r(p));
+        });
+      });
+      const cf = await startProc(cfsslBin, ["serve", "-address", "127.0.0.1", "-port", String(cport), "-ca", path.join(dir, "ca.crt"), "-ca-key", path.join(dir, "private", "ca.key")], {}, (out) => (/Now listening|listening on/i.test(out) ? cport : 0));
+      procs.push(cf.proc);
+      const csrPem = execFileSync("openssl", ["req", "-new", "-key", path.join(dir, "private", "b0.key"), "-subj", "/CN=b0"]).toString();
+      const signBody = Buffer.from(JSON.stringify({ certificate_request: csrPem }));
+      const checkSigned = (r) => {
+        const j = r.status === 200 ? JSON.parse(r.body.toString()) : null;
+        if (!j || !j.success || !/BEGIN CERTIFICATE/.test(j.result?.certificate ?? "")) throw new Error(`cfssl sign: HTTP ${r.status} ${r.body.toString().slice(0, 200)}`);
+      };
+      const cKept = await httpLoop(cport, "/api/v1/cfssl/sign", "application/json", signBody, nClients, seconds, true, checkSigned);
+      const cFresh = await httpLoop(cport, "/api/v1/cfssl/sign", "application/json", signBody, nClients, seconds, false, checkSigned);
+      cfssl = { newConnection: cFresh, keepAlive: cKept, rssMb: peakMb(cf.proc.pid) };
+      log(`bench-serve: cfssl serve (plain HTTP, no mTLS, no store): ${cFresh.perSec.toFixed(0)}/s new connection, ${cKept.perSec.toFixed(0)}/s keep-alive; RSS ${cfssl.rssMb.toFixed(0)} MB`);
+    } else log("bench-serve: cfssl: not installed (apt-get install golang-cfssl; scripts/bench-setup.sh)");
+
     const m = results["mtlsctl serve"];
     const e = results["globalsign estserver"];
     const row = {
@@ -229,9 +302,12 @@ module.exports = async function benchServe(o = {}) {
       estserver: e,
       ratioNewConnection: +(m.newConnection.perSec / e.newConnection.perSec).toFixed(2),
       ratioKeepAlive: +(m.keepAlive.perSec / e.keepAlive.perSec).toFixed(2),
-      goal: ">= estserver's rate; p99 <= 50 ms at 200/s; RSS <= 200 MB",
+      cfssl: cfssl ?? "not installed (apt-get install golang-cfssl)",
+      ratioCfsslKeepAlive: cfssl ? +(m.keepAlive.perSec / cfssl.keepAlive.perSec).toFixed(2) : null,
+      ocsp: { keepAlive: ocspKept, newConnection: ocspFresh },
+      goal: ">= estserver's rate; p99 <= 50 ms at 200/s; RSS <= 200 MB; OCSP >= 5,000/s",
     };
-    row.met = row.ratioKeepAlive >= 1 && row.ratioNewConnection >= 1 && m.at200.p99 <= 50 && m.rssMb <= 200;
+    row.met = row.ratioKeepAlive >= 1 && row.ratioNewConnection >= 1 && m.at200.p99 <= 50 && m.rssMb <= 200 && ocspKept.perSec >= 5000;
     return row;
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM");
@@ -240,11 +316,15 @@ module.exports = async function benchServe(o = {}) {
   }
 };
 
+module.exports.certFromCms = certFromCms; // scripts/bench-pkcs11.js
+
 if (require.main === module)
   module.exports().then((row) => {
     const f = (x) => (typeof x === "number" ? x.toFixed(1) : x);
     console.log(row.case);
     console.log(["", "new conn/s", "keep-alive/s", "p50@200/s ms", "p99@200/s ms", "RSS MB"].join("\t"));
     for (const [k, v] of [["mtlsctl serve", row.mtlsctl], ["estserver", row.estserver]]) console.log([k, f(v.newConnection.perSec), f(v.keepAlive.perSec), f(v.at200.p50), f(v.at200.p99), f(v.rssMb)].join("\t"));
+    if (typeof row.cfssl === "object") console.log(["cfssl serve", f(row.cfssl.newConnection.perSec), f(row.cfssl.keepAlive.perSec), "-", "-", f(row.cfssl.rssMb)].join("\t"));
+    console.log(`OCSP (mtlsctl serve, plain HTTP): ${f(row.ocsp.keepAlive.perSec)}/s keep-alive (p50 ${f(row.ocsp.keepAlive.p50)} ms, p99 ${f(row.ocsp.keepAlive.p99)} ms), ${f(row.ocsp.newConnection.perSec)}/s new connection`);
     console.log(`ratios mtlsctl/estserver: new connection ${row.ratioNewConnection}x, keep-alive ${row.ratioKeepAlive}x; goal ${row.goal}: ${row.met ? "met" : "NOT met"}`);
   });

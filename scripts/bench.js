@@ -66,6 +66,8 @@ if (process.env.BENCH_SKIP_BULK !== "1" && fs.existsSync(path.join(__dirname, "b
 // issue 9: 1,000 certificates vs the peers, RSA key generation, the optional 100,000 memory runs
 const log = (m) => process.stderr.write(m + "\n");
 const thousandRow = peers.thousand({ log });
+// issue 21 (scripts/bench-unlock.js): opening private/ca.key with its passphrase (PBKDF2 600,000), goal < 1 s
+const unlockRow = process.env.BENCH_SKIP_UNLOCK === "1" ? null : require("./bench-unlock.js")({ log });
 const rsaRow = peers.rsa();
 const scaleRow = peers.scale({ log });
 
@@ -77,16 +79,41 @@ if (process.env.BENCH_SKIP_STORE !== "1") {
 }
 
 const machine = `${os.cpus().length} x ${os.cpus()[0].model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
-const report = peers.report({ rows, samples, runs: RUNS, machine, bulk: bulkRow, verify: verifyRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow });
+const report = peers.report({ rows, samples, runs: RUNS, machine, bulk: bulkRow, verify: verifyRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow, unlock: unlockRow });
 fs.mkdirSync(path.join(ROOT, "bench"), { recursive: true });
-fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, table: report.table, rows, verify: verifyRow, bulk: bulkRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow, store: storeRow }, null, 2) + "\n");
+fs.writeFileSync(path.join(ROOT, "bench", "results.json"), JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, table: report.table, rows, verify: verifyRow, bulk: bulkRow, thousand: thousandRow, rsa: rsaRow, scale: scaleRow, store: storeRow, unlock: unlockRow }, null, 2) + "\n");
 console.log("\nwritten: bench/results.json");
 
 // issue 17 (scripts/bench-serve.js): EST re-enrolments, mtlsctl serve beside globalsign's estserver (BENCH_SKIP_SERVE=1 leaves it out)
-if (process.env.BENCH_SKIP_SERVE !== "1")
-  require("./bench-serve.js")({ log }).then((serveRow) => {
+const serving = (process.env.BENCH_SKIP_SERVE !== "1" ? require("./bench-serve.js")({ log }) : Promise.resolve(null))
+  .then((serveRow) => {
+    if (!serveRow) return;
     const f = (v) => `${v.newConnection.perSec.toFixed(0)}/s new connection, ${v.keepAlive.perSec.toFixed(0)}/s keep-alive, p50/p99 at 200/s ${v.at200.p50.toFixed(1)}/${v.at200.p99.toFixed(1)} ms, RSS ${v.rssMb.toFixed(0)} MB`;
     console.log(`${serveRow.case}:\n  mtlsctl serve  ${f(serveRow.mtlsctl)}\n  estserver      ${f(serveRow.estserver)}\n  ratio ${serveRow.ratioNewConnection}x / ${serveRow.ratioKeepAlive}x (goal ${serveRow.goal}: ${serveRow.met ? "met" : "NOT met"})`);
+    const c = serveRow.cfssl;
+    console.log(typeof c === "object" ? `  cfssl serve    ${c.newConnection.perSec.toFixed(0)}/s new connection, ${c.keepAlive.perSec.toFixed(0)}/s keep-alive (plain HTTP, no mTLS, no store), RSS ${c.rssMb.toFixed(0)} MB` : `  cfssl serve    ${c}`);
+    console.log(`  OCSP (serve, plain HTTP): ${serveRow.ocsp.keepAlive.perSec.toFixed(0)}/s keep-alive (p99 ${serveRow.ocsp.keepAlive.p99.toFixed(1)} ms), ${serveRow.ocsp.newConnection.perSec.toFixed(0)}/s new connection`);
     const file = path.join(ROOT, "bench", "results.json");
     fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), serve: serveRow }, null, 2) + "\n");
+  })
+  // issue 18 (scripts/bench-fleet.js): 1,000 agents' renewals through the agent's code path (BENCH_SKIP_FLEET=1 leaves it out)
+  .then(() => (process.env.BENCH_SKIP_FLEET === "1" ? null : require("./bench-fleet.js")({ log })))
+  .then((fleetRow) => {
+    if (!fleetRow) return;
+    const sp = fleetRow.renewalSpreadMinutes;
+    console.log(`${fleetRow.case}:\n  ${fleetRow.renewalsPerSec} renewals/s, ${fleetRow.failures} failures, p50/p99 ${fleetRow.latencyMs.p50}/${fleetRow.latencyMs.p99} ms`);
+    console.log(`  renewal times across the fleet, minutes after the first: no jitter p50 ${sp.noJitter.p50.toFixed(0)}, p100 ${sp.noJitter.p100.toFixed(0)}; --jitter 10% p10 ${sp.jitter10.p10.toFixed(0)}, p50 ${sp.jitter10.p50.toFixed(0)}, p90 ${sp.jitter10.p90.toFixed(0)}, p100 ${sp.jitter10.p100.toFixed(0)}`);
+    const file = path.join(ROOT, "bench", "results.json");
+    fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), fleet: fleetRow }, null, 2) + "\n");
   });
+
+// issue 19 (scripts/bench-pkcs11.js): the CA key in SoftHSM2 beside the file key (BENCH_SKIP_PKCS11=1 leaves it out)
+if (process.env.BENCH_SKIP_PKCS11 !== "1")
+  serving
+    .then(() => require("./bench-pkcs11.js")({ log }))
+    .then((row) => {
+      const f = (v) => `${v.signsPerSec} signs/s, client issue ${v.clientIssueMs} ms, --from ${v.bulkPerSec}/s, serve ${v.serveEnrolPerSec} re-enrolments/s`;
+      console.log(`${row.case}:\n  file key  ${f(row.file)}\n  SoftHSM2  ${f(row.softhsm2)}`);
+      const file = path.join(ROOT, "bench", "results.json");
+      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), pkcs11: row }, null, 2) + "\n");
+    });

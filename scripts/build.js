@@ -64,7 +64,7 @@ async function bundle() {
     fail("esbuild is not installed: it is a devDependency (npm ci; or npm install --no-save esbuild)");
   }
   const pkg = require(path.join(ROOT, "package.json"));
-  const external = Object.keys(pkg.dependencies || {})
+  const external = [...Object.keys(pkg.dependencies || {}), ...Object.keys(pkg.optionalDependencies || {})]
     .filter((d) => d !== "commander")
     .flatMap((d) => [d, `${d}/*`]);
   const r = await esbuild.build({

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Demo helper: connect to a local nats-server with each client certificate (npm `nats`) and print
+// Demo helper: connect to a local nats-server with each client certificate (nats.js 3,
+// `@nats-io/transport-node`) and print
 // the user the server chose, read from its monitoring endpoint (/connz?auth=true).
 "use strict";
-const { connect } = require("nats");
+const { connect } = require("@nats-io/transport-node");
 const fs = require("node:fs");
 const [, , port, mport, ca, ...clients] = process.argv;
 

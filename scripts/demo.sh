@@ -45,4 +45,22 @@ else
   echo "# nats-server is not installed (apt-get install nats-server) - skipping the live connection"
 fi
 echo
+echo "# The fleet path: the online CA (EST), a one-time token, and the agent that enrols and renews"
+sport=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+echo "\$ mtlsctl token create dave --email dave@example.com > dave.token"
+node bin/mtlsctl token create dave --email dave@example.com > "$out/dave.token"
+echo "\$ mtlsctl serve --listen 127.0.0.1:$sport &"
+node bin/mtlsctl serve --listen "127.0.0.1:$sport" > "$out/serve.log" 2>&1 &
+spid=$!
+trap 'kill $spid 2>/dev/null || true; kill ${pid:-} 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "listening on" "$out/serve.log" 2>/dev/null && break; sleep 0.1; done
+agent() { m agent --ca-url "https://127.0.0.1:$sport" --ca-file "$out/pki/ca.crt" --cert "$out/dave.crt" --key "$out/dave.key" "$@"; }
+agent --name dave --token-file "$out/dave.token" --once
+echo "# renew it once now (--renew-before 99%: due at once), with a new key"
+agent --once --renew-before 99%
+m config nats --out "$out/mtls-fleet.conf" --force
+m verify "$out/dave.crt" --config "$out/mtls-fleet.conf"
+kill -TERM "$spid"; wait "$spid" 2>/dev/null || true
+echo "# serve stopped (SIGTERM)"
+echo
 echo "Demo files are in $out"

@@ -37,8 +37,10 @@ start=$(date +%s)
 bash scripts/nats-servers.sh >/dev/null
 echo "scripts/test.sh: nats-server matrix ready ($(( $(date +%s) - start )) s): 2.9.10 (Debian) and $(grep -c '^v' scripts/nats-versions.txt) built"
 bash scripts/est-tools.sh >/dev/null     # globalsign/est estclient + estserver (the EST peers of the service and agent tests), cached
+bash scripts/natsgo.sh >/dev/null        # the nats.go test client (test/go/natsclient, nats.go pinned), cached
 bash scripts/judges-setup.sh >/dev/null  # the judges of test/judges.test.ts (pkilint, zlint, Go x509, certtool, NSS, cryptography), cached
 bash scripts/softhsm.sh >/dev/null     # SoftHSM2 (Debian softhsm2): the PKCS#11 token of test/pkcs11*.test.ts
+bash scripts/postgres.sh >/dev/null    # PostgreSQL (Debian postgresql): started, a role and database for test/pg*.test.ts and the store conformance
 
 # npm ci when node_modules is missing or does not match the lock file
 if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then

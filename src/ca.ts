@@ -12,10 +12,11 @@ import { buildCertificate, certificatePem, parseCertificate, ParsedCertificate, 
 import { buildCsr, csrPem, ParsedCsr } from "./pki/csr";
 import { describeKey, generateKey, isRsa, KeyType, privateKeyPem, publicKeyOf, spkiOf } from "./pki/keys";
 import { checkSignerMatches, keySigner, Signer } from "./pki/signer";
+import { destroyPkcs11Key, generatePkcs11Key } from "./pki/pkcs11";
 import { checkDays, chooseSerial, DAY, DEFAULT_CA_DAYS, PlanIssuer, planIssuance, tbsOf } from "./pki/plan";
 import { canonicalOrder, encodeName, formatRfc4514, parseRfc4514, unpredictableReasons, DnDer, decodeName } from "./pki/name";
 import { checkSans, emptySans, hasSans, Sans } from "./pki/san";
-import { writeFileAtomic } from "./store/atomic";
+import { PendingFlush, writeFileAtomic } from "./store/atomic";
 import { crashPoint } from "./store/crashpoints";
 import { CertKind, CertRecord, checkName, Inventory, LAYOUT, Store } from "./store/store";
 import { dnStageString, goSubjectString } from "./nats/subject";
@@ -38,6 +39,8 @@ export interface CaInitOptions {
   /** undefined: the key is written unencrypted. */
   passphrase?: string;
   force?: boolean;
+  /** `ca init --pkcs11 URI`: the key is generated in that token (no key file); `pin` when the URI gives none. */
+  pkcs11?: { uri: string; pin?: string };
 }
 
 export interface Result<T> {
@@ -137,6 +140,33 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
 
   const replacing = checkNewStoreDir(dir, o.force);
 
+  if (o.pkcs11) {
+    // the key pair is made inside the token (sensitive, not extractable); everything else as below
+    const signer = generatePkcs11Key(o.pkcs11.uri, o.keyType, { pin: o.pkcs11.pin });
+    try {
+      const spki = signer.publicKey;
+      const now = Date.now();
+      const certDer = buildCertificate(
+        { serial: randomSerial(), issuer: subject.der, subject: subject.der, notBefore: new Date(now - 60_000), notAfter: new Date(now + days * DAY), spki, extensions: profileExtensions("ca", { spki, rsa: signer.keyType.startsWith("rsa"), pathLen: o.pathLen, nameConstraints: o.nameConstraints }) },
+        signer,
+      );
+      const cert = parseCertificate(certDer);
+      const store = createStore(dir, { cert, pkcs11: { uri: o.pkcs11.uri, keyType: signer.keyType }, replacing }, warnings);
+      return { value: { store, cert }, warnings };
+    } catch (e) {
+      // nothing left behind in the token either: the new key pair goes when the store could not be made
+      signer.close();
+      try {
+        destroyPkcs11Key(signer.uri, { pin: o.pkcs11.pin });
+      } catch {
+        /* the token may be gone: the original error says what went wrong */
+      }
+      throw e;
+    } finally {
+      signer.close();
+    }
+  }
+
   const key = generateKey(o.keyType);
   const spki = spkiOf(key);
   const now = Date.now();
@@ -149,6 +179,14 @@ export function initCa(o: CaInitOptions): Result<{ store: Store; cert: ParsedCer
   const cert = parseCertificate(certDer);
   const store = createStore(dir, { cert, key, passphrase: o.passphrase, replacing }, warnings);
   return { value: { store, cert }, warnings };
+}
+
+/** The URI as the store keeps it: without any pin-value. */
+export function storedPkcs11Uri(uri: string): string {
+  const q = uri.indexOf("?");
+  if (q < 0) return uri;
+  const query = uri.slice(q + 1).split("&").filter((a) => a !== "" && !/^pin-value=/i.test(a));
+  return uri.slice(0, q) + (query.length ? "?" + query.join("&") : "");
 }
 
 /**
@@ -174,7 +212,7 @@ export function checkNewStoreDir(dir: string, force?: boolean): boolean {
  */
 export function createStore(
   dir: string,
-  o: { cert: ParsedCertificate; key: crypto.KeyObject; passphrase?: string; replacing: boolean; chain?: ParsedCertificate[]; roots?: ParsedCertificate[] },
+  o: { cert: ParsedCertificate; key?: crypto.KeyObject; pkcs11?: { uri: string; keyType: string }; passphrase?: string; replacing: boolean; chain?: ParsedCertificate[]; roots?: ParsedCertificate[] },
   warnings: string[],
 ): Store {
   const parent = path.dirname(dir);
@@ -186,16 +224,21 @@ export function createStore(
     crashPoint(`staging directory created: ${staging}`);
     const st = new Store(staging);
     writeFileAtomic(st.caCertFile, certificatePem(o.cert.der));
-    writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
+    // a token-held key: only its URI, never a PIN (pin-value is dropped; pin-source names a file)
+    if (o.pkcs11) writeFileAtomic(st.caPkcs11File, storedPkcs11Uri(o.pkcs11.uri) + "\n", { mode: 0o600 });
+    else if (o.key) writeFileAtomic(st.caKeyFile, privateKeyPem(o.key, o.passphrase), { mode: 0o600 });
+    else throw new Error("createStore needs a key or a PKCS#11 URI");
     if (o.chain?.length) writeFileAtomic(st.chainFile, pemBundle(o.chain)); // an intermediate store (issue 10)
     if (o.roots?.length) writeFileAtomic(st.rootsFile, pemBundle(o.roots));
-    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, describeKey(o.key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), certificates: [] };
+    const keyType = o.pkcs11 ? o.pkcs11.keyType : describeKey(o.key!);
+    const inv: Inventory = { version: 1, ca: record("ca", "ca", o.cert, keyType, { cert: LAYOUT.caCertRel, key: o.pkcs11 ? LAYOUT.caPkcs11Rel : LAYOUT.caKeyRel, csr: null }), certificates: [] };
     st.writeInventory(inv);
     placeStore(staging, dir, o.replacing);
   } catch (e) {
     abandonStaging(staging, dir, e);
   }
-  if (o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + new Store(dir).caKeyFile);
+  if (o.pkcs11 && /[?&]pin-value=/i.test(o.pkcs11.uri)) warnings.push("the PIN (pin-value) is not kept in the store: later commands need pin-source=file:… in the URI, or the PIN from --passphrase-file / MTLSCTL_PASSPHRASE");
+  else if (!o.pkcs11 && o.passphrase === undefined) warnings.push("the CA key is NOT encrypted (--no-encrypt): protect " + new Store(dir).caKeyFile);
   return new Store(dir);
 }
 
@@ -302,12 +345,14 @@ export function storeIssuer(store: Store, caCert: ParsedCertificate): PlanIssuer
   return { cert: caCert, chain: issuingChain(store, caCert), file: store.caCertFile, urls: store.readHeader().urls };
 }
 
-/**
- * Signs and publishes a certificate under the store lock; the inventory is written last. The rules
- * (validity, subject/SAN, key type, name constraints, sub-CA path lengths) are planIssuance()'s,
- * the same as bulk issuance's; the serial is chosen under the lock.
- */
-export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Issued {
+/** A request checked and planned, ready for the lock: its plan and the chain published with it. */
+interface Prepared {
+  req: IssueRequest;
+  plan: ReturnType<typeof planIssuance>;
+  chainPem: string;
+}
+
+function prepare(store: Store, signer: Signer, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Prepared {
   checkName(req.name);
   checkSignerMatches(signer, caCert.spki, store.caCertFile);
   const plan = planIssuance(
@@ -318,65 +363,134 @@ export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, r
   if (req.notAfterCap && plan.notAfter.getTime() > req.notAfterCap.getTime()) plan.notAfter = new Date(Math.floor(req.notAfterCap.getTime() / 1000) * 1000);
   if (req.notAfterCap && plan.notBefore.getTime() < caCert.notBefore.getTime()) plan.notBefore = caCert.notBefore; // the backdating never before the CA's
   const chainPem = req.profile === "ca" ? "" : store.presentedChain().map((c) => certificatePem(c.der)).join("");
+  return { req, plan, chainPem };
+}
+
+/**
+ * Signs and publishes a certificate under the store lock; the inventory is written last. The rules
+ * (validity, subject/SAN, key type, name constraints, sub-CA path lengths) are planIssuance()'s,
+ * the same as bulk issuance's; the serial is chosen under the lock.
+ */
+export function issue(store: Store, signer: Signer, caCert: ParsedCertificate, req: IssueRequest, warnings: string[]): Issued {
+  const [r] = issueBatch(store, signer, caCert, [{ req, warnings }]);
+  if (r instanceof Error) throw r;
+  return r;
+}
+
+/**
+ * issue() for several certificates of distinct names under one lock, as one group commit (the
+ * online CA batches the requests that arrive together): the replaced certificates' files are kept
+ * aside and that move committed (one segment for the batch), the new files are written and flushed
+ * together, then one segment records them all (the commit point) and one audit append tells it.
+ * Each item's answer is its Issued, or the error that refused it before anything of it was written
+ * (its checks, its plan, the name's state under the lock, its beforeWrite hook); a failure while
+ * publishing throws for the whole batch, which then has committed nothing.
+ */
+export function issueBatch(store: Store, signer: Signer, caCert: ParsedCertificate, items: { req: IssueRequest; warnings: string[] }[]): Array<Issued | Error> {
+  if (new Set(items.map((it) => it.req.name)).size !== items.length) throw new Error("issueBatch: the names of a batch must be distinct");
+  const results: Array<Issued | Error> = items.map(() => new Error("not issued"));
+  const prepared: Array<Prepared | null> = items.map((it, i) => {
+    try {
+      return prepare(store, signer, caCert, it.req, it.warnings);
+    } catch (e) {
+      results[i] = e as Error;
+      return null;
+    }
+  });
+  if (prepared.every((p) => p === null)) return results;
 
   return store.withLock(() => {
-    // one name's records and the serial index: nothing here reads the whole inventory (src/store/log.ts)
-    const existing = store.currentOf(req.name);
-    if (req.renews !== undefined) {
-      if (!existing || existing.serial !== req.renews)
-        throw inputError(`"${req.name}" changed while renewing (its current certificate is ${existing ? `serial ${existing.serial}` : "gone"}): run renew again`, store.inventoryFile);
-      if (existing.status !== "valid") throw inputError(`"${req.name}" (serial ${existing.serial}) is ${existing.status}: it cannot be renewed`, store.inventoryFile);
-    } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
-    const certDer = buildCertificate(tbsOf(plan, chooseSerial((hex) => store.serialTaken(hex))), signer);
-    const cert = parseCertificate(certDer);
-    req.beforeWrite?.(cert, existing);
-    const certRel = store.certRel(req.name);
-    if (existing) {
-      // renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;
-      // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked.
-      // Crash safety: the old files that the new ones will overwrite (certificate, request, key) are
-      // first copied to renewed/<serial>.{crt,csr,key} and that move committed, so a crash before the
-      // final inventory write leaves the old certificate whole; the new files are then unlisted and
-      // removed by the next command that takes the lock (Store.withLock).
-      const rewritten = new Set([certRel, ...(req.extraFiles ?? []).map((f) => f.rel)]);
+    // 1. each certificate built and checked (nothing written yet): a refusal is that item's answer
+    const serials = new Set<string>();
+    const staged: { i: number; p: Prepared; certDer: Buffer; cert: ParsedCertificate; existing: CertRecord | undefined }[] = [];
+    prepared.forEach((p, i) => {
+      if (!p) return;
+      const req = p.req;
+      try {
+        // one name's records and the serial index: nothing here reads the whole inventory (src/store/log.ts)
+        const existing = store.currentOf(req.name);
+        if (req.renews !== undefined) {
+          if (!existing || existing.serial !== req.renews)
+            throw inputError(`"${req.name}" changed while renewing (its current certificate is ${existing ? `serial ${existing.serial}` : "gone"}): run renew again`, store.inventoryFile);
+          if (existing.status !== "valid") throw inputError(`"${req.name}" (serial ${existing.serial}) is ${existing.status}: it cannot be renewed`, store.inventoryFile);
+        } else if (existing && !req.force) throw inputError(`"${req.name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.path(existing.certFile));
+        const certDer = buildCertificate(tbsOf(p.plan, chooseSerial((hex) => serials.has(hex) || store.serialTaken(hex))), signer);
+        const cert = parseCertificate(certDer);
+        req.beforeWrite?.(cert, existing);
+        serials.add(cert.serialHex);
+        staged.push({ i, p, certDer, cert, existing });
+      } catch (e) {
+        results[i] = e as Error;
+      }
+    });
+    if (!staged.length) return results;
+
+    // 2. renew or --force: the old certificate is kept, its file under renewed/, linked to the new one;
+    // a valid one becomes superseded (still valid until it expires), a revoked one stays revoked.
+    // Crash safety: the old files that the new ones will overwrite (certificate, request, key) are
+    // first kept under renewed/<serial>.{crt,csr,key} (hard links) and that move committed, so a crash
+    // before the final commit leaves the old certificates whole; the new files are then unlisted and
+    // removed by the next command that takes the lock (Store.withLock).
+    const aside: Array<{ from: string; to: string; mode: number }> = [];
+    const moved: CertRecord[] = [];
+    for (const { p, existing } of staged) {
+      if (!existing) continue;
+      const rewritten = new Set([store.certRel(p.req.name), ...(p.req.extraFiles ?? []).map((f) => f.rel)]);
       const moveAside = (rel: string | null, ext: string, mode: number): string | null => {
         if (!rel || (ext !== "crt" && !rewritten.has(rel))) return rel;
         const to = store.renewedRel(existing.serial, ext);
         if (!fs.existsSync(store.path(rel))) return ext === "crt" ? to : null;
-        store.write(to, fs.readFileSync(store.path(rel)), mode);
+        aside.push({ from: rel, to, mode });
         return to;
       };
       existing.certFile = moveAside(existing.certFile, "crt", 0o644)!;
       existing.csrFile = moveAside(existing.csrFile, "csr", 0o644);
       existing.keyFile = moveAside(existing.keyFile, "key", 0o600);
       if (existing.chainFile) existing.chainFile = null; // rewritten below; superseded certificates keep only their .crt
-      store.commitRecords([existing]);
-      if (existing.status === "valid") existing.status = "superseded";
-      existing.renewedBy = cert.serialHex;
+      moved.push(existing);
     }
-    for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode);
-    const chainRel = chainPem ? store.fullchainRel(req.name) : null;
-    if (chainRel) store.write(chainRel, certificatePem(certDer) + chainPem);
-    store.write(certRel, certificatePem(certDer));
-    const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey ?? publicKeyOf(req.spki)), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null }, {
-      account: req.account !== undefined ? req.account : existing?.account,
-      permissions: req.permissions !== undefined ? req.permissions : existing?.permissions,
-      renews: existing?.serial,
-      chainFile: chainRel,
-    });
-    rec.profile = req.profile === "ca" ? "sub-ca" : req.profile; // "peer": kind server, serverAuth + clientAuth; "sub-ca": a CA this one signed
-    // the commit point: one segment with the replaced record (when there is one) and the new one
-    store.commitRecords(existing ? [existing, rec] : [rec]);
-    store.audit([{ action: "issue", name: rec.name, serial: rec.serial, detail: { kind: rec.kind, profile: rec.profile, fingerprint: rec.fingerprint, ...(existing ? { replaces: existing.serial } : {}) } }]);
-    return {
-      record: rec,
-      cert,
-      certFile: store.path(certRel),
-      keyFile: req.keyRel ? store.path(req.keyRel) : null,
-      csrFile: req.csrRel ? store.path(req.csrRel) : null,
-      chainFile: chainRel ? store.path(chainRel) : null,
-      replaced: existing ?? null,
-    };
+    if (aside.length) store.keepAside(aside); // hard links: the old bytes stay where they are, under their new names too
+    if (moved.length) store.commitRecords(moved);
+
+    // 3. the new files, flushed together before the commit that names them
+    const pending = new PendingFlush();
+    const records: CertRecord[] = [];
+    const events: Parameters<Store["audit"]>[0] = [];
+    for (const { i, p, certDer, cert, existing } of staged) {
+      const req = p.req;
+      if (existing) {
+        if (existing.status === "valid") existing.status = "superseded";
+        existing.renewedBy = cert.serialHex;
+      }
+      const certRel = store.certRel(req.name);
+      for (const f of req.extraFiles ?? []) store.write(f.rel, f.data, f.mode, pending);
+      const chainRel = p.chainPem ? store.fullchainRel(req.name) : null;
+      if (chainRel) store.write(chainRel, certificatePem(certDer) + p.chainPem, 0o644, pending);
+      store.write(certRel, certificatePem(certDer), 0o644, pending);
+      const rec = record(req.profile === "peer" ? "server" : req.profile, req.name, cert, req.keyType ?? describeKey(req.publicKey ?? publicKeyOf(req.spki)), { cert: certRel, key: req.keyRel ?? null, csr: req.csrRel ?? null }, {
+        account: req.account !== undefined ? req.account : existing?.account,
+        permissions: req.permissions !== undefined ? req.permissions : existing?.permissions,
+        renews: existing?.serial,
+        chainFile: chainRel,
+      });
+      rec.profile = req.profile === "ca" ? "sub-ca" : req.profile; // "peer": kind server, serverAuth + clientAuth; "sub-ca": a CA this one signed
+      records.push(...(existing ? [existing, rec] : [rec]));
+      events.push({ action: "issue", name: rec.name, serial: rec.serial, detail: { kind: rec.kind, profile: rec.profile, fingerprint: rec.fingerprint, ...(existing ? { replaces: existing.serial } : {}) } });
+      results[i] = {
+        record: rec,
+        cert,
+        certFile: store.path(certRel),
+        keyFile: req.keyRel ? store.path(req.keyRel) : null,
+        csrFile: req.csrRel ? store.path(req.csrRel) : null,
+        chainFile: chainRel ? store.path(chainRel) : null,
+        replaced: existing ?? null,
+      };
+    }
+    pending.flush();
+    // 4. the commit point: one segment with the replaced records and the new ones
+    store.commitRecords(records);
+    store.audit(events);
+    return results;
   });
 }
 
@@ -394,7 +508,7 @@ export function subjectFor(o: SubjectOptions, warnings: string[]): Buffer {
 /** `client csr`: a key and a CSR, on the client's machine (no store). */
 export function makeCsr(o: SubjectOptions & { keyType: KeyType }, warnings: string[]): { key: crypto.KeyObject; keyPem: string; csrDer: Buffer; csrPem: string } {
   checkName(o.name);
-  const sans = checkSans(o.sans);
+  const sans = checkSans(o.sans, warnings);
   const subject = subjectFor(o, warnings);
   if (subject.length <= 2 && !hasSans(sans)) throw inputError("a request needs a subject or at least one SAN");
   const key = generateKey(o.keyType);
@@ -426,6 +540,6 @@ export function fromCsr(csr: ParsedCsr, o: { subject?: string; sans?: Sans }, wa
       warnings.push(`the request's subject "${formatRfc4514(rdns)}" is seen differently by nats-server's DN stage and Go's subject string ("${goStr}"); pass --subject to re-encode it in canonical order`);
   }
   const overridden = o.sans && hasSans(o.sans);
-  const sans = overridden ? checkSans(o.sans!) : csr.sans ? checkSans({ email: csr.sans.email, dns: csr.sans.dns, uri: csr.sans.uri, ip: csr.sans.ip }) : emptySans();
+  const sans = overridden ? checkSans(o.sans!, warnings) : csr.sans ? checkSans({ email: csr.sans.email, dns: csr.sans.dns, uri: csr.sans.uri, ip: csr.sans.ip }, warnings) : emptySans();
   return { subjectDer, sans };
 }

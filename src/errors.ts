@@ -18,7 +18,7 @@ export const ExitCode = {
  * - locked: another process holds the store's lock for longer than the wait
  * - unsupported: a store URL or feature this version does not support
  */
-export type ErrorCode = "usage" | "input" | "config" | "passphrase" | "exists" | "no-store" | "locked" | "unsupported";
+export type ErrorCode = "usage" | "input" | "config" | "passphrase" | "exists" | "no-store" | "locked" | "unsupported" | "unavailable"; // unavailable: the database cannot be reached (exit 3; serve: 503)
 
 /**
  * An error the user can act on: one line, optionally naming the file it concerns.

@@ -3,10 +3,10 @@
 // nats-server sends a nonce; the client signs it with the seed, and the server checks the signature
 // against the public key listed in its config ({ nkey: "{{public_key}}" }). The seed never leaves
 // this process: keep the seed file mode 0600 and give it only to this client.
-// Run it:  npm install nats && node {{file_hint}}      (NATS_URL=nats://host:4222 to choose the server){{notes}}
+// Run it:  npm install @nats-io/transport-node && node {{file_hint}}      (NATS_URL=nats://host:4222 to choose the server){{notes}}
 "use strict";
 const fs = require("node:fs");
-const { connect, nkeyAuthenticator } = require("nats");
+const { connect, nkeyAuthenticator } = require("@nats-io/transport-node"); // nats.js 3 (the `nats` 2.x package is deprecated)
 
 // The seed file holds the seed (SU...) alone on one line.
 const SEED_FILE = {{seed_file}};

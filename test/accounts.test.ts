@@ -11,7 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
-import { connect, ConnectionOptions, NatsConnection, nkeyAuthenticator, StringCodec } from "nats";
+import { connect, ConnectionOptions, errors, NatsConnection, nkeyAuthenticator } from "@nats-io/transport-node";
 import { spawnSync } from "node:child_process";
 import { makeStore, mtls, mtlsOk, RunResult, tool } from "./helpers/cli";
 import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
@@ -32,7 +32,6 @@ const inventory = () => readInventory(store.dir);
 const recordOf = (name: string) => inventory().certificates.filter((c: { name: string }) => c.name === name).pop();
 const work = path.join(store.cwd, "work");
 fs.mkdirSync(work);
-const sc = StringCodec();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WEIRD = "A.b-c@x$y"; // an account name that must be quoted in the config
 
@@ -59,7 +58,8 @@ async function open(server: NatsServer, o: { cert?: string; key?: string; user?:
   const nc = await connect(opts);
   const violations: Conn["violations"] = [];
   (async () => {
-    for await (const s of nc.status()) if (s.type === "error" && s.data === "PERMISSIONS_VIOLATION" && s.permissionContext) violations.push(s.permissionContext);
+    // nats.js 3: a refused PUB/SUB arrives as a status carrying a PermissionViolationError (operation, subject)
+    for await (const s of nc.status()) if (s.type === "error" && s.error instanceof errors.PermissionViolationError) violations.push({ operation: s.error.operation, subject: s.error.subject });
   })().catch(() => undefined);
   return { nc, name, violations };
 }
@@ -75,7 +75,7 @@ async function connzOf(server: NatsServer, name: string): Promise<{ authorized_u
 /** Publishes each subject, then reports which ones the server refused (async errors). */
 async function publishes(c: Conn, subjects: string[]): Promise<Record<string, boolean>> {
   const before = c.violations.length;
-  for (const s of subjects) c.nc.publish(s, sc.encode(s));
+  for (const s of subjects) c.nc.publish(s, s);
   await c.nc.flush();
   await c.nc.flush(); // the -ERR of a refused PUB precedes the PONG; a second round trip for margin
   await sleep(50);
@@ -86,7 +86,7 @@ async function publishes(c: Conn, subjects: string[]): Promise<Record<string, bo
 /** Subscribes (optionally in a queue group) and reports whether the server refused it. */
 async function subscribes(c: Conn, subject: string, queue: string | null = null): Promise<boolean> {
   const err = new Promise<string>((resolve) => {
-    c.nc.subscribe(subject, { ...(queue ? { queue } : {}), callback: (e) => resolve(e ? String(e.code) : "message") });
+    c.nc.subscribe(subject, { ...(queue ? { queue } : {}), callback: (e) => resolve(e ? (e instanceof errors.PermissionViolationError ? "PERMISSIONS_VIOLATION" : String(e)) : "message") });
   });
   await c.nc.flush();
   await c.nc.flush();
@@ -223,12 +223,12 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
   test("accounts are isolated: dave (ORDERS) reaches alice, bob (BILLING) and carol (global) do not", async () => {
     const alice = await asClient(server, "alice");
     const got: string[] = [];
-    alice.nc.subscribe("orders.new", { callback: (_e, m) => got.push(sc.decode(m.data)) });
+    alice.nc.subscribe("orders.new", { callback: (_e, m) => void got.push(m.string()) });
     await alice.nc.flush();
     try {
       for (const name of ["dave", "bob", "carol"]) {
         const c = await asClient(server, name);
-        c.nc.publish("orders.new", sc.encode(`from ${name}`));
+        c.nc.publish("orders.new", `from ${name}`);
         await c.nc.flush();
         await c.nc.close();
       }
@@ -258,9 +258,9 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
     const dave = await asClient(server, "dave");
     const a2 = await asClient(server, "alice");
     try {
-      const got = new Promise<string>((resolve) => dave.nc.subscribe("orders.a.b", { max: 1, callback: (_e, m) => resolve(sc.decode(m.data)) }));
+      const got = new Promise<string>((resolve) => dave.nc.subscribe("orders.a.b", { max: 1, callback: (_e, m) => resolve(m.string()) }));
       await dave.nc.flush();
-      a2.nc.publish("orders.a.b", sc.encode("hello"));
+      a2.nc.publish("orders.a.b", "hello");
       expect(await Promise.race([got, sleep(3000).then(() => "timeout")])).toBe("hello");
     } finally {
       await dave.nc.close();

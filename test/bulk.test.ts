@@ -18,7 +18,8 @@ import { CertRecord, Inventory, Store } from "../src/store/store";
 import { csvRows, jsonRows, countRows, RawRow } from "../src/bulk/input";
 import { KeyMaker } from "../src/bulk/leaf";
 import { keySigner } from "../src/pki/signer";
-import { bulkIssue, clientRecordText, RowResult } from "../src/bulk/issue";
+import { bulkIssue, RowResult } from "../src/bulk/issue";
+import { clientRecordText } from "../src/bulk/inventory";
 import { ByteList, InventoryAppender, recordText } from "../src/bulk/inventory";
 import { inventoryText, readInventory } from "./helpers/inventory";
 
@@ -599,19 +600,22 @@ describe("client issue --from, end to end", () => {
     const caKey = keySigner(store.caKey(PASS, caCert));
     const names = Array.from({ length: 45 }, (_, i) => `m${i}`);
     const file = write(s.cwd, "users.csv", csvOf(names));
-    const savedPath = process.env.PATH;
+    // a `sync` that fails and says it was called: the helper shell (a fixed PATH) finds it through the test hook
+    const bin = tmpDir("mtlsctl-fake-sync-");
+    const called = path.join(bin, "called");
     if (o.fakeSync) {
-      const bin = tmpDir("mtlsctl-fake-sync-");
-      write(bin, "sync", "#!/bin/sh\nexit 1\n");
+      write(bin, "sync", `#!/bin/sh\necho "$@" >> "${called}"\nexit 1\n`);
       fs.chmodSync(path.join(bin, "sync"), 0o755);
-      process.env.PATH = `${bin}:${savedPath}`;
+      process.env.MTLSCTL_TEST_SYNC_DIR = bin;
     }
     try {
       const sum = await bulkIssue(store, caKey, caCert, csvRows(file), { file, defaults: { keyType: "ec-p256" }, batchSize: 20, flush: o.flush, thread: o.thread });
       expect(sum).toEqual({ rows: 45, issued: 45, skipped: 0, failed: 0, stopped: false });
     } finally {
-      process.env.PATH = savedPath;
+      delete process.env.MTLSCTL_TEST_SYNC_DIR;
     }
+    // the fallback was taken: the failing sync ran (once: then every file is fsynced on its own)
+    if (o.fakeSync) expect(fs.readFileSync(called, "utf8").trim().split("\n").length).toBeGreaterThanOrEqual(1);
     const inv = checkConsistent(s.dir);
     expect(inv.certificates.map((c) => c.name)).toEqual(names);
     for (const n of names) {

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { connect } from "nats";
+import { connect } from "@nats-io/transport-node";
 import { tmpDir } from "./helpers/cli";
 import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
 import { readServerConfig } from "../src/nats/conf/server-config";

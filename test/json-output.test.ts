@@ -47,7 +47,10 @@ const ROWS: Row[] = [
   { cmd: "token create", args: ["token", "create", "dev1", "--email", "dev1@example.com"], check: (j) => expect({ name: j.name, token: typeof j.token }).toEqual({ name: "dev1", token: "string" }) },
   { cmd: "token list", args: ["token", "list"], check: (j) => expect(j.map((t: { name: string; state: string }) => [t.name, t.state])).toEqual([["dev1", "active"]]) },
   { cmd: "token revoke", args: ["token", "revoke", "dev1"], check: (j) => expect(j.revoked.map((t: { name: string }) => t.name)).toEqual(["dev1"]) },
+  { cmd: "agent", args: ["agent", "--ca-url", "https://127.0.0.1:1", "--ca-file", "pki/ca.crt", "--cert", "a.crt", "--key", "a.key", "--once"], code: 3, check: (j) => expect(j.error).toMatch(/enrol first with --name NAME --token-file FILE/) }, // its events: test/agent.test.ts
   { cmd: "serve", args: ["serve", "--listen", "nonsense"], code: 3, check: (j) => expect(j.error).toMatch(/--listen: "nonsense" is not HOST:PORT/) }, // running: test/serve-*.test.ts
+  { cmd: "store migrate", args: ["store", "migrate"], code: 2, check: (j) => expect(j.error).toMatch(/give --db/) }, // on a database: test/pg-store.test.ts
+  { cmd: "store copy", args: ["store", "copy", "--from", "pki", "--to", "pki-copy"], code: 2, check: (j) => expect(j.error).toMatch(/both directories/) },
   { cmd: "client set", args: ["client", "set", "bob", "--account", "OPS", "--allow-pub", "ops.>"], check: (j) => expect({ account: j.account, permissions: j.permissions }).toEqual({ account: "OPS", permissions: { publish: { allow: ["ops.>"] } } }) },
   { cmd: "nkey set", args: ["nkey", "set", "svc-nk", "--account", "OPS"], check: (j) => expect(j.account).toBe("OPS") },
   {

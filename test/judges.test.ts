@@ -1,16 +1,20 @@
 /**
  * Issue 21 §1: independent judges on every kind of artifact mtlsctl writes.
  *
- * The artifacts (test/judges/artifacts.ts) are made by the real CLI: a root CA of each key type, an
- * intermediate, name-constrained intermediates, clients (every SAN kind, a subject with every
+ * The artifacts (test/judges/artifacts.ts) are made by the real CLI: a root CA of each key type and an
+ * intermediate of each key type under it, name-constrained intermediates, clients (every SAN kind, a subject with every
  * attribute), servers, peers, CSRs, CRLs with and without entries, PKCS#12 modern and legacy, the Java
- * trust store. The judges, installed by scripts/judges-setup.sh (a missing one fails here, never a skip):
+ * trust store; and OCSP responses of the online CA's responder (good, revoked, unknown; EC, RSA, Ed25519
+ * and an intermediate's). The judges, installed by scripts/judges-setup.sh (a missing one fails here, never a skip):
  *  - pkilint's RFC 5280 linters (lint_pkix_cert, lint_pkix_signer_signee_cert_chain, lint_crl) and
  *    zlint v3.7.3 with the RFC5280, RFC5480, RFC5891 and RFC8813 sources: no error and no warning;
- *  - Go's crypto/x509 (test/judges/gox509): parse, signatures, Verify with the right EKU;
+ *    pkilint's lint_ocsp_response (RFC 6960) on the OCSP responses;
+ *  - Go's crypto/x509 (test/judges/gox509): parse, signatures, Verify with the right EKU (not OCSP:
+ *    the standard library has no OCSP parser);
  *  - GnuTLS certtool --verify (purpose, host name), --verify-crl, --crq-info, --p12-info;
  *  - NSS certutil -V -u C / V / L, pk12util -i;
- *  - Python cryptography: load everything, verify every signature and chain, open the PKCS#12 files.
+ *  - Python cryptography: load everything, verify every signature and chain, open the PKCS#12 files;
+ *    OCSP responses: the signature with the CA's key, the responder ID, the CertID, the status.
  * Every finding of every judge must be named in test/judges/allowed.txt (does not apply, with the
  * reason) or test/judges/known-defects.txt (a defect of mtlsctl, to fix); a line that matches nothing
  * fails too, so both lists stay true.
@@ -19,7 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { ROOT, run, tmpDir } from "./helpers/cli";
-import { Artifact, Kind, KEY_TYPES, isCert, isCrl, isLeaf, isP12, makeArtifacts } from "./judges/artifacts";
+import { Artifact, Kind, KEY_TYPES, isCert, isCrl, isLeaf, isP12, makeArtifacts, makeOcspArtifacts } from "./judges/artifacts";
 
 jest.setTimeout(600_000);
 
@@ -77,10 +81,11 @@ const cwd = tmpDir("mtlsctl-judges-");
 let tools: Record<string, string> = {};
 let artifacts: Artifact[] = [];
 let manifest = "";
+let goManifest = "";
 let py: { tool: string; id: string; ok?: boolean; error?: string; checks?: string[]; findings: { code: string; severity: string; message: string; path: string; linter: string }[] }[] = [];
 const byId = (id: string) => artifacts.find((a) => a.id === id)!;
 const keyType = (file: string) => new X509Certificate(fs.readFileSync(file)).publicKey.asymmetricKeyType;
-const write = (name: string, text: string) => {
+const write = (name: string, text: string | Buffer) => {
   const f = path.join(cwd, "work", name);
   fs.mkdirSync(path.dirname(f), { recursive: true });
   fs.writeFileSync(f, text);
@@ -88,7 +93,7 @@ const write = (name: string, text: string) => {
 };
 const cat = (files: string[] = []) => files.map((f) => fs.readFileSync(f, "utf8")).join("");
 
-beforeAll(() => {
+beforeAll(async () => {
   const r = run("bash", [SETUP, "--check"]);
   if (r.code !== 0) throw new Error(`the judges are not installed: ${r.stderr.trim() || r.stdout.trim()}`);
   for (const l of r.stdout.trim().split("\n")) {
@@ -96,8 +101,10 @@ beforeAll(() => {
     tools[name] = p;
   }
   for (const t of ["python", "zlint", "gox509", "certtool", "certutil", "pk12util"]) if (!tools[t]) throw new Error(`scripts/judges-setup.sh --check named no ${t}: run bash scripts/judges-setup.sh`);
-  artifacts = makeArtifacts(cwd);
+  artifacts = [...makeArtifacts(cwd), ...(await makeOcspArtifacts(cwd))];
   manifest = write("manifest.json", JSON.stringify(artifacts, null, 1));
+  // Go's standard library reads no OCSP response: its judge gets the rest
+  goManifest = write("manifest-go.json", JSON.stringify(artifacts.filter((a) => a.kind !== "ocsp"), null, 1));
   const p = run(tools.python, [path.join(ROOT, "test", "judges", "pyjudge.py"), manifest]);
   if (p.code !== 0) throw new Error(`pyjudge.py exited ${p.code}: ${p.stderr}`);
   py = p.stdout.trim().split("\n").map((l) => JSON.parse(l));
@@ -113,20 +120,36 @@ test("a judge that is missing fails with the way to install it (never a skip)", 
   expect(r.stderr).toMatch(/^scripts\/judges-setup\.sh: .* is missing: run bash scripts\/judges-setup\.sh/);
 });
 
-test("the artifacts: every kind mtlsctl writes, a root of every key type", () => {
-  const kinds: Kind[] = ["root", "intermediate", "constrained-intermediate", "client", "server", "peer", "csr", "crl-empty", "crl-entries", "p12", "p12-legacy", "truststore", "truststore-legacy"];
+test("the artifacts: every kind mtlsctl writes, a root and an intermediate of every key type", () => {
+  const kinds: Kind[] = ["root", "intermediate", "constrained-intermediate", "client", "server", "peer", "csr", "crl-empty", "crl-entries", "p12", "p12-legacy", "truststore", "truststore-legacy", "ocsp"];
   expect([...new Set(artifacts.map((a) => a.kind))].sort()).toEqual([...kinds].sort());
-  for (const k of KEY_TYPES) expect(byId(`root/${k}`).kind).toBe("root");
+  const keyTypeName = (file: string) => {
+    const k = new X509Certificate(fs.readFileSync(file)).publicKey;
+    const d = k.asymmetricKeyDetails!;
+    return k.asymmetricKeyType === "ec" ? `ec-p${d.namedCurve === "prime256v1" ? 256 : 384}` : k.asymmetricKeyType === "rsa" ? `rsa-${d.modulusLength}` : k.asymmetricKeyType;
+  };
+  for (const k of KEY_TYPES) {
+    expect(byId(`root/${k}`).kind).toBe("root");
+    // the intermediate has the key type, and is signed by the root of the same key type
+    const i = byId(`intermediate/${k}`);
+    expect([i.kind, keyTypeName(i.file), keyTypeName(i.issuer!)]).toEqual(["intermediate", k, k]);
+    expect(new X509Certificate(fs.readFileSync(i.file)).checkIssued(new X509Certificate(fs.readFileSync(i.issuer!)))).toBe(true);
+    expect(byId(`client/inter-${k}`).intermediates).toEqual([i.file]);
+  }
+  // OCSP: each status, and responses signed with EC, RSA and Ed25519 keys
+  const ocsp = artifacts.filter((a) => a.kind === "ocsp");
+  expect([...new Set(ocsp.map((a) => a.ocspStatus))].sort()).toEqual(["good", "revoked", "unknown"]);
+  expect([...new Set(ocsp.map((a) => keyTypeName(a.issuer!)))].sort()).toEqual(["ec-p256", "ed25519", "rsa-2048"]);
   // the full client: every SAN kind and every subject attribute, as openssl reads them
   const full = new X509Certificate(fs.readFileSync(byId("client/full").file));
   expect(full.subjectAltName).toBe("email:alice@example.com, DNS:alice.example.com, URI:spiffe://example.org/ns/prod/sa/alice, IP Address:10.1.2.3, IP Address:2001:DB8:0:0:0:0:0:7");
   expect(full.subject.split("\n").map((l) => l.split("=")[0])).toEqual(["C", "ST", "L", "street", "postalCode", "O", "OU", "CN", "serialNumber"]);
 });
 
-test("pkilint (RFC 5280 linters): no error and no warning beyond allowed.txt / known-defects.txt", () => {
+test("pkilint (RFC 5280 linters, RFC 6960 for OCSP): no error and no warning beyond allowed.txt / known-defects.txt", () => {
   const lint = py.filter((r) => r.tool === "pkilint");
   // every certificate and every CRL was linted
-  expect(lint.map((r) => r.id).sort()).toEqual(artifacts.filter((a) => isCert(a) || isCrl(a)).map((a) => a.id).sort());
+  expect(lint.map((r) => r.id).sort()).toEqual(artifacts.filter((a) => isCert(a) || isCrl(a) || a.kind === "ocsp").map((a) => a.id).sort());
   const findings = lint.flatMap((r) => r.findings.map((f) => ({ tool: `pkilint ${f.linter}`, name: f.code, id: r.id, kind: byId(r.id).kind, message: `${f.severity} ${f.message} at ${f.path}` })));
   expect(unexplained(findings)).toEqual([]);
 });
@@ -149,11 +172,11 @@ test("zlint v3.7.3 (RFC5280, RFC5480, RFC5891, RFC8813): no error and no warning
 });
 
 test("Go crypto/x509: every certificate, CRL and CSR parses; signatures; Verify with the right EKU", () => {
-  const r = run(tools.gox509, [manifest]);
+  const r = run(tools.gox509, [goManifest]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   const results: { id: string; ok: boolean; error?: string; checks: string[] }[] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-  expect(results.map((x) => x.id).sort()).toEqual(artifacts.filter((a) => !isP12(a)).map((a) => a.id).sort());
+  expect(results.map((x) => x.id).sort()).toEqual(artifacts.filter((a) => !isP12(a) && a.kind !== "ocsp").map((a) => a.id).sort());
   const findings: Finding[] = results.filter((x) => !x.ok).map((x) => ({ tool: "go", name: "go.x509", id: x.id, kind: byId(x.id).kind, message: x.error ?? "" }));
   expect(unexplained(findings)).toEqual([]);
   for (const x of results.filter((y) => y.ok)) {
@@ -165,7 +188,7 @@ test("Go crypto/x509: every certificate, CRL and CSR parses; signatures; Verify 
   }
 });
 
-test("Python cryptography: loads every artifact, verifies every signature and chain, opens the PKCS#12 files", () => {
+test("Python cryptography: loads every artifact, verifies every signature and chain, opens the PKCS#12 files, checks the OCSP responses", () => {
   const res = py.filter((r) => r.tool === "cryptography");
   expect(res.map((r) => r.id).sort()).toEqual(artifacts.map((a) => a.id).sort());
   expect(res.filter((r) => !r.ok).map((r) => `${r.id}: ${r.error}`)).toEqual([]);
@@ -178,7 +201,28 @@ test("Python cryptography: loads every artifact, verifies every signature and ch
     if (a.kind === "csr") expect(r.checks).toEqual(["load", "signature"]);
     if (a.kind.startsWith("p12")) expect(r.checks).toEqual(["open with password", "key matches certificate", "certificate signed by the CA", "CA carried"]);
     if (a.kind.startsWith("truststore")) expect(r.checks).toEqual(["open with password", "the CA alone"]);
+    if (a.kind === "ocsp") expect(r.checks).toEqual(["load", "signature", "responder ID", "for the CA and the serial", `status ${a.ocspStatus}`]);
   }
+});
+
+test("Python cryptography refuses an OCSP response whose signature (EC, RSA, Ed25519) is altered, or that says another status", () => {
+  const bad: Artifact[] = [];
+  for (const id of ["ocsp/main-good", "ocsp/rsa-2048-good", "ocsp/ed25519-good"]) {
+    const a = byId(id);
+    const der = fs.readFileSync(a.file);
+    der[der.length - 1] ^= 0x01; // the signature BIT STRING ends the response (no certificates follow)
+    bad.push({ ...a, id: `${id}-altered`, file: write(`ocsp-bad/${id.replace("/", "-")}.der`, der) });
+  }
+  bad.push({ ...byId("ocsp/main-good"), id: "ocsp/main-good-as-revoked", ocspStatus: "revoked" });
+  const p = run(tools.python, [path.join(ROOT, "test", "judges", "pyjudge.py"), write("manifest-bad.json", JSON.stringify(bad))]);
+  expect(p.code).toBe(0);
+  const res = p.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.tool === "cryptography");
+  expect(res.map((r) => [r.id, r.ok, r.error])).toEqual([
+    ["ocsp/main-good-altered", false, "InvalidSignature: "],
+    ["ocsp/rsa-2048-good-altered", false, "InvalidSignature: "],
+    ["ocsp/ed25519-good-altered", false, "InvalidSignature: "],
+    ["ocsp/main-good-as-revoked", false, "ValueError: status good, expected revoked"],
+  ]);
 });
 
 test("GnuTLS certtool: --verify with the purpose (and host name), --verify-crl, --crq-info, --p12-info", () => {
@@ -235,7 +279,9 @@ test("NSS: certutil -V -u C (clients), -u V (servers), both (peers), -u L (CAs);
   fs.mkdirSync(db);
   const certutil = (args: string[]) => run(tools.certutil, ["-d", `sql:${db}`, ...args]);
   expect(certutil(["-N", "--empty-password"]).code).toBe(0);
-  const note = (a: Artifact, name: string, out: string) => findings.push({ tool: "nss", name, id: a.id, kind: a.kind, message: `${keyType(a.file) === "ed25519" ? "Ed25519 key: " : ""}${out.trim()}` });
+  // an Ed25519 key of the certificate itself, or above it (an EC leaf of an Ed25519 intermediate)
+  const ed = (a: Artifact) => (keyType(a.file) === "ed25519" ? "Ed25519 key: " : [a.issuer, ...(a.intermediates ?? [])].some((f) => f && keyType(f) === "ed25519") ? "Ed25519 key in the chain: " : "");
+  const note = (a: Artifact, name: string, out: string) => findings.push({ tool: "nss", name, id: a.id, kind: a.kind, message: `${ed(a)}${out.trim()}` });
   // every certificate once, under its id: roots trusted as CAs for TLS, the others with no trust
   const added = new Set<string>();
   for (const a of artifacts.filter(isCert).sort((x, y) => Number(y.kind === "root") - Number(x.kind === "root"))) {

@@ -44,9 +44,9 @@ test("no lazy require() of the project's own modules in src/nats, src/verify, sr
   expect(bad).toEqual([]);
 });
 
-test("the config reader's files stay under 600 lines (the lexer's single state machine excepted)", () => {
-  const long = files("nats/conf")
-    .filter((f) => !f.endsWith("lexer.ts"))
+test("no source file over 600 lines (issue 16; the config lexer's single state machine excepted)", () => {
+  const long = files("")
+    .filter((f) => f !== path.join("nats", "conf", "lexer.ts"))
     .map((f) => [f, fs.readFileSync(path.join(SRC, f), "utf8").split("\n").length] as const)
     .filter(([, n]) => n > 600);
   expect(long).toEqual([]);

@@ -53,7 +53,7 @@ const GO_PARSERS = ["gocompat/gourl.ts", "gocompat/domain.ts", "nats/ldapdn.ts",
 const PARSER_MAY = (to: string) => to === "errors.ts" || to.startsWith("asn1/") || GO_PARSERS.includes(to);
 
 /** Lazy require() of the project's own modules is kept only in the CLI's command loader. */
-const LAZY_ALLOWED = ["cli/main.ts"];
+const LAZY_ALLOWED = ["cli/main.ts", "cli/main-online.ts"]; // the command loader (main-online.ts: its online-CA and store verbs)
 
 // ------------------------------------------------------------------------------------------------
 // What is wrong today, fixed on other branches (emptied as they merge). "from -> to", paths under src/.

@@ -16,9 +16,9 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { connect, NatsConnection } from "nats";
+import { connect, NatsConnection } from "@nats-io/transport-node";
 import { mtls, mtlsOk, makeStore, tmpDir, tool } from "./helpers/cli";
-import { freePort } from "./helpers/nats";
+import { freePort, natsServerMatrix } from "./helpers/nats";
 import * as der from "../src/asn1/der";
 import { OID } from "../src/asn1/oids";
 import { buildCertificate, ext, KeyUsage, randomSerial } from "../src/pki/cert";
@@ -157,6 +157,10 @@ describe("lint: the fixture corpus", () => {
     expect(lint(["nats012-duplicate-rdn.conf"], { version: "2.14.5" }).findings).toEqual([]);
     expect(codesOf(lint(["nats021-mqtt-by-name.conf"], { version: "2.14.3" }).findings)).toEqual(["NATS021"]);
     expect(lint(["nats021-mqtt-by-name.conf"], { version: "2.14.4" }).findings).toEqual([]);
+    // backported to 2.12.14 (there is no 2.12.13)
+    expect(codesOf(lint(["nats021-mqtt-by-name.conf"], { version: "2.12.12" }).findings)).toEqual(["NATS021"]);
+    expect(lint(["nats021-mqtt-by-name.conf"], { version: "2.12.14" }).findings).toEqual([]);
+    expect(lint(["nats021-mqtt-by-name.conf"], { version: "2.12.15" }).findings).toEqual([]);
     expect(lint(["nats012-duplicate-rdn.conf"]).findings[0].versions).toBe(">=2.9.10 <2.11.15 || >=2.12.0 <2.12.6");
   });
 
@@ -423,8 +427,7 @@ function getJson(url: string, timeoutMs = 5000): Promise<any> {
 }
 
 /** Writes `<W>/<name>.conf` from `body(ports)` and runs nats-server on it (cwd W, optional env); resolves once /varz answers. */
-async function startServer(name: string, body: (p: { port: number; http: number; mqtt: number }) => string, env: Record<string, string> = {}): Promise<Srv> {
-  const bin = tool("nats-server");
+async function startServer(name: string, body: (p: { port: number; http: number; mqtt: number }) => string, env: Record<string, string> = {}, bin = tool("nats-server")): Promise<Srv> {
   const port = await freePort();
   let httpPort = await freePort();
   while (httpPort === port) httpPort = await freePort();
@@ -462,7 +465,9 @@ async function startServer(name: string, body: (p: { port: number; http: number;
   for (const deadline = Date.now() + 15_000; ; ) {
     if (exited()) throw new Error(`nats-server exited early with ${conf}:\n${log()}`);
     try {
-      if ((await getJson(`http://127.0.0.1:${httpPort}/varz`, 1000)).port === port) break;
+      // /varz answers before the MQTT listener is up (it starts after JetStream): wait for its log line too
+      const mqttUp = !/^\s*mqtt\s*\{/m.test(fs.readFileSync(conf, "utf8")) || log().includes("Listening for MQTT clients on");
+      if ((await getJson(`http://127.0.0.1:${httpPort}/varz`, 1000)).port === port && mqttUp) break;
     } catch {
       /* not yet */
     }
@@ -664,10 +669,27 @@ describe("nats-server 2.9.10 does what the findings predict", () => {
       [...listen(p), "server_name: lint21", `jetstream { store_dir: ${JSON.stringify(js)} }`, ...tls(), `mqtt { listen: 127.0.0.1:${p.mqtt} }`, ...users('{ user: "CN=alice,O=Acme" }'), ""].join("\n"),
     );
     const l = lint([srv.conf], { cwd: W });
-    expect(l.findings.map((f) => [f.code, f.versions])).toEqual([["NATS021", ">=2.9.10 <2.14.4"]]);
+    expect(l.findings.map((f) => [f.code, f.versions])).toEqual([["NATS021", ">=2.9.10 <2.12.14 || >=2.13.0 <2.14.4"]]);
     expect(await mqttConnect(srv.mqtt, "CN=alice,O=Acme")).toBe(0); // accepted: no certificate, no password
     expect(await mqttConnect(srv.mqtt, "CN=mallory,O=Acme")).toBe(5); // control: an unknown name is refused
     await srv.stop();
+  });
+
+  // on every server of the matrix: lint reports NATS021 for exactly the versions where the name alone logs in
+  test.each(natsServerMatrix())("NATS021 on nats-server $version: reported exactly where the user name alone logs in over MQTT", async ({ version, bin }) => {
+    const js = path.join(W, `js-nats021-${version}`);
+    const srv = await startServer(
+      `nats021-${version}`,
+      (p) => [...listen(p), `server_name: lint21v${version.replace(/\./g, "")}`, `jetstream { store_dir: ${JSON.stringify(js)} }`, ...tls(), `mqtt { listen: 127.0.0.1:${p.mqtt} }`, ...users('{ user: "CN=alice,O=Acme" }'), ""].join("\n"),
+      {},
+      bin,
+    );
+    const byName = await mqttConnect(srv.mqtt, "CN=alice,O=Acme");
+    const control = await mqttConnect(srv.mqtt, "CN=mallory,O=Acme");
+    await srv.stop();
+    const reported = codesOf(lint([srv.conf], { cwd: W, version }).findings).includes("NATS021");
+    expect({ version, control }).toEqual({ version, control: 5 }); // an unknown name is refused everywhere
+    expect({ version, byName: byName === 0 ? "accepted" : `refused (${byName})`, reported }).toEqual({ version, byName: reported ? "accepted" : "refused (5)", reported });
   });
 
   test("NATS022: verify without verify_and_map: any trusted certificate plus a user name logs in as that user", async () => {
@@ -725,6 +747,31 @@ describe("nats-server 2.9.10 does what the findings predict", () => {
     expect(srv.log()).toMatch(/TLS handshake error.*unknown authority/);
     expect(await connectAs(srv, client("ins-alice", [["O", "Acme"], ["CN", "alice"]]))).toEqual({ ok: true, user: "CN=alice,O=Acme" });
     await srv.stop();
+  });
+});
+
+describe("ocsp_peer (test/ocsp-peer*.test.ts shows what real servers do)", () => {
+  test("NATS034 no verify, NATS035 the response cache, NATS036 warn_only, NATS037 a certificate without a responder", () => {
+    const s = makeStore({ name: "Lint OCSP CA" });
+    const cli = (args: string[]) => mtlsOk(args, { cwd: s.cwd, env: s.env });
+    cli(["server", "issue", "nats1", "--dns", "localhost"]);
+    cli(["client", "issue", "old", "--email", "old@example.com"]); // before the CA has an OCSP URL
+    cli(["ca", "set", "--ocsp-url", "http://127.0.0.1:9/ocsp"]);
+    cli(["client", "issue", "new", "--email", "new@example.com"]);
+    const conf = (name: string, ocsp: string, top: string[] = []) => {
+      const f = path.join(s.cwd, `${name}.conf`);
+      const pki = s.dir;
+      fs.writeFileSync(f, ["tls {", `  cert_file: "${pki}/issued/nats1.crt"`, `  key_file: "${pki}/private/nats1.key"`, `  ca_file: "${pki}/ca.crt"`, "  verify_and_map: true", `  ${ocsp}`, "}", ...top, 'authorization { users = [ { user: "old@example.com" }, { user: "new@example.com" } ] }', ""].join("\n"));
+      return f;
+    };
+    const opts = { cwd: s.cwd, env: s.env, version: "2.15.3" };
+    expect(codesOf(lint([conf("a", "ocsp_peer { ca_timeout: 5 }")], opts).findings)).toEqual(["NATS034"]);
+    expect(codesOf(lint([conf("b", "ocsp_peer: true")], opts).findings)).toEqual(["NATS035"]);
+    expect(codesOf(lint([conf("c", "ocsp_peer { verify: true, warn_only: true }", ["ocsp_cache: false"])], opts).findings)).toEqual(["NATS036"]);
+    const withStore = lint([conf("d", "ocsp_peer: true", ["ocsp_cache: false"]), "--store"], opts).findings.filter((f) => f.code === "NATS037");
+    expect(withStore.map((f) => f.message.split(" ")[0])).toEqual(["old"]);
+    // before 2.9.21 the key is refused, as the server refuses it
+    expect(codesOf(lint([conf("e", "ocsp_peer: true")], { ...opts, version: "2.9.10" }).findings)).toEqual(["NATS000"]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * NKey users (issue 6): `nkey create`, NKey users and permissions in `config nats`, `verify
  * --nkey-seed`, and the node/go client snippets, proved against the real nats-server 2.9.10 with
- * the npm `nats` client (nkeyAuthenticator) and Debian's nats.go built offline.
+ * the deprecated npm `nats` 2.x client (nkeyAuthenticator; kept here on purpose, for users who still run it:
+ * every other test connects with nats.js 3, `@nats-io/transport-node`) and nats.go built as a module.
  *
  * For every connection tried against a server, `mtlsctl verify` must agree with the server:
  * accepted or refused, and when accepted the same user (/connz?auth=true authorized_user) and

@@ -19,8 +19,10 @@
  * RDNsMatch) is the reference's, and that its reason contains the server's own deciding log line.
  *
  * Beyond §5: the URI table of §2.6, Go's parse-time refusals of §1.3 (R*), raw-byte user strings
- * (U4, U5), more chain cases (T*b/c, Trsa, Ted25519), the config reader on includes, variables
- * and environment variables (CFG*), and configs the server refuses to load (K*: `nats-server -t`
+ * (U4, U5), more chain cases (T*b/c, Trsa, Ted25519; T27-T29 excluded constraints, T7d, T8c), the
+ * rules that follow the Go each server was built with (Trsa768, Trsa768i, Tneg; Tsha1 and Tserial25
+ * beside them; Tneg and Tsha1 are made by OpenSSL: mtlsctl's encoder writes neither), the config
+ * reader on includes, variables and environment variables (CFG*), and configs the server refuses to load (K*: `nats-server -t`
  * fails and verify exits 3 with stage "config", in the same words and at the same line and column).
  *
  * Cases share one server config where their users cannot change each other's outcome (every
@@ -39,8 +41,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { nkeys } from "nats";
-import { tmpDir, tool } from "./helpers/cli";
+import { nkeys } from "@nats-io/transport-node";
+import { openssl, tmpDir, tool } from "./helpers/cli";
+import * as crypto from "node:crypto";
 import { dn, issue, makeCa, nameConstraints, writePair, spkiSha256, Issued, CertSpec, OID, KeyUsage, SubjectSpec } from "./helpers/certs";
 import { ConnectAs, Observed, Server, UserSpec, VerdictJson, checkConfig, pool, probe, startServer, stopAll, verifyCli } from "./helpers/oracle";
 import { natsServerMatrix } from "./helpers/nats";
@@ -267,6 +270,32 @@ CERTS["T24c"] = under("clientOnly", { subject: A, eku: [OID.serverAuth, OID.clie
 CERTS["T25"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good2 }), chain: [p.inter.good, p.inter.good2] }); // sent out of order
 CERTS["T25b"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }), chain: [p.other, p.inter.good] }); // an unrelated certificate first
 CERTS["T25c"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }), chain: [p.inter.good, p.inter.good] }); // the intermediate twice
+// Go's rules that changed with the Go of each server (src/nats/versions.ts goRules), and more chain rules
+const rsa768 = () => crypto.generateKeyPairSync("rsa", { modulusLength: 768 }).privateKey;
+leaf("Trsa768", { subject: A, key: rsa768() });
+CERTS["Trsa768i"] = under("rsa768", { subject: A });
+CERTS["T7d"] = under("notYetValid", { subject: A });
+CERTS["T8c"] = under("pl0inter", { subject: A });
+CERTS["PL0root"] = (p) => ({ leaf: p.inter.pl0root }); // the ca_file of group T8c
+leaf("Tserial25", { subject: A, serial: Buffer.concat([Buffer.from([0x7f]), Buffer.alloc(24, 0xab)]) });
+CERTS["T27"] = under("ncExclEmail", { subject: A, sans: [{ email: "a@bad.example.com" }] });
+CERTS["T27b"] = under("ncExclEmail", { subject: A, sans: [{ email: "a@example.com" }] });
+CERTS["T28"] = under("ncExclUri", { subject: A, sans: [{ uri: "spiffe://bad.example.org/x" }] });
+CERTS["T28b"] = under("ncExclUri", { subject: A, sans: [{ uri: "spiffe://example.org/x" }] });
+CERTS["T29"] = under("ncExclIp", { subject: A, sans: [{ ip: "10.9.1.1" }] });
+CERTS["T29b"] = under("ncExclIp", { subject: A, sans: [{ ip: "10.1.1.1" }] });
+// a 5-octet IP SAN (after an email SAN), written as raw bytes
+leaf("R9", { subject: dn(["CN", "x"]), extraExtensions: [{ oid: OID.subjectAltName, critical: false, value: der.seq(der.implicit(1, Buffer.from("x@example.com")), der.implicit(7, Buffer.from([1, 2, 3, 4, 5]))) }] });
+/**
+ * Made by OpenSSL (mtlsctl's encoder writes neither): signed by the client CA, subject O=Acme/CN=alice,
+ * a clientAuth leaf; `serial` as `openssl x509 -set_serial` takes it, `md` the signature's digest.
+ */
+const OPENSSL_LEAVES: Record<string, { serial: string; md: "sha256" | "sha1" }> = {
+  Tneg: { serial: "-12345", md: "sha256" },
+  Tsha1: { serial: "4242", md: "sha1" },
+};
+/** Certificates the client's OpenSSL loads only at security level 0. */
+const WEAK = new Set(["Trsa768", "Trsa768i", "Tsha1"]);
 // authorization's single user (no users list) with verify_and_map (issue 20 §2)
 leaf("SU", { subject: dn(["CN", "alice"]), sans: [{ email: "alice@example.com" }] });
 leaf("SUbob", { subject: dn(["CN", "bob"]), sans: [{ email: "bob@example.com" }] });
@@ -275,6 +304,7 @@ function intermediates(ca: Issued): Record<string, Issued> {
   const i = (cn: string, spec: Omit<CertSpec, "subject" | "issuer"> = {}, issuer: Issued = ca) => issue({ subject: dn(["CN", cn]), issuer, basic: { ca: true }, ...spec });
   const good = i("Intermediate");
   const path0 = i("Intermediate pathLen 0", { basic: { ca: true, pathLen: 0 } });
+  const pl0root = makeCa("Root pathLen 0", { basic: { ca: true, pathLen: 0 } });
   return {
     good,
     good2: i("Intermediate 2", {}, good),
@@ -293,6 +323,13 @@ function intermediates(ca: Issued): Record<string, Issued> {
     ncIp: i("Intermediate constrained to 10.0.0.0/8", { extraExtensions: [nameConstraints({ permittedIp: ["10.0.0.0/8"] })] }),
     clientOnly: i("Intermediate clientAuth only", { eku: [OID.clientAuth] }),
     emailOnly: i("Intermediate emailProtection only", { eku: ["1.3.6.1.5.5.7.3.4"] }),
+    rsa768: i("Intermediate with an RSA-768 key", { key: rsa768() }),
+    notYetValid: i("Not-yet-valid intermediate", { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 30 * DAY) }),
+    pl0root,
+    pl0inter: i("Intermediate under a pathLen 0 root", {}, pl0root),
+    ncExclEmail: i("Intermediate excluding email bad.example.com", { extraExtensions: [nameConstraints({ excludedEmail: ["bad.example.com"] })] }),
+    ncExclUri: i("Intermediate excluding URI bad.example.org", { extraExtensions: [nameConstraints({ excludedUri: ["bad.example.org"] })] }),
+    ncExclIp: i("Intermediate excluding 10.9.0.0/16", { extraExtensions: [nameConstraints({ excludedIp: ["10.9.0.0/16"] })] }),
   };
 }
 
@@ -435,6 +472,7 @@ const GROUPS: Group[] = [
       { id: "R6", why: "PrintableString with '*' and '&' (Go allows them)", cert: "R6", want: { user: "CN=a*&b", tier: "dn" } },
       { id: "R7", why: "an IA5String (DC) with a non-ASCII byte", cert: "R7", want: { refused: "tls" } },
       { id: "R8", why: "a UniversalString value", cert: "R8", want: { refused: "tls" } },
+      { id: "R9", why: "a 5-octet IP SAN", cert: "R9", want: { refused: "tls" } },
     ],
   },
   {
@@ -483,6 +521,29 @@ const GROUPS: Group[] = [
   one("N1", "nkeys do not block mapping", "A", [{ nkey: nkeyUser }, { user: ALICE }], { user: ALICE, tier: "dn" }),
   one("N2", "nkey users only: nothing to map to", "A", [{ nkey: nkeyUser }], { refused: "map" }),
   { name: "X3", users: u("bob", "CN=nobody"), noAuthUser: "bob", cases: [{ id: "X3", why: "no_auth_user is bypassed under map", cert: "A", want: { refused: "map" } }] },
+  // issue 20 §2: accounts, no_auth_user, NKey users and a token mixed with verify_and_map, on every version
+  {
+    name: "MX1",
+    accounts: { A: u("bob"), B: u(ALICE) },
+    noAuthUser: "bob",
+    cases: [
+      { id: "MX1a", why: "no_auth_user in one account; the certificate maps into another", cert: "A", want: { user: ALICE, tier: "dn", account: "B" } },
+      { id: "MX1b", why: "no_auth_user in an account: a certificate that maps to nobody is refused", cert: "E1", want: { refused: "map" } },
+      { id: "MX1c", why: "no_auth_user in an account: the CONNECT name of its user does not help", cert: "E1", connect: { user: "bob" }, want: { refused: "map" } },
+    ],
+  },
+  {
+    name: "MX2",
+    accounts: { A: [{ nkey: nkeyUser }, { user: "alice@example.com", password: "pw" }] },
+    cases: [
+      // the server logs `authentication error - Nkey ""` before 2.12.0 (nkey users exist), `User "alice@example.com"` from it
+      { id: "MX2a", why: "an account with an nkey user and a certificate user with a password: none sent", cert: "SU", want: { refused: "auth", tier: "email" } },
+      { id: "MX2b", why: "an account with an nkey user and a certificate user with a password: sent", cert: "SU", connect: { pass: "pw" }, want: { user: "alice@example.com", tier: "email", account: "A" } },
+    ],
+  },
+  { name: "MX3", users: [{ nkey: nkeyUser }], accounts: { A: u(ALICE) }, cases: [{ id: "MX3", why: "nkey users in authorization, certificate users in an account", cert: "A", want: { user: ALICE, tier: "dn", account: "A" } }] },
+  // (a token with accounts is refused too, but its words depend on Go's map order: "a token and accounts"
+  // or "a token and a users array", from run to run; not a case here)
   {
     name: "V",
     users: u(ALICE),
@@ -598,8 +659,22 @@ const GROUPS: Group[] = [
       { id: "T25b", why: "an unrelated certificate before the intermediate", cert: "T25b", want: { user: ALICE, tier: "dn" } },
       { id: "T25c", why: "the intermediate sent twice", cert: "T25c", want: { user: ALICE, tier: "dn" } },
       { id: "Ted25519", why: "Ed25519 leaf", cert: "Ted25519", want: { user: ALICE, tier: "dn" } },
+      // the Go of each server: its toolchain and its go.mod's GODEBUG defaults (src/nats/versions.ts goRules)
+      { id: "Trsa768", why: "RSA-768 leaf (Go 1.24's rsa1024min, from go.mod go 1.24: 2.11.9)", cert: "Trsa768", want: since(["2.9.10", { user: ALICE, tier: "dn" }], ["2.11.9", { refused: "tls" }]) },
+      { id: "Trsa768i", why: "RSA-768 intermediate (rsa1024min)", cert: "Trsa768i", want: since(["2.9.10", { user: ALICE, tier: "dn" }], ["2.11.9", { refused: "tls" }]) },
+      { id: "Tneg", why: "negative serial (Go 1.23's x509negativeserial, from go.mod go 1.23: 2.10.26)", cert: "Tneg", want: since(["2.9.10", { user: ALICE, tier: "dn" }], ["2.10.26", { refused: "tls" }]) },
+      { id: "Tsha1", why: "SHA-1 signature", cert: "Tsha1", want: { refused: "tls" } },
+      { id: "Tserial25", why: "a 25-octet serial (over RFC 5280's 20)", cert: "Tserial25", want: { user: ALICE, tier: "dn" } },
+      { id: "T7d", why: "a not-yet-valid intermediate", cert: "T7d", want: { refused: "tls" } },
+      { id: "T27", why: "excluded email subtree: a SAN under it", cert: "T27", want: { refused: "tls" } },
+      { id: "T27b", why: "excluded email subtree: a SAN beside it", cert: "T27b", want: { user: ALICE, tier: "dn" } },
+      { id: "T28", why: "excluded URI domain: a URI host under it", cert: "T28", want: { refused: "tls" } },
+      { id: "T28b", why: "excluded URI domain: a URI host beside it", cert: "T28b", want: { user: ALICE, tier: "dn" } },
+      { id: "T29", why: "excluded IP range: an IP SAN in it", cert: "T29", want: { refused: "tls" } },
+      { id: "T29b", why: "excluded IP range: an IP SAN outside it", cert: "T29b", want: { user: ALICE, tier: "dn" } },
     ],
   },
+  { name: "T8c", users: u(ALICE), tls: { caFile: "PL0root.crt" }, cases: [{ id: "T8c", why: "a root with pathLen 0 and one intermediate", cert: "T8c", want: { refused: "tls" } }] },
   {
     name: "T16",
     users: u(ALICE),
@@ -807,6 +882,19 @@ beforeAll(() => {
     pairs[name] = writePair(work, name, l, chain);
     leaves.set(name, l);
   }
+  // the OpenSSL-made leaves, signed with the client CA's key
+  fs.writeFileSync(path.join(work, "client-ca.key"), ca.key.export({ type: "pkcs8", format: "pem" }) as string, { mode: 0o600 });
+  fs.writeFileSync(path.join(work, "leaf.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+  const sh = (args: string[]) => {
+    const r = openssl(args, { cwd: work });
+    if (r.code !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+  };
+  for (const [name, o] of Object.entries(OPENSSL_LEAVES)) {
+    sh(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${name}.key`, "-subj", "/O=Acme/CN=alice", "-out", `${name}.csr`]);
+    sh(["x509", "-req", "-in", `${name}.csr`, "-CA", "client-ca.crt", "-CAkey", "client-ca.key", "-set_serial", o.serial, "-days", "5", `-${o.md}`, "-extfile", "leaf.ext", "-out", `${name}.crt`]);
+    pairs[name] = { cert: path.join(work, `${name}.crt`), key: path.join(work, `${name}.key`) };
+  }
+  for (const name of WEAK) (pairs[name] as { weak?: boolean }).weak = true;
 });
 
 /** Whether the verifier agreed with the server on accepted-or-not and on the user (the issue's count). */

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import { makeStore, mtls, mtlsOk, openssl } from "./helpers/cli";
+import { openStore } from "../src";
 
 const store = makeStore({ noEncrypt: true });
 const cli = (args: string[]) => mtls(args, { cwd: store.cwd, env: store.env });
@@ -128,6 +129,31 @@ test("IDNA: a non-ASCII DNS name or email domain is issued as its A-labels (UTS 
   expect(bad2.code).toBe(3);
   expect(bad2.stderr).toContain("not a valid internationalised domain name");
   expect(fs.existsSync(path.join(store.dir, "issued", "idn2.crt")) || fs.existsSync(path.join(store.dir, "issued", "idn3.crt"))).toBe(false);
+});
+
+test("IDNA: each conversion is said, one warning naming the input and its A-label: CLI (JSON and stderr), server issue, bulk, client csr, the library", async () => {
+  const said = (name: string, out: string) => `"${name}" is internationalised: written as its A-label "${out}"`;
+  // client issue --json: in "warnings"; and on stderr without --json
+  const j = JSON.parse(mtlsOk(["client", "issue", "idnw1", "--dns", "Bücher.example", "--email", "bob@bücher.example", "--json"], { cwd: store.cwd, env: store.env }).stdout);
+  expect(j.warnings).toHaveLength(2);
+  expect(j.warnings).toEqual(expect.arrayContaining([expect.stringContaining(`DNS name ${said("Bücher.example", "xn--bcher-kva.example")}`), expect.stringContaining(`email ${said("bob@bücher.example", "bob@xn--bcher-kva.example")}`)]));
+  for (const w of j.warnings) expect(w).not.toContain("\n");
+  // an ASCII name: no such warning
+  expect(JSON.parse(mtlsOk(["client", "issue", "idnw0", "--dns", "books.example", "--json"], { cwd: store.cwd, env: store.env }).stdout).warnings).toEqual([]);
+  const srv = mtlsOk(["server", "issue", "idnw2", "--dns", "straße.example"], { cwd: store.cwd, env: store.env });
+  expect(srv.stderr.trim().split("\n")).toEqual([`mtlsctl: warning: DNS name ${said("straße.example", "xn--strae-oqa.example")} (IDNA2008, UTS #46), the string verifiers and nats-server compare`]);
+  // bulk: naming the row
+  fs.writeFileSync(path.join(store.cwd, "idn.csv"), "name,dns,email\nidnw3,münchen.example,ann@münchen.example\n");
+  const bulk = mtlsOk(["client", "issue", "--from", "idn.csv"], { cwd: store.cwd, env: store.env });
+  expect(bulk.stderr).toContain(`idn.csv:2: DNS name ${said("münchen.example", "xn--mnchen-3ya.example")}`);
+  expect(bulk.stderr).toContain(`idn.csv:2: email ${said("ann@münchen.example", "ann@xn--mnchen-3ya.example")}`);
+  // client csr (no store), then client sign of that request: the CSR already holds the A-label, no second warning
+  const csr = mtlsOk(["client", "csr", "idnw4", "--dns", "bücher.example", "--out-dir", store.cwd, "--json"], { cwd: store.cwd, env: store.env });
+  expect(JSON.parse(csr.stdout).warnings).toEqual([expect.stringContaining(said("bücher.example", "xn--bcher-kva.example"))]);
+  expect(JSON.parse(mtlsOk(["client", "sign", path.join(store.cwd, "idnw4.csr"), "--json"], { cwd: store.cwd, env: store.env }).stdout).warnings).toEqual([]);
+  // the library says it too
+  const lib = await openStore(store.dir).issueServer("idnw5", { dns: ["bücher.example"] });
+  expect(lib.warnings).toEqual([expect.stringContaining(said("bücher.example", "xn--bcher-kva.example"))]);
 });
 
 test("client issue --no-keep-key [--out-dir D]: the key is written to D (0600), never into the store; an existing key file needs --force", () => {

@@ -91,6 +91,50 @@ test("lifetimes: the token's --lifetime, capped by serve --max-lifetime; notBefo
   }
 });
 
+test("tokens travel in backup/restore: the restored store enrols with an unspent token once, and knows the spent one", async () => {
+  const s = makeStore({ name: "Backup Token CA" });
+  const run = (args: string[], env: Record<string, string> = s.env) => mtlsOk(args, { cwd: s.cwd, env });
+  run(["server", "issue", "srv", "--dns", "localhost", "--ip", "127.0.0.1"]);
+  const spent = run(["token", "create", "spent1"]).stdout.trim();
+  const fresh = run(["token", "create", "fresh1", "--email", "fresh1@example.com"]).stdout.trim();
+  const key = path.join(s.cwd, "k.pem");
+  openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]);
+  const body = execFileSync("openssl", ["req", "-new", "-key", key, "-subj", "/", "-outform", "DER"]).toString("base64");
+  const enrol = async (port: number, caFile: string, name: string, t: string) =>
+    (await request(port, { path: "/.well-known/est/simpleenroll", caFile, body, headers: { "Content-Type": "application/pkcs10", Authorization: basic(name, t) } })).status;
+  let svc = await startServe(s.env);
+  try {
+    expect(await enrol(svc.port, path.join(s.dir, "ca.crt"), "spent1", spent)).toBe(200);
+  } finally {
+    await svc.stop();
+  }
+  const archive = path.join(s.cwd, "s.mtlsbak");
+  const pw = { MTLSCTL_BACKUP_PASSWORD: "backup-pw" };
+  run(["backup", "--out", archive], { ...s.env, ...pw });
+  const dir2 = path.join(s.cwd, "restored");
+  const env2 = { ...s.env, ...pw, MTLSCTL_DIR: dir2 };
+  run(["restore", archive], env2);
+  expect(fs.statSync(path.join(dir2, "tokens.json")).mode & 0o777).toBe(0o600);
+  const states = (JSON.parse(run(["token", "list", "--json"], env2).stdout) as { name: string; state: string }[]).map((t) => [t.name, t.state]);
+  expect(states).toEqual([
+    ["spent1", "claimed"],
+    ["fresh1", "active"],
+  ]);
+  svc = await startServe(env2);
+  try {
+    const caFile = path.join(dir2, "ca.crt");
+    expect(await enrol(svc.port, caFile, "fresh1", fresh)).toBe(200);
+    // the restored store knows the spent token as spent (the same key would get its certificate back; a new key is refused)
+    openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]);
+    const other = execFileSync("openssl", ["req", "-new", "-key", key, "-subj", "/", "-outform", "DER"]).toString("base64");
+    const r = await request(svc.port, { path: "/.well-known/est/simpleenroll", caFile, body: other, headers: { "Content-Type": "application/pkcs10", Authorization: basic("spent1", spent) } });
+    expect(r.status).toBe(403);
+    expect(r.body.toString()).toMatch(/already used/);
+  } finally {
+    await svc.stop();
+  }
+});
+
 describe("the Store seam's tokens (what a PostgreSQL store implements too)", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openFileStore } = require("../src/store/file-api") as typeof import("../src/store/file-api");

@@ -14,6 +14,7 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as path from "node:path";
 import { BIN, makeStore, mtls, mtlsOk, run, tmpDir, tool } from "./helpers/cli";
 import { freePort } from "./helpers/nats";
@@ -135,6 +136,37 @@ describe("config node + config curl", () => {
     const r = sh(line);
     expect(r.code).not.toBe(0);
     expect(r.stdout).not.toContain("hello");
+  });
+
+  test("browser-style PKCS#12 clients (what a browser or OS key store imports): modern and --legacy p12 with curl and Node's pfx; another CA's p12 refused", async () => {
+    const caPem = fs.readFileSync(path.join(ca1.dir, "ca.crt"));
+    const p12 = (store: { cwd: string; env: Record<string, string> }, name: string, legacy: boolean) => {
+      const out = path.join(work, `${name}${legacy ? "-legacy" : ""}-browser.p12`);
+      mtlsOk(["export", name, "--format", "p12", ...(legacy ? ["--legacy"] : []), "--out", out, "--force"], { cwd: store.cwd, env: { ...store.env, MTLSCTL_P12_PASSWORD: PW } });
+      return out;
+    };
+    const viaNode = (pfx: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = https.get({ host: "127.0.0.1", servername: "localhost", port, path: "/", pfx: fs.readFileSync(pfx), passphrase: PW, ca: caPem }, (res) => {
+          let body = "";
+          res.on("data", (d) => (body += d));
+          res.on("end", () => resolve(`${res.statusCode} ${body}`));
+        });
+        req.on("error", reject);
+      });
+    for (const legacy of [false, true]) {
+      const alice = p12(ca1, "alice", legacy);
+      // curl (OpenSSL): the p12 alone holds the key and the certificate
+      const r = sh(`curl -sS --cert-type P12 --cert ${alice}:${PW} --cacert ${path.join(ca1.dir, "ca.crt")} https://localhost:${port}/`);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("hello alice\n");
+      expect(await viaNode(alice)).toBe("200 hello alice\n"); // Node (OpenSSL 3) reads both: 3DES and SHA-1 are in its default provider, unlike RC2
+    }
+    const mallory = p12(ca2, "mallory", false);
+    const refused = sh(`curl -sS --cert-type P12 --cert ${mallory}:${PW} --cacert ${path.join(ca1.dir, "ca.crt")} https://localhost:${port}/`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).not.toContain("hello");
+    await expect(viaNode(mallory)).rejects.toThrow(/alert|reset|unknown ca|socket hang up|certificate/i);
   });
 
   test("config curl: a placeholder URL (with a warning) when no server names a host; --url must be https", () => {

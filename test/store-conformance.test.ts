@@ -8,6 +8,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeStore as makeCliStore, mtlsOk } from "./helpers/cli";
 import { openFileStore } from "../src/store/file-api";
+import { openPgStore } from "../src/store/pg/pg-store";
+import { copyFileToPg } from "../src/store/pg/copy";
+import { dropAll, freshDbUrl } from "./helpers/pg";
 import type { CertRecord, Store } from "../src/store/types";
 
 jest.setTimeout(180_000);
@@ -15,10 +18,15 @@ jest.setTimeout(180_000);
 interface Factory {
   label: string;
   /** A new, empty store with a CA; `spec` names it for a child process (see the concurrency test). */
-  make(): { store: Store; spec: string };
+  make(): { store: Store; spec: string } | Promise<{ store: Store; spec: string }>;
   /** The same store, opened anew (in a child process too: `open(spec)`). */
   open(spec: string): Store;
+  /** JS for a child process: an expression opening the store named by `spec` (process.argv[1]). */
+  childOpen: string;
 }
+
+const opened: Store[] = [];
+const track = <S extends Store>(s: S): S => (opened.push(s), s);
 
 const STORES: Factory[] = [
   {
@@ -28,8 +36,26 @@ const STORES: Factory[] = [
       return { store: openFileStore(s.dir), spec: s.dir };
     },
     open: (dir) => openFileStore(dir),
+    childOpen: `require(${JSON.stringify(path.resolve(__dirname, "../dist/store/file-api.js"))}).openFileStore(process.argv[1])`,
+  },
+  {
+    label: "PostgreSQL store",
+    async make() {
+      const s = makeCliStore({ name: "Conformance CA" });
+      const url = freshDbUrl();
+      const store = track(openPgStore(url));
+      await copyFileToPg(s.dir, store);
+      return { store, spec: url };
+    },
+    open: (url) => track(openPgStore(url)),
+    childOpen: `require(${JSON.stringify(path.resolve(__dirname, "../dist/store/pg/pg-store.js"))}).openPgStore(process.argv[1])`,
   },
 ];
+
+afterAll(async () => {
+  for (const s of opened.splice(0)) await s.close();
+  dropAll();
+});
 
 let serialSeq = 0;
 function record(name: string, o: Partial<CertRecord> = {}): CertRecord {
@@ -59,8 +85,8 @@ function record(name: string, o: Partial<CertRecord> = {}): CertRecord {
 describe.each(STORES)("Store conformance: $label", (factory) => {
   let store: Store;
   let spec: string;
-  beforeEach(() => {
-    ({ store, spec } = factory.make());
+  beforeEach(async () => {
+    ({ store, spec } = await factory.make());
   });
 
   test("a new store: its CA in the header, no records, no NKeys, no previous CA, no CRL yet", async () => {
@@ -202,6 +228,75 @@ describe.each(STORES)("Store conformance: $label", (factory) => {
     for (const e of ev) expect(new Date(e.at!).toISOString()).toBe(e.at);
   });
 
+  test("artifacts: stored with the record in one commit, read back; none for a serial without bytes; a thrown transaction stores none", async () => {
+    const a = record("lena", { csrFile: "reqs/lena.csr" });
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    await store.transaction(async (tx) => {
+      await tx.put([a]);
+      await tx.putArtifacts(a.serial, { certPem: pem, csrPem: "-----BEGIN CERTIFICATE REQUEST-----\nMIIC\n-----END CERTIFICATE REQUEST-----\n" });
+    });
+    expect(await store.certificatePem(a.serial)).toBe(pem);
+    expect((await store.artifacts(a.serial))?.csrPem).toMatch(/CERTIFICATE REQUEST/);
+    expect(await store.artifacts("0123456789abcdef")).toBeUndefined();
+    const b = record("mona");
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.put([b]);
+        await tx.putArtifacts(b.serial, { certPem: pem });
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(await store.findBySerial(b.serial)).toBeUndefined();
+    expect(await store.certificatePem(b.serial)).toBeUndefined();
+  });
+
+  test("tokens: put, found by id and by name (the newest), claimed in the certificate's transaction, listed oldest first", async () => {
+    const tok = (id: string, name: string) => ({
+      id, name, hash: "ab".repeat(32), kind: "client" as const, subject: `CN=${name}`, sans: { email: [], dns: [], uri: [], ip: [] },
+      lifetimeSeconds: null, expectUser: null, createdAt: "2026-01-01T00:00:00.000Z", expiresAt: "2026-01-01T00:15:00.000Z", revokedAt: null, claim: null,
+    });
+    await store.transaction(async (tx) => {
+      await tx.putToken(tok("aaaa01", "nina"));
+      await tx.putToken(tok("aaaa02", "nina"));
+    });
+    expect((await store.tokens()).map((t) => t.id)).toEqual(["aaaa01", "aaaa02"]);
+    await store.transaction(async (tx) => tx.putToken(tok("bbbb01", "otto")));
+    expect((await store.tokensNamed("nina")).map((t) => t.id)).toEqual(["aaaa01", "aaaa02"]);
+    expect((await store.tokensNamed("otto")).map((t) => t.id)).toEqual(["bbbb01"]);
+    expect(await store.tokensNamed("nobody")).toEqual([]);
+    const r = record("nina");
+    await store.transaction(async (tx) => {
+      expect((await tx.findToken("nina"))!.id).toBe("aaaa02");
+      expect((await tx.findToken("aaaa01"))!.id).toBe("aaaa01");
+      await tx.put([r]);
+      const c = await tx.claimToken("aaaa02", r.serial, "cd".repeat(32));
+      expect(c.claim).toMatchObject({ serial: r.serial, spkiSha256: "cd".repeat(32) });
+    });
+    const after = await store.tokens();
+    expect(after.find((t) => t.id === "aaaa02")!.claim!.serial).toBe(r.serial);
+    expect(after.find((t) => t.id === "aaaa01")!.claim).toBeNull();
+    // a refused request claims nothing
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.claimToken("aaaa01", "0123456789abcdef", "ef".repeat(32));
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect((await store.tokens()).find((t) => t.id === "aaaa01")!.claim).toBeNull();
+    await store.transaction(async (tx) => tx.putToken({ ...tok("aaaa01", "nina"), revokedAt: "2026-01-01T00:01:00.000Z" }));
+    expect((await store.tokens()).map((t) => [t.id, t.revokedAt])).toEqual([
+      ["aaaa01", "2026-01-01T00:01:00.000Z"],
+      ["aaaa02", null],
+      ["bbbb01", null],
+    ]);
+  });
+
+  test("the CA key: a PKCS#8 PEM (encrypted) that belongs to the CA certificate", async () => {
+    const k = await store.caKey();
+    expect(k.pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    expect(k.pkcs11Uri).toBeUndefined();
+  });
+
   test("transactions in one process run one at a time", async () => {
     const order: string[] = [];
     const t = (k: string) =>
@@ -219,9 +314,8 @@ describe.each(STORES)("Store conformance: $label", (factory) => {
     const PROCS = 8;
     const EACH = 25;
     const script = `
-      const { openFileStore } = require(${JSON.stringify(path.resolve(__dirname, "../dist/store/file-api.js"))});
       (async () => {
-        const store = openFileStore(process.argv[1]);
+        const store = ${factory.childOpen};
         for (let i = 0; i < ${EACH}; i++)
           await store.transaction(async (tx) => {
             const serial = (await tx.reserveSerial(8)).toString("hex"); // 8 bytes: collisions more likely than with 16, still never repeated
@@ -229,10 +323,11 @@ describe.each(STORES)("Store conformance: $label", (factory) => {
             await tx.put([{ ...(await tx.header()).ca, name, kind: "client", serial, profile: "client", certFile: "issued/" + name + ".crt", keyFile: null, csrFile: null }]);
             await tx.audit({ action: "issue", name, serial });
           });
+        await store.close();
       })().catch((e) => { console.error(e); process.exit(1); });`;
     const run = (k: number) =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
-        const c = spawn(process.execPath, ["-e", script, spec, String(k)], { stdio: ["ignore", "ignore", "pipe"] });
+        const c = spawn(process.execPath, ["-e", script, spec, String(k)], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env } }); // jest: pass its env (PGPASSFILE) explicitly
         let err = "";
         c.stderr.on("data", (d) => (err += d));
         c.on("exit", (code) => resolve({ code, err }));

@@ -8,11 +8,13 @@ import { createPublicKey } from "node:crypto";
 import { usageError } from "../errors";
 import { readRoots } from "../input";
 import { verifyClientChain, ChainResult } from "../verify/chain";
+import { goRules } from "../verify/versions";
 import { certIdentities } from "../verify/identities";
 import { verifyConnection } from "../verify/verdict";
 import { toVerifierConfig } from "../verify/from-config";
 import { decodeName, formatRfc4514 } from "../pki/name";
 import { describeKey } from "../pki/keys";
+import type { ParsedCertificate } from "../pki/cert";
 import { Store } from "../store/store";
 import * as perms from "../nats/permissions";
 import { lintNotes } from "../lint";
@@ -27,6 +29,11 @@ export interface ExplainOptions {
   ca?: string;
   /** A store directory whose trust file (roots.pem, else ca.crt) is the default roots. The library opens none unless told. */
   dir?: string;
+  /**
+   * The default roots read from a store without files (a database, issue 19): its trust anchors and the
+   * chain its leaves present after themselves; `label` names them where a file name would be.
+   */
+  storeRoots?: { label: string; anchors: ParsedCertificate[]; presented: ParsedCertificate[] };
   publish?: string[];
   subscribe?: string[];
   serverCwd?: string;
@@ -35,6 +42,8 @@ export interface ExplainOptions {
   label?: string;
   /** The password of a PKCS#12 certificate input. */
   p12Password?: string;
+  /** With `tls { ocsp_peer }` in the config: ask the certificate's OCSP responder as the server does. */
+  ocsp?: boolean;
 }
 
 export type ExplainResult = ReturnType<typeof explainDetailed>["result"];
@@ -55,7 +64,7 @@ export function explainDetailed(certificate: CertificateInput, o: ExplainOptions
     const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
     const sc = readConfig(o.config, { serverVersion: version, serverCwd, env: o.env });
     const cfg = toVerifierConfig(sc);
-    const v = verifyConnection(leaf, intermediates, cfg, { version, serverCwd });
+    const v = verifyConnection(leaf, intermediates, cfg, { version, serverCwd, ocsp: o.ocsp });
     v.notes.push(...lintNotes(sc, version)); // `mtlsctl lint`'s findings, as notes
     bound = perms.permissionsForVerdict(sc, v);
     const { answers, note } = perms.answerQuestions(questions, bound, v);
@@ -69,13 +78,20 @@ export function explainDetailed(certificate: CertificateInput, o: ExplainOptions
   if (!caFile && dir !== undefined && Store.exists(dir)) caFile = new Store(dir).trustFile;
   let chain: ChainResult | null = null;
   let chainHint: string | null = null;
-  if (caFile && fs.existsSync(caFile)) {
+  const fromStore = !caFile && dir === undefined ? o.storeRoots : undefined;
+  if (fromStore) {
+    caFile = fromStore.label;
+    chain = verifyClientChain(leaf, intermediates, fromStore.anchors);
+    const above = fromStore.presented.slice(1);
+    if (!chain.ok && !intermediates.length && above.length && verifyClientChain(leaf, above, fromStore.anchors).ok)
+      chainHint = `the certificate alone does not chain to ${caFile}: a client must send its intermediate(s) after it (mtlsctl export NAME --format chain)`;
+  } else if (caFile && fs.existsSync(caFile)) {
     const roots = readRoots(caFile);
-    chain = verifyClientChain(leaf, intermediates, roots);
+    chain = verifyClientChain(leaf, intermediates, roots, new Date(), goRules(version));
     // a leaf of an intermediate store given alone: say what the client must send with it
     if (!chain.ok && !intermediates.length && dir !== undefined && Store.exists(dir) && !Store.isPending(dir)) {
       const above = new Store(dir).presentedChain();
-      if (above.length && verifyClientChain(leaf, above, roots).ok)
+      if (above.length && verifyClientChain(leaf, above, roots, new Date(), goRules(version)).ok)
         chainHint = `the certificate alone does not chain to ${caFile}: a client must send its intermediate(s) after it (${path.join(dir, "chain.pem")}; the store writes issued/<name>.fullchain.pem)`;
     }
   }
@@ -105,7 +121,7 @@ export function explainDetailed(certificate: CertificateInput, o: ExplainOptions
     refused: ids.refused,
     notes: ids.notes,
     checks: chain
-      ? { caFile: path.resolve(caFile!), ok: chain.ok as boolean | null, error: chain.error, steps: chain.checks, ...(chainHint ? { hint: chainHint } : {}) }
+      ? { caFile: fromStore ? caFile! : path.resolve(caFile!), ok: chain.ok as boolean | null, error: chain.error, steps: chain.checks, ...(chainHint ? { hint: chainHint } : {}) }
       : { caFile: null, ok: null as boolean | null, error: null, steps: [] as ChainResult["checks"], note: "no CA to check against (give --ca FILE, or run in a store)" },
     verdict,
     serverVersion: version,

@@ -12,14 +12,17 @@ import { writeFileAtomic } from "../store/atomic";
 import { ExitCode, inputError, MtlsctlError, usageError } from "../errors";
 import { buildSubject, fromCsr, initCa, issue, Issued, leafFiles, subjectFor } from "../ca";
 import { initIntermediate } from "../hierarchy";
-import { buildCsr, csrPem, readCsr } from "../pki/csr";
+import { buildCsr, csrPem, ParsedCsr, readCsr } from "../pki/csr";
 import { checkKeyFileMode, describeKey, generateKey, goAcceptsKey, KeyType, parseKeyType, privateKeyPem, spkiOf } from "../pki/keys";
 import type { ParsedCertificate } from "../pki/cert";
-import { keySigner, Signer } from "../pki/signer";
-import { checkSans, hasSans, Sans } from "../pki/san";
+import { checkSignerMatches, keySigner, Signer } from "../pki/signer";
+import { pkcs11Signer } from "../pki/pkcs11";
+import { parsePkcs11Uri } from "../pki/pkcs11-uri";
+import { checkSans, hasSans, Sans, sansOf } from "../pki/san";
 import { formatRfc4514 } from "../pki/name";
 import { describeConstraints, NameConstraintsSpec, parseNameConstraints } from "../pki/constraints";
 import { CertRecord, caOf, checkName, Store } from "../store/store";
+import type { Inventory, NkeyRecord } from "../store/types";
 import { natsUserFor, MapMode } from "../nats/user";
 import { natsUserOfRecord, buildNatsConfig, NatsConfig, NatsConfigOptions } from "../config/config-writer";
 import { accessFromOptions, AccessOptions } from "../config/access";
@@ -36,7 +39,8 @@ const secretOf = async (s: Secret): Promise<string> => (typeof s === "function" 
 export interface UnlockedCa {
   store: Store;
   caCert: ParsedCertificate;
-  caKey: KeyObject;
+  /** The CA key in this process; absent when it lives in a PKCS#11 token (then only `signer` signs). */
+  caKey?: KeyObject;
   signer: Signer;
 }
 
@@ -54,6 +58,24 @@ export async function unlockCa(dir: string, o: { passphrase?: Secret; force?: bo
   }
   const caCert = store.caCertificate();
   if (caCert.notAfter.getTime() <= Date.now()) throw inputError(`the ${o.what ?? "CA"} certificate expired on ${caCert.notAfter.toISOString()}`, store.caCertFile);
+  const ref = store.caKeyRef();
+  if (ref.kind === "pkcs11") {
+    // the key stays in the token: a Signer over a session; the PIN from the URI's pin-source, else the passphrase option
+    const uri = parsePkcs11Uri(ref.uri);
+    let pin: string | undefined;
+    if (uri.pinSource === undefined && uri.pinValue === undefined) {
+      if (o.passphrase === undefined) throw new MtlsctlError(`the ${o.what ?? "CA"} key is in a PKCS#11 token whose URI names no pin-source: give the PIN`, { file: store.caPkcs11File, code: "passphrase" });
+      pin = await secretOf(o.passphrase);
+    }
+    const signer = pkcs11Signer(uri, { pin });
+    try {
+      checkSignerMatches(signer, caCert.spki, store.caPkcs11File);
+    } catch (e) {
+      signer.close();
+      throw e;
+    }
+    return { store, caCert, signer };
+  }
   checkKeyFileMode(store.caKeyFile); // refused before any passphrase is asked for
   let passphrase: string | undefined;
   if (store.caKeyEncrypted()) {
@@ -72,7 +94,6 @@ export interface SanOptions {
   ip?: string[];
 }
 
-const sansOf = (o: SanOptions): Sans => ({ email: o.email ?? [], dns: o.dns ?? [], uri: o.uri ?? [], ip: o.ip ?? [] });
 
 /** What `client issue`, `client sign` and `server issue` print with --json. */
 export interface IssuedJson {
@@ -145,6 +166,11 @@ export interface InitCaOptions {
   force?: boolean;
   /** An intermediate CA signed by the root store in this directory (`ca init --intermediate --root-dir`). */
   root?: { dir: string; passphrase?: Secret };
+  /**
+   * `ca init --pkcs11 URI`: the key is generated in that PKCS#11 token and the store keeps only the URI
+   * (private/ca.pkcs11); `passphrase` is then the token's PIN, asked for only when the URI gives none.
+   */
+  pkcs11?: string;
 }
 
 export interface IssueOptions extends SanOptions, AccessOptions {
@@ -225,9 +251,15 @@ export class CaStore {
       const r = await unlockCa(path.resolve(o.root.dir), { passphrase: o.root.passphrase, what: "root CA" });
       root = { store: r.store, cert: r.caCert, signer: r.signer };
     }
-    if (o.passphrase === undefined) throw usageError("initCa needs `passphrase` (a string or a function), or null for an unencrypted key");
-    const passphrase = o.passphrase === null ? undefined : await secretOf(o.passphrase);
-    const common = { dir: this.dir, keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints: o.nameConstraints, passphrase, force: o.force };
+    let pkcs11: { uri: string; pin?: string } | undefined;
+    if (o.pkcs11 !== undefined) {
+      if (root) throw usageError("--pkcs11 makes a root CA here: an intermediate's key in a token is not supported yet");
+      const u = parsePkcs11Uri(o.pkcs11); // a malformed URI is refused before any PIN is asked for
+      const pin = u.pinSource === undefined && u.pinValue === undefined ? (typeof o.passphrase === "string" || typeof o.passphrase === "function" ? await secretOf(o.passphrase) : undefined) : undefined;
+      pkcs11 = { uri: o.pkcs11, ...(pin !== undefined ? { pin } : {}) };
+    } else if (o.passphrase === undefined) throw usageError("initCa needs `passphrase` (a string or a function), or null for an unencrypted key");
+    const passphrase = pkcs11 || o.passphrase === null || o.passphrase === undefined ? undefined : await secretOf(o.passphrase);
+    const common = { dir: this.dir, keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints: o.nameConstraints, passphrase, force: o.force, pkcs11 };
     let c: ParsedCertificate;
     let store: Store;
     let warnings: string[];
@@ -254,7 +286,9 @@ export class CaStore {
       notAfter: c.notAfter.toISOString(),
       fingerprint: c.fingerprint,
       certFile: store.caCertFile,
-      keyFile: store.caKeyFile,
+      keyFile: pkcs11 ? null : store.caKeyFile,
+      pkcs11: pkcs11 ? store.caKeyRef().kind === "pkcs11" && (store.caKeyRef() as { uri: string }).uri : null,
+      pkcs11File: pkcs11 ? store.caPkcs11File : null,
       encrypted: passphrase !== undefined,
       intermediate: !!root,
       issuer: root ? formatRfc4514(root.cert.subject) : null,
@@ -272,8 +306,8 @@ export class CaStore {
   async issueClient(name: string, o: IssueOptions = {}): Promise<IssuedJson> {
     checkName(name);
     const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
-    const sans = checkSans(sansOf(o));
     const warnings: string[] = [];
+    const sans = checkSans(sansOf(o), warnings);
     const subjectDer = subjectFor({ name, subject: o.subject, sans }, warnings);
     const access = accessFromOptions(o); // account and permissions, checked before the passphrase
     const keyOut = o.keyOut === undefined ? undefined : path.resolve(o.keyOut);
@@ -304,13 +338,7 @@ export class CaStore {
 
   /** `server issue`: a serverAuth (or, with `peer`, serverAuth + clientAuth) certificate with DNS/IP SANs. */
   async issueServer(name: string, o: ServerIssueOptions = {}): Promise<IssuedJson> {
-    checkName(name);
-    const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
-    if (o.subject !== undefined) buildSubject(o.subject, []);
-    const sans = checkSans({ email: [], uri: [], dns: o.dns ?? [], ip: o.ip ?? [] });
-    if (sans.dns.length + sans.ip.length === 0) throw usageError("a server certificate needs at least one --dns or --ip");
-    const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;
-    const warnings: string[] = [];
+    const { keyType, warnings, sans, subjectDer } = checkServerRequest(name, o);
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
     const key = generateKey(keyType);
     const issued = issue(
@@ -324,28 +352,9 @@ export class CaStore {
   }
 
   /** `client sign`: a client certificate for a CSR (PEM or DER) made elsewhere; the key stays where it was made. */
-  async signCsr(csr: string | Buffer, o: SignOptions): Promise<IssuedJson> {
-    const file = o.file ?? "<csr>";
-    const parsed = readCsr(typeof csr === "string" ? Buffer.from(csr, "utf8") : csr, file);
-    // refused here, naming the file and before the passphrase (issue() checks it again)
-    if (!goAcceptsKey(parsed.publicKey))
-      throw inputError(`the request's ${describeKey(parsed.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`, file);
-    if (o.name === undefined) throw usageError("signCsr needs `name`");
-    const name = o.name;
-    const warnings: string[] = [];
-    // the options' own values first, so that an error left from fromCsr is about the request's contents and can name it
-    const flagSans = checkSans(sansOf(o));
-    if (o.subject !== undefined) buildSubject(o.subject, []);
-    const access = accessFromOptions(o);
-    let taken: ReturnType<typeof fromCsr>;
-    try {
-      taken = fromCsr(parsed, { subject: o.subject, sans: flagSans }, warnings);
-    } catch (e) {
-      if (e instanceof MtlsctlError && e.file === undefined && e.exitCode === ExitCode.INPUT) throw inputError(`the request's subject alternative names: ${e.message}`, file);
-      throw e;
-    }
-    const { subjectDer, sans } = taken;
-    if (subjectDer.length <= 2 && !hasSans(sans)) throw inputError("the request has an empty subject and no SAN (give --subject or a SAN flag)", file);
+  async signCsr(csr: string | Buffer | ParsedCsr, o: SignOptions): Promise<IssuedJson> {
+    const parsed = typeof csr === "string" || Buffer.isBuffer(csr) ? readCsr(typeof csr === "string" ? Buffer.from(csr, "utf8") : csr, o.file ?? "<csr>") : csr;
+    const { name, subjectDer, sans, access, warnings } = checkCsrRequest(parsed, o);
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase, force: o.force }, name);
     const issued = issue(
       ca.store,
@@ -413,6 +422,46 @@ export class CaStore {
   }
 }
 
+/**
+ * `client sign`'s checks of a request and the options, before any passphrase (both stores): a key Go
+ * accepts, the flags' SANs and subject, the access options, then the request's own subject and SANs.
+ */
+/** `server issue`'s checks, in their order, before any passphrase (the file and the database store's). */
+export function checkServerRequest(name: string, o: ServerIssueOptions) {
+  checkName(name);
+  const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
+  if (o.subject !== undefined) buildSubject(o.subject, []);
+  const warnings: string[] = [];
+  const sans = checkSans({ email: [], uri: [], dns: o.dns ?? [], ip: o.ip ?? [] }, warnings);
+  if (sans.dns.length + sans.ip.length === 0) throw usageError("a server certificate needs at least one --dns or --ip");
+  const subjectDer = buildSubject(o.subject ?? `CN=${name}`, []).der;
+  return { keyType, warnings, sans, subjectDer };
+}
+
+export function checkCsrRequest(parsed: ParsedCsr, o: SignOptions) {
+  const file = o.file ?? "<csr>";
+  // refused here, naming the file and before the passphrase (issue() checks it again)
+  if (!goAcceptsKey(parsed.publicKey))
+    throw inputError(`the request's ${describeKey(parsed.publicKey)} key cannot be used with nats-server (Go accepts RSA, ECDSA P-256/P-384/P-521 and Ed25519)`, file);
+  if (o.name === undefined) throw usageError("signCsr needs `name`");
+  const name = o.name;
+  const warnings: string[] = [];
+  // the options' own values first, so that an error left from fromCsr is about the request's contents and can name it
+  const flagSans = checkSans(sansOf(o), warnings);
+  if (o.subject !== undefined) buildSubject(o.subject, []);
+  const access = accessFromOptions(o);
+  let taken: ReturnType<typeof fromCsr>;
+  try {
+    taken = fromCsr(parsed, { subject: o.subject, sans: flagSans }, warnings);
+  } catch (e) {
+    if (e instanceof MtlsctlError && e.file === undefined && e.exitCode === ExitCode.INPUT) throw inputError(`the request's subject alternative names: ${e.message}`, file);
+    throw e;
+  }
+  const { subjectDer, sans } = taken;
+  if (subjectDer.length <= 2 && !hasSans(sans)) throw inputError("the request has an empty subject and no SAN (give --subject or a SAN flag)", file);
+  return { name, subjectDer, sans, access, warnings };
+}
+
 export type NatsConfigApiOptions = Omit<NatsConfigOptions, "version"> & { version?: string; map?: MapMode };
 
 let versionMemo: string | undefined;
@@ -425,7 +474,14 @@ export function packageVersion(): string {
 
 /** The rows of `list --json` for the certificates (the CA, previous CAs, then the issued ones). */
 export function listEntries(store: Store, expiringDays?: number) {
-  const inv = store.readInventory();
+  return listRows(store.readInventory(), (c) => natsUserOfRecord(store, c).user, expiringDays);
+}
+
+/**
+ * listEntries over an inventory from any store (issue 19: a database's, src/api/db-store.ts);
+ * `natsUserOf` answers for the valid client certificates (it reads the certificate's bytes).
+ */
+export function listRows(inv: Inventory, natsUserOf: (c: CertRecord) => string | null, expiringDays?: number) {
   const now = Date.now();
   const rows = [inv.ca, ...(inv.previousCas ?? []), ...inv.certificates].filter((c) => expiringDays === undefined || (c.status === "valid" && new Date(c.notAfter).getTime() - now <= expiringDays * 86_400_000));
   return rows.map((c: CertRecord) => ({
@@ -440,7 +496,7 @@ export function listEntries(store: Store, expiringDays?: number) {
     status: c.status,
     fingerprint: c.fingerprint,
     keyType: c.keyType,
-    natsUser: c.kind === "client" && c.status === "valid" ? natsUserOfRecord(store, c).user : null,
+    natsUser: c.kind === "client" && c.status === "valid" ? natsUserOf(c) : null,
     revokedAt: c.revokedAt,
     revocationReason: c.revocationReason,
     renewedBy: c.renewedBy ?? null,
@@ -457,8 +513,13 @@ export function listEntries(store: Store, expiringDays?: number) {
 
 /** The NKey users, as list rows of kind "nkey" (they do not expire, so --expiring leaves them out). */
 export function nkeyEntries(store: Store, expiringDays?: number) {
+  return nkeyRows(store.readInventory().nkeys ?? [], (rel) => store.path(rel), expiringDays);
+}
+
+/** nkeyEntries over any store's NKey records; `seedPath` places a seed file (a database store: relative, as recorded). */
+export function nkeyRows(nkeys: NkeyRecord[], seedPath: (rel: string) => string, expiringDays?: number) {
   if (expiringDays !== undefined) return [];
-  return (store.readInventory().nkeys ?? []).map((k) => ({
+  return nkeys.map((k) => ({
     name: k.name,
     kind: "nkey" as const,
     serial: null,
@@ -472,7 +533,7 @@ export function nkeyEntries(store: Store, expiringDays?: number) {
     keyType: "nkey-ed25519",
     natsUser: k.publicKey,
     publicKey: k.publicKey,
-    seedFile: store.path(k.seedFile),
+    seedFile: seedPath(k.seedFile),
     revokedAt: null,
     revocationReason: null,
     renewedBy: null,

@@ -41,6 +41,8 @@ export interface VerifierOptions {
   env?: NodeJS.ProcessEnv;
   /** The password of a PKCS#12 certificate input (none: only a file made without a password opens). */
   p12Password?: string;
+  /** With `tls { ocsp_peer }`: ask the certificate's OCSP responder (its AIA) as the server does, and refuse as it would. */
+  ocsp?: boolean;
 }
 
 export interface VerifyOptions extends VerifierOptions {
@@ -59,6 +61,8 @@ export interface VerifyResult {
   candidates: string[];
   reason: string;
   serverVersion: string;
+  /** With ocsp_peer in the config (design.md). */
+  ocspPeer?: Verdict["ocspPeer"];
   file: string;
   permissions?: unknown;
   access?: perms.AccessAnswer[];
@@ -80,6 +84,7 @@ export function verdictJson(file: string, v: Verdict, access?: { permissions: un
     candidates: v.candidates,
     reason: v.reason,
     serverVersion: v.serverVersion,
+    ...(v.ocspPeer ? { ocspPeer: v.ocspPeer } : {}),
     file,
     ...(access ?? {}),
     notes: v.notes,
@@ -186,7 +191,7 @@ export function createVerifier(o: VerifierOptions): Verifier {
         if (why) throw usageError(`missing required argument 'cert': ${o.config.includes("\n") ? "the config" : o.config} asks every client for a certificate (${why}), NKey clients too; give the certificate the client presents with its seed`);
       }
       const chain = certificate === null ? null : presentedChainOf(certificate, label, o.p12Password);
-      const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword: o.connectPassword, connectToken: o.connectToken, serverCwd, connectionType: o.connectionType, nkey: nkey ?? undefined });
+      const v = decide(chain?.leaf ?? null, chain?.intermediates ?? [], cfg, { version, connectUser: o.connectUser, connectPassword: o.connectPassword, connectToken: o.connectToken, serverCwd, connectionType: o.connectionType, nkey: nkey ?? undefined, ocsp: o.ocsp });
       v.notes.push(...notes);
       const bound = connType === "LEAFNODE" ? null : permissionsOf(v);
       const { answers, note } = perms.answerQuestions(questions, bound, v);

@@ -37,7 +37,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
-import { ChildProcess, spawn } from "node:child_process";
 import { recordOf, storeIssuer } from "../ca";
 import { inputError, MtlsError } from "../errors";
 import { buildCertificate, EncodeCache, ParsedCertificate, randomSerial } from "../pki/cert";
@@ -45,26 +44,18 @@ import { chooseSerial, IssuancePlan, PlanIssuer, planIssuance, tbsOf } from "../
 import { checkSignerMatches, Signer } from "../pki/signer";
 import { crashPoint } from "../store/crashpoints";
 import { acquireLock } from "../store/lock";
-import { CertRecord, LAYOUT, Store } from "../store/store";
+import { LAYOUT, Store } from "../store/store";
 import { fsyncFile, fsyncPath, storeError, tempNameFor, TEMP_FILE, UMASK, writeFlushed } from "../store/atomic";
-import { ByteList, InventoryAppender, recordText } from "./inventory";
+import { ByteList, clientRecordText, InventoryAppender } from "./inventory";
+import { Syncfs } from "./syncfs";
 import { FileChunk, FileJobError, FileWriter } from "./writer";
 import type { RawRow } from "./input";
 import { KeyMaker, LeafKey, pem } from "./leaf";
 import { pemBundle } from "../pki/hierarchy";
 import { BulkRequest, nameOf, requestOf, RowDefaults } from "./request";
 
-export type RowResult =
-  | { status: "issued"; line: number; name: string; serial: string; certFile: string; keyFile: string }
-  | { status: "skipped"; line: number; name: string; reason: string }
-  | { status: "failed"; line: number; name: string | null; error: string };
-
-export interface Progress {
-  rows: number;
-  issued: number;
-  skipped: number;
-  failed: number;
-}
+import type { Progress, RowResult } from "./request";
+export type { Progress, RowResult } from "./request";
 
 export interface BulkOptions {
   /** The input file, for messages (`<file>:<line>`). */
@@ -139,90 +130,6 @@ const YIELD_EVERY = 32;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const tick = () => new Promise<void>((r) => setImmediate(r));
-
-const J = JSON.stringify;
-const list = (a: string[]) => (a.length ? "[\n          " + a.map((v) => J(v)).join(",\n          ") + "\n        ]" : "[]");
-
-/**
- * recordText(rec) (JSON.stringify's layout inside the inventory's certificates array) for the
- * records this file makes, written directly: a third of the time. The tests check that both agree.
- */
-/** The keys of recordOf()'s records before the optional account, permissions, chainFile (the tests check the layout against JSON.stringify). */
-const LAYOUT_KEYS = 17;
-
-export function clientRecordText(r: CertRecord): string {
-  // a record of another shape (recordOf() grew a field) is written by the general serializer
-  if (Object.keys(r).length !== LAYOUT_KEYS + (r.account !== undefined ? 1 : 0) + (r.permissions !== undefined ? 1 : 0) + (r.chainFile !== undefined ? 1 : 0)) return recordText(r);
-  return (
-    `{\n      "name": ${J(r.name)},\n      "kind": ${J(r.kind)},\n      "serial": ${J(r.serial)},\n      "subject": ${J(r.subject)},\n      "sans": {\n` +
-    `        "email": ${list(r.sans.email)},\n        "dns": ${list(r.sans.dns)},\n        "uri": ${list(r.sans.uri)},\n        "ip": ${list(r.sans.ip)}\n      },\n` +
-    `      "profile": ${J(r.profile)},\n      "keyType": ${J(r.keyType)},\n      "notBefore": ${J(r.notBefore)},\n      "notAfter": ${J(r.notAfter)},\n` +
-    `      "status": ${J(r.status)},\n      "revokedAt": ${J(r.revokedAt)},\n      "revocationReason": ${J(r.revocationReason)},\n      "fingerprint": ${J(r.fingerprint)},\n` +
-    `      "certFile": ${J(r.certFile)},\n      "keyFile": ${J(r.keyFile)},\n      "csrFile": ${J(r.csrFile)},\n      "issuedAt": ${J(r.issuedAt)}` +
-    (r.account !== undefined ? `,\n      "account": ${J(r.account)}` : "") +
-    (r.permissions !== undefined ? `,\n      "permissions": ${JSON.stringify(r.permissions, null, 2).replace(/\n/g, "\n      ")}` : "") +
-    (r.chainFile ? `,\n      "chainFile": ${J(r.chainFile)}` : "") +
-    `\n    }`
-  );
-}
-
-/**
- * syncfs(2) on demand: Node has no binding for it, so a small shell runs `sync -f DIR...` (GNU
- * coreutils, busybox) each time it reads a line, and answers "ok" or "fail". One process for the
- * whole run: forking this (large) process once per batch would cost more.
- */
-class Syncfs {
-  private readonly waiters: ((ok: boolean) => void)[] = [];
-  private dead = false;
-  private out = "";
-
-  private constructor(private readonly child: ChildProcess | null) {
-    if (!child) {
-      this.dead = true;
-      return;
-    }
-    const die = () => {
-      this.dead = true;
-      for (const w of this.waiters.splice(0)) w(false);
-    };
-    child.on("error", die);
-    child.on("exit", die);
-    child.stdin!.on("error", die);
-    child.stdout!.setEncoding("latin1");
-    child.stdout!.on("data", (d: string) => {
-      this.out += d;
-      let nl: number;
-      while ((nl = this.out.indexOf("\n")) >= 0) {
-        const line = this.out.slice(0, nl);
-        this.out = this.out.slice(nl + 1);
-        this.waiters.shift()?.(line === "ok");
-      }
-    });
-  }
-
-  static start(dirs: string[]): Syncfs {
-    try {
-      const script = 'while read -r _; do if sync -f "$@"; then echo ok; else echo fail; fi; done';
-      // by absolute path, with a minimal environment: no secret of this process reaches the child
-      return new Syncfs(spawn("/bin/sh", ["-c", script, "sh", ...dirs], { stdio: ["pipe", "pipe", "ignore"], env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" } }));
-    } catch {
-      return new Syncfs(null);
-    }
-  }
-
-  /** Flushes the file systems of the directories; false when that is not available. */
-  sync(): Promise<boolean> {
-    if (this.dead || !this.child) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      this.child!.stdin!.write("\n");
-    });
-  }
-
-  close(): void {
-    this.child?.stdin?.end();
-  }
-}
 
 export class BulkIssuer {
   /** What repeats across the certificates (constant extensions, a batch's validity): encoded once. */

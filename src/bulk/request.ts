@@ -64,7 +64,7 @@ const list = (v: string | string[] | number | undefined): string[] => (v === und
 /** Checks the rest of the row; `warnings` gets what `client issue` would warn about. */
 export function requestOf(row: RawRow, name: string, d: RowDefaults, warnings: string[]): BulkRequest {
   const v = row.values;
-  const sans = checkSans({ email: list(v.email), dns: list(v.dns), uri: list(v.uri), ip: list(v.ip) });
+  const sans = checkSans({ email: list(v.email), dns: list(v.dns), uri: list(v.uri), ip: list(v.ip) }, warnings);
   sans.ip = sans.ip.map((a) => ipString(ipBytes(a)));
   if (v.subject !== undefined && typeof v.subject !== "string") throw inputError("the subject must be a string");
   let subjectDer: Buffer;
@@ -94,4 +94,17 @@ export function requestOf(row: RawRow, name: string, d: RowDefaults, warnings: s
     if (p) req.permissions = p;
   } else if (d.permissions) req.permissions = d.permissions;
   return req;
+}
+
+/** One input row's outcome in a bulk run. */
+export type RowResult =
+  | { status: "issued"; line: number; name: string; serial: string; certFile: string; keyFile: string }
+  | { status: "skipped"; line: number; name: string; reason: string }
+  | { status: "failed"; line: number; name: string | null; error: string };
+
+export interface Progress {
+  rows: number;
+  issued: number;
+  skipped: number;
+  failed: number;
 }

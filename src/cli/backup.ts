@@ -2,12 +2,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { inputError, usageError } from "../errors";
+import { redactUrl } from "../store/pg/pg-store";
 import { Ctx, getSecret } from "./context";
 import { Store } from "../store/store";
 import { backup } from "../lifecycle/backup";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
+  // a database store (issue 19) has its own tools: every table, the CA key still encrypted in it
+  if (ctx.db !== undefined) throw inputError("a database store is backed up with pg_dump (pg_dump --format=custom --file F URL; pg_restore into an empty database): backup archives a store directory", redactUrl(ctx.db), "unsupported");
   const store = Store.open(ctx.dir);
   if (o.out === "-") throw usageError("backup writes a file: give --out FILE (not -)");
   const out = path.resolve(o.out);

@@ -1,7 +1,7 @@
 /** Helpers shared by the commands that sign. */
 import * as path from "node:path";
 import { Ctx, getSecret } from "./context";
-import { Sans } from "../pki/san";
+import { Sans, sansOf } from "../pki/san";
 import { writeFileAtomic } from "../store/atomic";
 import { writeOut } from "./out";
 import { issuedText, IssuedJson, Secret, UnlockedCa, unlockCa } from "../api/store";
@@ -22,10 +22,7 @@ export function accessOptions(o: Record<string, any>): AccessOptions {
   return { account: o.account, permissions: o.permissions, allowPub: o.allowPub, denyPub: o.denyPub, allowSub: o.allowSub, denySub: o.denySub, allowResponses: o.allowResponses };
 }
 
-export function sansFromOptions(o: Record<string, unknown>): Sans {
-  const arr = (k: string) => (o[k] as string[] | undefined) ?? [];
-  return { email: arr("email"), dns: arr("dns"), uri: arr("uri"), ip: arr("ip") };
-}
+export const sansFromOptions = (o: Record<string, unknown>): Sans => sansOf(o as Parameters<typeof sansOf>[0]);
 
 /** The printed result of an issuance (client sign/issue, server issue): the library's object, as is. */
 export function reportIssued(ctx: Ctx, what: string, j: IssuedJson): void {

@@ -1,12 +1,16 @@
 /** What every command gets: global options, output helpers and secret input. */
 import * as fs from "node:fs";
 import { inputError, usageError } from "../errors";
-import * as path from "node:path";
 import { isatty, writeErr, writeOut } from "./out";
 import { askPassword, cannotAsk } from "./prompts"; // @inquirer/prompts is loaded only when a prompt is shown
+import { resolveStoreTarget, type StoreTarget } from "./db";
+import { SECRET_ENV } from "../secret-env";
 
 export interface GlobalOptions {
   dir?: string;
+  /** A database store (issue 19): postgres://USER@HOST/DB (env MTLSCTL_DB); src/cli/db.ts. */
+  db?: string;
+  dbPasswordFile?: string;
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
@@ -14,7 +18,8 @@ export interface GlobalOptions {
 }
 
 export class Ctx {
-  readonly dir: string;
+  /** The store named: a directory or a database (src/cli/db.ts: --db/--dir, MTLSCTL_DB/MTLSCTL_DIR). */
+  readonly target: StoreTarget;
   readonly json: boolean;
   readonly quiet: boolean;
   readonly warnings: string[] = [];
@@ -23,11 +28,29 @@ export class Ctx {
   private interactiveMemo?: boolean;
 
   constructor(g: GlobalOptions) {
-    // --dir, else MTLSCTL_DIR, else ./pki (kept here so that context loads no store code)
-    this.dir = path.resolve(g.dir ?? process.env.MTLSCTL_DIR ?? "pki");
+    // --dir, else MTLSCTL_DIR, else ./pki; or --db / MTLSCTL_DB (kept out of store code: context loads none)
+    this.target = resolveStoreTarget(g);
     this.json = !!g.json;
     this.quiet = !!g.quiet;
     this.g = g;
+  }
+
+  /** The file store's directory; a command that has no database path refuses a --db (exit 2). */
+  get dir(): string {
+    if (this.target.kind === "db") throw usageError("this command works on a file store only (--dir), not yet on a database (--db / MTLSCTL_DB)");
+    return this.target.dir;
+  }
+  /** The database URL when a database store is named, else undefined. */
+  get db(): string | undefined {
+    return this.target.kind === "db" ? this.target.url : undefined;
+  }
+  /** The database password from --db-password-file (else libpq's PGPASSWORD / PGPASSFILE). */
+  dbPassword(): string | undefined {
+    return this.g.dbPasswordFile !== undefined ? readSecretFile(this.g.dbPasswordFile, "database password") : undefined;
+  }
+  /** libpq's PGPASSWORD as the environment gave it (taken out of process.env by takeEnvSecrets). */
+  envDbPassword(): string | undefined {
+    return envSecret("PGPASSWORD");
   }
 
   // isatty(fd), not process.stdin.isTTY: touching process.stdin/stderr builds their streams (a few ms of start-up)
@@ -100,8 +123,7 @@ export interface SecretSpec {
   confirm?: boolean;
 }
 
-/** The environment variables that carry secrets (design.md "Secrets"). */
-export const SECRET_ENV = ["MTLSCTL_PASSPHRASE", "MTLSCTL_ROOT_PASSPHRASE", "MTLSCTL_P12_PASSWORD", "MTLSCTL_BACKUP_PASSWORD"] as const;
+export { SECRET_ENV };
 const envSecrets = new Map<string, string>();
 
 /**

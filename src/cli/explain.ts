@@ -2,20 +2,25 @@ import { Ctx } from "./context";
 import { explainDetailed, explainNegative } from "../api/explain";
 import { permissionLines } from "../nats/permissions";
 import { Store } from "../store/store";
+import { withDb } from "./store/open";
 
 /** `explain <cert>`: the identities nats-server tries, in its order, and the TLS-stage checks (src/api/explain.ts). */
-export function run([certFile]: string[], o: Record<string, any>): void {
+export async function run([certFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  // the CLI's store (--dir, MTLSCTL_DIR, ./pki) gives the default roots when it exists
+  // the CLI's store gives the default roots: a directory (--dir, MTLSCTL_DIR, ./pki) when it exists, or a database (--db), read only when no --ca / --config names them
+  const db = ctx.db !== undefined && o.ca === undefined && o.config === undefined;
+  const storeRoots = db ? await withDb(ctx, async (s) => ({ label: `${s.location} (trust anchors)`, anchors: await s.trustAnchors(), presented: await s.presentedChain() })) : undefined;
   const { result: json, bound, caFile, chainHint } = explainDetailed(certFile, {
+    storeRoots,
     config: o.config,
     serverVersion: o.serverVersion,
     ca: o.ca,
-    dir: Store.exists(ctx.dir) ? ctx.dir : undefined,
+    dir: ctx.target.kind === "dir" && Store.exists(ctx.target.dir) ? ctx.target.dir : undefined,
     publish: o.publish,
     subscribe: o.subscribe,
     serverCwd: o.serverCwd,
     p12Password: o.p12Password, // settled by the preAction hook (cli/p12-password.ts)
+    ocsp: o.ocsp === true,
   });
   const verdict = json.verdict;
   ctx.result(json, () => {
@@ -50,6 +55,7 @@ export function run([certFile]: string[], o: Record<string, any>): void {
         lines.push(verdict.ambiguous ? `  ACCEPTED as one of ${verdict.candidates.map((c) => JSON.stringify(c)).join(", ")}, picked at random per connection` : `  ACCEPTED as ${JSON.stringify(verdict.user)}${verdict.account ? ` in account ${verdict.account}` : ""}${verdict.matchedBy ? ` (by ${verdict.matchedBy})` : ""}`);
       else lines.push(`  REFUSED at the ${verdict.stage} stage`);
       lines.push(`  why: ${verdict.reason}`);
+      if (verdict.ocspPeer) lines.push(`  ocsp_peer: responder ${verdict.ocspPeer.responder ?? "(none in the certificate)"}, status ${verdict.ocspPeer.status}${verdict.ocspPeer.required ? ", a good answer is required" : ""}`);
       lines.push(...permissionLines(bound, verdict.access ?? [], verdict.accepted && !verdict.ambiguous));
       for (const n of verdict.notes) lines.push(`  note: ${n}`);
     }

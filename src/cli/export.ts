@@ -2,45 +2,72 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { Ctx } from "./context";
-import { Store, checkName } from "../store/store";
+import { checkName } from "../store/store";
+import type { CertRecord, Store as StoreApi } from "../store/types";
+import { openFileStore } from "../store/file-api";
+import { openDb } from "./store/open";
 import { inputError, usageError } from "../errors";
 import { readCertificates, certificatePem, ParsedCertificate } from "../pki/cert";
 import { OID } from "../asn1/oids";
 import { writeOutput } from "./common";
 import { formatRfc4514 } from "../pki/name";
-import { issuingChain } from "../pki/hierarchy";
+import { issuingChain, type ChainSource } from "../pki/hierarchy";
 import { isEncryptedKeyPem, loadPrivateKey } from "../pki/keys";
 import * as p12 from "../export/pkcs12";
 import { exportPassword } from "./p12-password";
 
-/** `export <name|ca> --format pem|chain|der|p12|truststore`. */
+/** `export <name|ca> --format pem|chain|der|p12|truststore`, from either store (the Store interface). */
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   const pkcs12 = o.format === "p12" || o.format === "truststore";
   if (!pkcs12) for (const [flag, v] of [["--legacy", o.legacy], ["--password-file", o.passwordFile], ["--allow-empty-password", o.allowEmptyPassword]] as const)
     if (v !== undefined) throw usageError(`${flag} applies only to --format p12 or truststore`);
   if (name !== "ca") checkName(name);
-  const store = Store.open(ctx.dir);
-  let ca = store.caCertificate();
-  let certFile: string;
-  let keyRel: string | null = null;
-  if (name === "ca") certFile = store.caCertFile;
+  const store: StoreApi = ctx.db !== undefined ? openDb(ctx) : openFileStore(ctx.dir);
+  try {
+    await exportFrom(ctx, store, name, o, pkcs12);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+async function exportFrom(ctx: Ctx, store: StoreApi, name: string, o: Record<string, any>, pkcs12: boolean): Promise<void> {
+  let ca = await store.caCertificate();
+  let cert: ParsedCertificate;
+  let rec: CertRecord | undefined;
+  if (name === "ca") cert = ca;
   else {
-    const rec = store.findByName(store.readInventory(), name);
-    if (!rec) throw inputError(`no certificate named "${name}" in the store`, store.inventoryFile);
-    certFile = store.path(rec.certFile);
-    keyRel = rec.keyFile;
+    rec = await store.findByName(name);
+    if (!rec) throw inputError(`no certificate named "${name}" in the store`, store.location);
+    const pem = await store.certificatePem(rec.serial);
+    if (pem === undefined) throw inputError(`the certificate of "${name}" (serial ${rec.serial}) is missing from the store`, store.location);
+    cert = readCertificates(Buffer.from(pem), store.location)[0];
     // signed by a previous root (before a rollover): its chain ends in that root, not the current one
-    const prev = rec.caSerial ? store.readInventory().previousCas?.find((p) => p.serial === rec.caSerial) : undefined;
+    const prev = rec.caSerial ? (await store.previousCas()).find((p) => p.serial === rec!.caSerial) : undefined;
     if (prev) {
-      const f = store.path(prev.certFile);
-      ca = readCertificates(readOrFail(f, "the previous CA certificate"), f)[0];
+      const ppem = await store.previousCaPem(prev.serial);
+      if (ppem === undefined) throw inputError(`cannot read the previous CA certificate (serial ${prev.serial})`, store.location);
+      ca = readCertificates(Buffer.from(ppem), store.location)[0];
       if (prev.caStatus === "retired") ctx.warn(`"${name}" was issued by a retired root (serial ${prev.serial}): servers no longer trust it; renew it (mtlsctl renew ${name})`);
     }
     if (pkcs12 && rec.status !== "valid") ctx.warn(`"${name}" is ${rec.status}: servers that check revocation will refuse it`);
   }
-  const cert = readCertificates(readOrFail(certFile, "the certificate"), certFile)[0];
-  if (pkcs12) return exportPkcs12(ctx, store, name, cert, ca, keyRel, o);
+  // what issuingChain reads, fetched once (the interface is asynchronous)
+  const presented = await store.presentedChain();
+  let anchors: ParsedCertificate[] | Error;
+  try {
+    anchors = await store.trustAnchors();
+  } catch (e) {
+    anchors = e as Error;
+  }
+  const chainSource = {
+    presentedChain: () => presented,
+    trustAnchors: () => {
+      if (anchors instanceof Error) throw anchors;
+      return anchors;
+    },
+  };
+  if (pkcs12) return exportPkcs12(ctx, store, chainSource, name, cert, ca, rec, o);
 
   let out: Buffer | string;
   switch (o.format) {
@@ -49,7 +76,7 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
       break;
     case "chain":
       // the certificate, then every CA above it up to the root (an intermediate store: chain.pem, then roots.pem's root)
-      out = (name === "ca" ? issuingChain(store, ca) : [cert, ...issuingChain(store, ca)]).map((c) => certificatePem(c.der)).join("");
+      out = (name === "ca" ? issuingChain(chainSource, ca) : [cert, ...issuingChain(chainSource, ca)]).map((c) => certificatePem(c.der)).join("");
       break;
     default:
       out = certificatePem(cert.der);
@@ -69,9 +96,9 @@ function readOrFail(file: string, what: string): Buffer {
 }
 
 /** The trust store's entries: the store's trust anchors (roots.pem, else ca.crt), each under a distinct alias. */
-function trustEntries(store: Store): { der: Buffer; friendlyName: string }[] {
+function trustEntries(chain: ChainSource): { der: Buffer; friendlyName: string }[] {
   const seen = new Set<string>();
-  return store.trustAnchors().map((c) => {
+  return chain.trustAnchors().map((c) => {
     let alias = commonName(c, "ca");
     if (seen.has(alias)) alias = `${alias} (${c.serialHex.slice(0, 8)})`;
     seen.add(alias);
@@ -90,7 +117,7 @@ function commonName(c: ParsedCertificate, fallback: string): string {
  * name) and localKeyId; `--format truststore`: the CA alone, as a Java trustedCertEntry.
  * Every refusal comes before the password is asked for.
  */
-async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCertificate, ca: ParsedCertificate, keyRel: string | null, o: Record<string, any>): Promise<void> {
+async function exportPkcs12(ctx: Ctx, store: StoreApi, chain: ChainSource, name: string, cert: ParsedCertificate, ca: ParsedCertificate, rec: CertRecord | undefined, o: Record<string, any>): Promise<void> {
   const truststore = o.format === "truststore";
   if (truststore && name !== "ca") throw inputError(`a trust store holds the CA: use \`mtlsctl export ca --format truststore\` (for ${name}'s key and certificate use --format p12)`);
   if (!truststore && name === "ca") throw inputError("the CA key is never exported: use --format truststore (Java) or pem for the CA certificate, and --format p12 for a client or server");
@@ -100,8 +127,9 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
 
   let keyPkcs8: Buffer | null = null;
   if (!truststore) {
-    if (!keyRel) throw inputError(`"${name}" has no key in the store (it was signed from a request: its key stays where the request was made)`, store.inventoryFile);
-    const keyFile = store.path(keyRel);
+    const where = store.leafKey(rec!);
+    if ("why" in where) throw inputError(`"${name}" has no key in the store (${where.why})`, store.location);
+    const keyFile = where.file;
     const pem = readOrFail(keyFile, "the key").toString("utf8");
     if (isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem)) throw inputError("the key is encrypted: decrypt it first (openssl pkey -in KEY -out PLAIN.key)", keyFile);
     const key = loadPrivateKey(pem, keyFile);
@@ -113,8 +141,8 @@ async function exportPkcs12(ctx: Ctx, store: Store, name: string, cert: ParsedCe
   const password = await exportPassword(ctx, o);
   const legacy = !!o.legacy;
   const data = truststore
-    ? p12.buildTrustStore({ password, legacy, certs: trustEntries(store) })
-    : p12.buildKeyStore({ password, legacy, keyPkcs8: keyPkcs8!, certDer: cert.der, chainDer: issuingChain(store, ca).map((c) => c.der), friendlyName: name });
+    ? p12.buildTrustStore({ password, legacy, certs: trustEntries(chain) })
+    : p12.buildKeyStore({ password, legacy, keyPkcs8: keyPkcs8!, certDer: cert.der, chainDer: issuingChain(chain, ca).map((c) => c.der), friendlyName: name });
   if (ctx.json)
     return exportJson(ctx, name, o, data, { subject: formatRfc4514(cert.subject), serial: cert.serialHex, fingerprint: cert.fingerprint, legacy, emptyPassword: password === "" }, truststore ? 0o644 : 0o600);
   writeOutput(o.out, data, { force: o.force, mode: truststore ? 0o644 : 0o600 });

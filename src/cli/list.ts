@@ -2,12 +2,23 @@ import { Ctx } from "./context";
 import { Store } from "../store/store";
 import { listEntries, nkeyEntries } from "../api/store";
 import { writeOut } from "./out";
+import { listOf } from "../api/db-store";
+import { withDb } from "./store/open";
 
-export function run(_args: string[], o: Record<string, any>): void {
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const rows = listEntries(store, o.expiring);
-  const nkeys = nkeyEntries(store, o.expiring);
+  let rows: ReturnType<typeof listEntries>;
+  let nkeys: ReturnType<typeof nkeyEntries>;
+  if (ctx.db !== undefined) {
+    // a database store (issue 19): the same rows, through the Store interface
+    const all = await withDb(ctx, (db) => listOf(db, o.expiring));
+    rows = all.filter((r) => r.kind !== "nkey") as typeof rows;
+    nkeys = all.filter((r) => r.kind === "nkey") as typeof nkeys;
+  } else {
+    const store = Store.open(ctx.dir);
+    rows = listEntries(store, o.expiring);
+    nkeys = nkeyEntries(store, o.expiring);
+  }
   if (ctx.json) {
     writeOut(JSON.stringify([...rows, ...nkeys], null, 2) + "\n"); // what the library's list() returns
     return;

@@ -5,13 +5,11 @@
 import { Argument, Command, CommanderError, Option } from "commander";
 import { collect, intOption } from "./options";
 import { writeErr, writeOut } from "./out";
+import { registerOnline, registerStore, type Loader } from "./main-online";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require("../../package.json").version;
 
-type Runner = (args: string[], opts: Record<string, unknown>, cmd: Command) => Promise<void> | void;
-/** Loads a verb's module (given the options, for a verb with two modules: client issue NAME | --from FILE). */
-type Loader = (opts: Record<string, unknown>) => { run: Runner };
 
 function action(load: Loader) {
   return async function (this: Command) {
@@ -103,6 +101,8 @@ export function buildProgram(argv?: string[]): Command {
     .description("A private certificate authority for mutual TLS, and a verifier that predicts how nats-server maps certificates to users.")
     .version(VERSION, "--version", "print the version")
     .option("--dir <dir>", "the store directory (env MTLSCTL_DIR)", undefined)
+    .option("--db <url>", "a database store instead: postgres://USER@HOST/DB (env MTLSCTL_DB; password via PGPASSFILE/PGPASSWORD or --db-password-file)")
+    .option("--db-password-file <file>", "the database password (first line; - for stdin)")
     .option("--json", "print results as JSON")
     .option("--quiet", "print only what is asked for")
     .option("--no-color", "no colour (also NO_COLOR)")
@@ -153,7 +153,8 @@ export function buildProgram(argv?: string[]): Command {
       .option("--intermediate", "make an intermediate CA: with --root-dir (signed now) or --csr-out (signed later by `ca sign`, installed by `ca install`)")
       .option("--root-dir <dir>", "with --intermediate: the store of the CA that signs it (its inventory records the intermediate)")
       .option("--root-passphrase-file <file>", "the signing store's CA passphrase (first line; - for stdin; else MTLSCTL_ROOT_PASSPHRASE or a prompt)")
-      .option("--csr-out <file>", "with --intermediate: write the key and a request only; the store stays pending until `ca install`"),
+      .option("--csr-out <file>", "with --intermediate: write the key and a request only; the store stays pending until `ca install`")
+      .option("--pkcs11 <uri>", "generate the CA key inside a PKCS#11 token (RFC 7512 URI: pkcs11:token=T;object=LABEL?module-path=/abs/module.so&pin-source=file:/abs/pin); the store keeps only the URI"),
   )
     .addHelpText(
       "after",
@@ -164,6 +165,7 @@ export function buildProgram(argv?: string[]): Command {
         "mtlsctl ca init --dir pki-root --name 'Acme Root' --path-len 1",
         "mtlsctl ca init --intermediate --root-dir pki-root --dir pki --name 'Acme Issuing CA' --path-len 0 --permit-email-domain example.com",
         "mtlsctl ca init --intermediate --csr-out inter.csr --dir pki --name 'Acme Issuing CA'   # root offline",
+        "mtlsctl ca init --name 'HSM CA' --pkcs11 'pkcs11:token=ca;object=root?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/mtlsctl/pin'",
       ]),
     )
     .action(action(() => require("./ca/init")));
@@ -195,10 +197,11 @@ export function buildProgram(argv?: string[]): Command {
   ca.command("show")
     .description("show the CA certificate (after a rollover, also the previous roots and whether roots.pem still trusts them)")
     .action(action(() => require("./ca/show")));
-  ca.command("import <ca.crt> <ca.key>")
+  ca.command("import <ca.crt> [ca.key]")
     .description("adopt an existing CA (a PEM certificate with CA:TRUE and its key, e.g. mkcert's CAROOT files) as a new store")
     .option("--passphrase-file <file>", "the store's new CA passphrase (first line; - for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
     .option("--key-passphrase-file <file>", "the current passphrase of an encrypted ca.key (else a prompt)")
+    .option("--pkcs11 <uri>", "the CA key is already in a PKCS#11 token (RFC 7512 URI, instead of ca.key); checked against the certificate")
     .option("--no-encrypt", "write the CA key unencrypted (not recommended)")
     .option("--force", "replace an existing CA and store")
     .addHelpText("after", examples(["mtlsctl ca import \"$(mkcert -CAROOT)/rootCA.pem\" \"$(mkcert -CAROOT)/rootCA-key.pem\"", "mtlsctl ca import ca.crt ca.key --key-passphrase-file old.txt --passphrase-file new.txt"]))
@@ -253,6 +256,7 @@ export function buildProgram(argv?: string[]): Command {
       .description("on the CA: check a request's signature and issue a client certificate")
       .option("--name <name>", "the name in the store (default: the file name without .csr)"),
   ))
+    .option("--out-dir <dir>", "with --db: where NAME.crt goes (default: the current directory)")
     .option("--days <n>", "validity in days (default 365, never past the CA)", intOption("--days"))
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
     .option("--force", "replace an existing certificate of that name (keeps its account and permissions unless given)")
@@ -263,7 +267,7 @@ export function buildProgram(argv?: string[]): Command {
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
     .option("--force", "replace an existing certificate of that name (keeps its account and permissions unless given)")
     .option("--no-keep-key", "write the new key to --out-dir (default .) as NAME.key, 0600, and keep no copy in the store")
-    .option("--out-dir <dir>", "with --no-keep-key: where NAME.key goes (default: the current directory)")
+    .option("--out-dir <dir>", "with --no-keep-key: where NAME.key goes; with --db (also with --from): NAME.key and NAME.crt (default: the current directory)")
     .option("--from <file>", "bulk: one client per row of a CSV (header: name plus any of email,dns,uri,ip,subject,key,days,account,allow_pub,deny_pub,allow_sub,deny_sub; several values ;-separated) or a JSON array of objects; skips names that exist")
     .addHelpText(
       "after",
@@ -300,6 +304,7 @@ export function buildProgram(argv?: string[]): Command {
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
     .option("--peer", "serverAuth + clientAuth: for cluster routes, gateways and leafnodes (each side is also the other's TLS client)")
     .option("--force", "replace an existing certificate of that name")
+    .option("--out-dir <dir>", "with --db: where NAME.key and NAME.crt go (a database keeps no key; default: the current directory)")
     .addHelpText("after", examples(["mtlsctl server issue nats1 --dns nats1.example.com --dns localhost --ip 127.0.0.1", "mtlsctl server issue node1 --peer --dns node1.example.com   # routes: config nats --peer node1 --cluster-listen ..."]))
     .action(action(() => require("./server/issue")));
 
@@ -343,8 +348,10 @@ export function buildProgram(argv?: string[]): Command {
   program
     .command("renew <name>")
     .description("a new certificate for the same identity (subject and SANs) with a new serial; the old one moves to renewed/")
-    .option("--rekey", "a new key of the same type (private/<name>.key) instead of the same public key")
+    .option("--rekey", "a new key of the same type (private/<name>.key; with --db: --out-dir) instead of the same public key")
     .option("--days <n>", "validity in days (default: the old certificate's length, never past the CA)", intOption("--days"))
+    .option("--out-dir <dir>", "with --db: where NAME.crt (replaced) and, with --rekey, NAME.key are written (default: the current directory)")
+    .option("--force", "with --db --rekey: replace an existing NAME.key in --out-dir")
     .option("--passphrase-file <file>", "the CA passphrase (else MTLSCTL_PASSPHRASE or a prompt)")
     .addHelpText("after", examples(["mtlsctl renew alice", "mtlsctl renew nats1 --days 90", "mtlsctl renew bob --rekey && mtlsctl revoke --serial <old serial> --reason superseded"]))
     .action(action(() => require("./renew")));
@@ -358,8 +365,12 @@ export function buildProgram(argv?: string[]): Command {
     .option("--include <name>", "only these clients (repeatable)", collect)
     .option("--exclude <name>", "leave these clients out (repeatable)", collect)
     .option("--server <name>", "the server certificate to use (default: the newest valid one)")
+    .option("--cert-file <file>", "the server's own certificate file, where it keeps it (e.g. kept by mtlsctl agent; with --key-file)")
+    .option("--key-file <file>", "the server's own key file (its key need not be in the store)")
+    .option("--ca-file <file>", "with --db: the file nats-server reads the CA certificate from (a database has no files: mtlsctl export ca --out FILE)")
     .option("--timeout <seconds>", "TLS handshake timeout", intOption("--timeout"), 2)
     .option("--pinned", "also emit pinned_certs (SHA-256 of each client key): nats-server reads no CRL, pinning is the allow-list it checks")
+    .option("--ocsp-peer", "also emit ocsp_peer { verify: true } in the tls block: nats-server (2.9.21+) asks each client certificate's OCSP responder at the handshake")
     .option("--allow-pub <subject>", "default for users without their own permissions (client set): publish only to these subjects (repeatable; * and > wildcards)", collect)
     .option("--allow-sub <subject>", "default: subscribe only to these subjects (repeatable)", collect)
     .option("--deny-pub <subject>", "default: never publish to these subjects (repeatable; deny wins over allow)", collect)
@@ -438,6 +449,7 @@ export function buildProgram(argv?: string[]): Command {
     .description("make a user NKey pair: the seed goes to <dir>/nkeys/<name>.nk (mode 0600), the public key (U...) to the inventory")
     .option("--show-seed", "also print the seed (a secret: it logs in as this user)")
     .option("--force", "replace an existing NKey of that name (a new pair; keeps its account and permissions unless given)")
+    .option("--out-dir <dir>", "with --db: where NAME.nk (the seed, 0600) goes; a database keeps no seed (default: the current directory)")
     .addHelpText("after", examples(["mtlsctl nkey create svc-nk", "mtlsctl config nats --out /etc/nats/mtls.conf   # lists { nkey: \"U...\" } beside the certificate users"]))
     .action(action(() => require("./nkey/create")));
   accessOptions(nkey.command("set <name>").description("change an NKey user's NATS account and permissions (then regenerate config nats and reload the server)"))
@@ -450,57 +462,7 @@ export function buildProgram(argv?: string[]): Command {
     .description("list the NKey users (name, public key, seed file)")
     .action(action(() => require("./nkey/list")));
 
-  // ---- online CA (issue 17): token, serve
-  const token = program.command("token").description("one-time enrolment tokens for `mtlsctl serve` (EST simpleenroll: username = name, password = token)");
-  sanOptions(token
-    .command("create <name>"))
-    .description("a single-use token that fixes one certificate's identity (subject, SANs, kind, lifetime); the token alone on stdout, details on stderr")
-    .addOption(new Option("--kind <kind>", "the certificate's kind").choices(["client", "server"]).default("client"))
-    .option("--ttl <duration>", "how long the token can be used: 90s, 15m, 12h, 30d (bare number: days)", "15m")
-    .option("--lifetime <duration>", "the certificate's lifetime (default: the CA's default for the kind; capped by serve --max-lifetime)")
-    .option("--expect-user <user>", "the NATS user the certificate must map to (serve --nats-config checks it; a service without it refuses the token)")
-    .addHelpText(
-      "after",
-      examples([
-        "mtlsctl token create dev1 --email dev1@example.com > dev1.token",
-        "mtlsctl token create nats2 --kind server --dns nats2.example.com --ttl 1h",
-        "mtlsctl token create svc --uri spiffe://acme/svc --expect-user spiffe://acme/svc --json",
-      ]) + "\nExit codes: 0 created; 2 usage; 3 bad input (name, SAN, duration) or no store.\n",
-    )
-    .action(action(() => require("./token/create")));
-  token
-    .command("list")
-    .description("the tokens: id, name, kind, state (active, claimed, expired, revoked), expiry, the serial a claimed one was spent on")
-    .addHelpText("after", examples(["mtlsctl token list", "mtlsctl token list --json | jq '.[] | select(.state == \"active\")'"]))
-    .action(action(() => require("./token/list")));
-  token
-    .command("revoke <name|id>")
-    .description("make a token (by id) or every usable token of a name unusable")
-    .addHelpText("after", examples(["mtlsctl token revoke dev1", "mtlsctl token revoke 3f9a0c21b7d4"]) + "\nExit codes: 0 revoked; 3 no such usable token.\n")
-    .action(action(() => require("./token/revoke")));
-  program
-    .command("serve")
-    .description("the online CA: EST (RFC 7030/8951) enrolment with tokens and mTLS re-enrolment, /health; in the foreground until SIGTERM/SIGINT")
-    .option("--listen <host:port>", "HTTPS listen address (port 0: any free port)", "127.0.0.1:8443")
-    .option("--http-listen <host:port>", "also a plain-HTTP listener serving only /crl (and /ocsp)")
-    .option("--server <name>", "the server certificate to present (default: the newest valid one in the store)")
-    .option("--nats-config <file>", "the mapping guard: refuse a certificate this nats-server config would refuse or map to another user")
-    .addOption(new Option("--map <kind>", "the identity config nats --map names users by (with --nats-config)").choices(["auto", "email", "dns", "uri", "dn"]).default("auto"))
-    .option("--require-rekey", "simplereenroll refuses a CSR with the current certificate's key")
-    .option("--max-lifetime <duration>", "cap every certificate's lifetime: 90s, 15m, 12h, 30d (bare number: days)")
-    .option("--audit-log <file>", "append one JSON line per issuance, renewal and refusal")
-    .option("--rate-limit <n>", "enrolment requests per second per client address (0: no limit)", "20")
-    .option("--headers-timeout <duration>", "drop a client that has not sent its request headers within this time", "10s")
-    .option("--passphrase-file <file>", "the CA passphrase: the file's first line (- for stdin; else MTLSCTL_PASSPHRASE or a prompt)")
-    .addHelpText(
-      "after",
-      examples([
-        "MTLSCTL_PASSPHRASE=... mtlsctl serve --listen 0.0.0.0:8443 --audit-log /var/log/mtlsctl-audit.jsonl",
-        "mtlsctl serve --nats-config /etc/nats/nats-server.conf --max-lifetime 30d",
-        "curl --cacert pki/ca.crt https://127.0.0.1:8443/.well-known/est/cacerts | base64 -d | openssl pkcs7 -inform DER -print_certs",
-      ]) + "\nPrints `listening on https://HOST:PORT` on stderr when ready; one line per request on stderr.\nExit codes: 0 stopped by SIGTERM/SIGINT; 2 usage; 3 bad input (no server certificate, wrong passphrase, bad config).\n",
-    )
-    .action(action(() => require("./serve")));
+  registerOnline(program, { action, examples, sanOptions }); // token, serve, agent (main-online.ts)
 
   // ---- explain
   program
@@ -508,6 +470,7 @@ export function buildProgram(argv?: string[]): Command {
     .description("which identities nats-server tries for a certificate, in its order, and whether its TLS stage accepts it")
     .option("--config <file>", "also decide, with this nats-server configuration: accepted or refused, and as which user")
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
+    .option("--ocsp", "with tls { ocsp_peer }: ask the certificate's OCSP responder (its AIA URL) as the server does; a revoked answer refuses at the TLS stage")
     .option("--ca <file>", "the CA bundle to check the chain against (default: the config's ca_file, else the store's CA)")
     .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
     .option("--publish <subject>", "with --config: may the mapped user publish to SUBJECT? (repeatable; exit 1 when denied)", collect)
@@ -524,6 +487,7 @@ export function buildProgram(argv?: string[]): Command {
     .requiredOption("--config <file>", "the nats-server configuration (includes and variables are followed)")
     .option("--server-version <v>", "the nats-server behaviour to model (default: nats-server on PATH, else the newest modelled)")
     .option("--server-cwd <dir>", "the server's working directory, against which it opens ca_file (default: the current directory)")
+    .option("--ocsp", "with tls { ocsp_peer }: ask the certificate's OCSP responder (its AIA URL) as the server does; a revoked answer refuses at the TLS stage")
     .option("--connect-user <user>", "the user name the client sends in CONNECT")
     .option("--connect-password-file <file>", "the password the client sends (first line of the file; - for stdin)")
     .option("--connect-token-file <file>", "the auth_token the client sends (first line of the file; - for stdin)")
@@ -597,6 +561,8 @@ export function buildProgram(argv?: string[]): Command {
     .option("--force", "replace an existing store")
     .addHelpText("after", examples(["mtlsctl --dir ./pki restore pki-2026-11-23.mtlsbak && mtlsctl status"]))
     .action(action(() => require("./restore")));
+
+  registerStore(program, { action, examples }); // store migrate, store copy (main-online.ts)
 
   // ---- completion
   program

@@ -4,19 +4,47 @@ import { Ctx } from "./context";
 import { openCa } from "./common";
 import { Store } from "../store/store";
 import { planRenewal, renew } from "../lifecycle/renew";
+import { passphraseFrom } from "./common";
+import { usageError } from "../errors";
+import { renewInStore } from "../api/db-store";
+import { withDb } from "./store/open";
+import type { CertRecord } from "../store/types";
+
+/** The parts of a renewal `renew --json` prints, from either store. */
+interface Renewed {
+  rec: CertRecord;
+  old: CertRecord;
+  oldCertFile: string;
+  certFile: string;
+  keyFile: string | null;
+  rekey: boolean;
+  keyChanged: boolean;
+  before: string | null;
+  after: string | null;
+  pin: string;
+}
 
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   const opts = { rekey: !!o.rekey, days: o.days as number | undefined };
-  planRenewal(Store.open(ctx.dir), name, opts); // refused before any passphrase prompt
-  const ca = await openCa(ctx, { passphraseFile: o.passphraseFile });
-  const plan = planRenewal(ca.store, name, opts);
-  const warnings: string[] = [];
-  const r = renew(ca.store, ca.signer, ca.caCert, plan, warnings);
-  ctx.warnAll(warnings);
-  const rec = r.issued.record;
-  const before = r.natsUserBefore?.user ?? null;
-  const after = r.natsUserAfter?.user ?? null;
+  let r: Renewed;
+  if (ctx.db !== undefined) {
+    // a database store (issue 19): the new certificate (and, with --rekey, the new key) go to --out-dir (default .)
+    const d = await withDb(ctx, (db) => renewInStore(db, name, { ...opts, outDir: o.outDir ?? ".", force: o.force, passphrase: passphraseFrom(ctx, o.passphraseFile) }));
+    ctx.warnAll(d.warnings);
+    r = { rec: d.record, old: d.old, oldCertFile: d.oldCertFile, certFile: d.certFile, keyFile: d.keyFile, rekey: d.rekey, keyChanged: d.keyChanged, before: d.natsUserBefore?.user ?? null, after: d.natsUserAfter?.user ?? null, pin: d.pinAfter };
+  } else {
+    if (o.outDir !== undefined || o.force !== undefined) throw usageError(`${o.outDir !== undefined ? "--out-dir" : "--force"} is for a database store (--db): a file store keeps the certificate in issued/NAME.crt`);
+    planRenewal(Store.open(ctx.dir), name, opts); // refused before any passphrase prompt
+    const ca = await openCa(ctx, { passphraseFile: o.passphraseFile });
+    const plan = planRenewal(ca.store, name, opts);
+    const warnings: string[] = [];
+    const f = renew(ca.store, ca.signer, ca.caCert, plan, warnings);
+    ctx.warnAll(warnings);
+    r = { rec: f.issued.record, old: f.old, oldCertFile: ca.store.path(f.old.certFile), certFile: f.issued.certFile, keyFile: f.keyFile, rekey: plan.rekey, keyChanged: f.keyChanged, before: f.natsUserBefore?.user ?? null, after: f.natsUserAfter?.user ?? null, pin: f.pinAfter };
+  }
+  const rec = r.rec;
+  const { before, after } = r;
   const userUnchanged = before === after;
   const actions: string[] = [];
   if (rec.kind === "client") {
@@ -25,7 +53,7 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
     if (r.keyChanged) actions.push("the key changed: with `config nats --pinned`, regenerate the snippet (new pin) and reload the server; give the client its new key and certificate");
     else actions.push("same key: give the client the new certificate (pinned_certs, if used, is unchanged)");
   } else {
-    actions.push(`the server certificate file ${rel(r.issued.certFile)} was replaced in place: reload nats-server (nats-server --signal reload) to use it; the config is unchanged`);
+    actions.push(`the server certificate file ${rel(r.certFile)} was replaced in place: reload nats-server (nats-server --signal reload) to use it; the config is unchanged`);
   }
   ctx.result(
     {
@@ -34,18 +62,18 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
       serial: rec.serial,
       renews: r.old.serial,
       oldStatus: r.old.status,
-      oldCertFile: ca.store.path(r.old.certFile),
+      oldCertFile: r.oldCertFile,
       oldNotAfter: r.old.notAfter,
       subject: rec.subject,
       sans: rec.sans,
       notBefore: rec.notBefore,
       notAfter: rec.notAfter,
       fingerprint: rec.fingerprint,
-      certFile: r.issued.certFile,
+      certFile: r.certFile,
       keyFile: r.keyFile,
-      rekeyed: plan.rekey,
+      rekeyed: r.rekey,
       keyChanged: r.keyChanged,
-      pin: r.pinAfter,
+      pin: r.pin,
       natsUser: after,
       natsUserBefore: before,
       natsUserChanged: !userUnchanged,
@@ -55,11 +83,11 @@ export async function run([name]: string[], o: Record<string, any>): Promise<voi
     },
     () =>
       [
-        `Renewed ${ctx.bold(rec.name)}: serial ${rec.serial}, valid until ${rec.notAfter}${plan.rekey ? " (new key)" : " (same key)"}`,
+        `Renewed ${ctx.bold(rec.name)}: serial ${rec.serial}, valid until ${rec.notAfter}${r.rekey ? " (new key)" : " (same key)"}`,
         `  subject      ${rec.subject || "(empty)"}`,
-        `  certificate  ${rel(r.issued.certFile)}`,
+        `  certificate  ${rel(r.certFile)}`,
         ...(r.keyFile ? [`  key          ${rel(r.keyFile)}`] : []),
-        `  replaces     serial ${r.old.serial}, now ${r.old.status} (${rel(ca.store.path(r.old.certFile))}, valid until ${r.old.notAfter} unless revoked with --serial)`,
+        `  replaces     serial ${r.old.serial}, now ${r.old.status} (${rel(r.oldCertFile)}, valid until ${r.old.notAfter} unless revoked with --serial)`,
         ...actions.map((a, i) => `  ${(i === 0 ? "next" : "").padEnd(12)} ${a}`),
       ].join("\n"),
   );

@@ -1,4 +1,5 @@
 /** `restore <archive>`: a store from a `backup` archive, into --dir (checked and decrypted before anything is written). */
+import { redactUrl } from "../store/pg/pg-store";
 import { Ctx, getSecret } from "./context";
 import { restore } from "../lifecycle/backup";
 import { checkNewStoreDir } from "../ca";
@@ -7,6 +8,7 @@ import { inputError } from "../errors";
 
 export async function run([file]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
+  if (ctx.db !== undefined) throw inputError("restore writes a store directory: restore into --dir D, then `mtlsctl store copy --from D --to URL` (a pg_dump of a database is restored with pg_restore)", redactUrl(ctx.db), "unsupported");
   let isFile = false;
   try {
     isFile = fs.statSync(file).isFile();

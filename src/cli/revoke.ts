@@ -7,11 +7,21 @@ import { inputError, usageError } from "../errors";
 import { openStore } from "../api/store";
 import { REASON_NAMES } from "../lifecycle/crl";
 import * as prompts from "./prompts";
+import { revokeInDb } from "../api/db-store";
+import { withDb } from "./store/open";
 
 export async function run(args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   let name: string | undefined = args[0];
   if (name !== undefined && o.serial !== undefined) throw usageError("revoke takes a name or --serial HEX (one of them)");
+  if (ctx.db !== undefined) {
+    // a database store (issue 19): no interactive choice; the CRL is kept in the database
+    if (name === undefined && o.serial === undefined) throw usageError("revoke takes a name or --serial HEX (one of them)");
+    const rd = await withDb(ctx, (db) => revokeInDb(db, { name, serial: o.serial as string | undefined }, { reason: o.reason, nextUpdateDays: o.nextUpdateDays, passphrase: passphraseFrom(ctx, o.passphraseFile) }));
+    ctx.warnAll(rd.warnings);
+    ctx.result(rd, () => [...rd.revoked.map((c) => `Revoked ${ctx.bold(c.name)} serial ${c.serial}${c.renewedBy ? " (superseded)" : ""}: ${rd.reason}, ${c.revokedAt}`), `CRL #${rd.crl.number} kept in ${rd.crl.file}: ${rd.crl.revoked} revoked, next update ${rd.crl.nextUpdate}`].join("\n"));
+    return;
+  }
   if (name === undefined && o.serial === undefined) {
     // on a terminal: choose among the valid certificates, then the reason, then confirm
     prompts.mustAsk(ctx, "revoke takes a name or --serial HEX (one of them)");

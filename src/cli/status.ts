@@ -2,11 +2,12 @@
 import { Ctx } from "./context";
 import { Store } from "../store/store";
 import { storeStatus } from "../lifecycle/status";
+import { statusOfStore } from "../api/db-store";
+import { withDb } from "./store/open";
 
-export function run(_args: string[], o: Record<string, any>): void {
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const st = storeStatus(store, { expiringDays: o.expiring });
+  const st = ctx.db !== undefined ? await withDb(ctx, (db) => statusOfStore(db, { expiringDays: o.expiring })) : storeStatus(Store.open(ctx.dir), { expiringDays: o.expiring });
   ctx.warnAll(st.warnings);
   ctx.result({ ...st, warnings: ctx.warnings }, () => {
     const table = [["KIND", "NAME", "SERIAL", "EXPIRES", "DAYS LEFT", ""]];

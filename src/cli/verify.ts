@@ -13,6 +13,7 @@ export function human(file: string, v: VerifyResult, bound: BoundPermissions | n
     else lines.push(`${file}: ACCEPTED as ${v.user === null ? "(no user: no authentication configured)" : JSON.stringify(v.user)}${v.account ? ` in account ${v.account}` : ""}${v.matchedBy ? ` (by ${v.matchedBy})` : ""}`);
   } else lines.push(`${file}: REFUSED at the ${v.stage} stage`);
   lines.push(`  why: ${v.reason}`);
+  if (v.ocspPeer) lines.push(`  ocsp_peer: responder ${v.ocspPeer.responder ?? "(none in the certificate)"}, status ${v.ocspPeer.status}${v.ocspPeer.required ? ", a good answer is required" : ""}`);
   if (v.access !== undefined) lines.push(...permissionLines(bound, v.access, v.accepted && !v.ambiguous));
   for (const n of v.notes) lines.push(`  note: ${n}`);
   lines.push(`  (modelled: nats-server ${v.serverVersion})`);
@@ -43,6 +44,7 @@ export function run(certFiles: string[] | string[][], o: Record<string, any>): v
     subscribe: o.subscribe as string[] | undefined,
     serverCwd: o.serverCwd as string | undefined,
     p12Password: o.p12Password as string | undefined, // settled by the preAction hook (cli/p12-password.ts)
+    ocsp: o.ocsp === true,
   };
   let verifier: ReturnType<typeof createVerifier>;
   try {

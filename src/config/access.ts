@@ -5,7 +5,8 @@
  * and `nkey set` change them later without reissuing (then regenerate `config nats`).
  */
 import { inputError, usageError } from "../errors";
-import type { CertRecord, NkeyRecord, Store } from "../store/store";
+import type { CertRecord, NkeyRecord } from "../store/store";
+import type { Store as StoreApi } from "../store/types";
 import { checkAccountName, hasPermissionFlags, permissionsFromFlags, PermissionFlags, UserPermissions } from "../nats/permissions";
 
 /** The CLI's options, as commander gives them (`--no-account` / `--no-permissions` give false). */
@@ -31,24 +32,29 @@ export interface AccessChange {
   after: { account: string | null; permissions: UserPermissions | null };
 }
 
-/** Sets or clears a name's account and/or permissions under the store lock (the inventory is the commit point). */
-export function setAccess(store: Store, name: string, kind: "client" | "nkey", o: AccessOptions): AccessChange {
+/**
+ * `client set` / `nkey set`: sets or clears a name's account and/or permissions, through the Store
+ * interface (issue 19): either store, one transaction (the file store: under its lock, the records'
+ * segment or the header its commit point; a database: one SQL transaction).
+ */
+export async function setAccessInStore(store: StoreApi, name: string, kind: "client" | "nkey", o: AccessOptions): Promise<AccessChange> {
   const change = accessFromOptions(o);
   if (change.account === undefined && change.permissions === undefined)
     throw usageError("nothing to change: give --account NAME or --no-account, and/or --allow-pub/--deny-pub/--allow-sub/--deny-sub/--allow-responses or --no-permissions");
   if (o.permissions === false && hasPermissionFlags(o)) throw usageError("--no-permissions cannot be combined with permission flags");
-  return store.withLock(() => {
-    const inv = store.readInventory();
+  const where = store.location;
+  return store.transaction(async (tx) => {
+    const nkeys = (await tx.header()).nkeys ?? [];
     let rec: CertRecord | NkeyRecord | undefined;
     if (kind === "client") {
-      rec = store.findByName(inv, name);
+      rec = await tx.findByName(name);
       if (!rec || rec.kind !== "client") {
-        const nk = (inv.nkeys ?? []).some((k) => k.name === name);
-        throw inputError(`no client certificate named "${name}"${nk ? ` ("${name}" is an NKey: use nkey set)` : ""}`, store.inventoryFile);
+        const nk = nkeys.some((k) => k.name === name);
+        throw inputError(`no client certificate named "${name}"${nk ? ` ("${name}" is an NKey: use nkey set)` : ""}`, where);
       }
     } else {
-      rec = (inv.nkeys ?? []).find((k) => k.name === name);
-      if (!rec) throw inputError(`no NKey named "${name}"${store.findByName(inv, name) ? ` ("${name}" is a certificate: use client set)` : ""}`, store.inventoryFile);
+      rec = nkeys.find((k) => k.name === name);
+      if (!rec) throw inputError(`no NKey named "${name}"${(await tx.findByName(name)) ? ` ("${name}" is a certificate: use client set)` : ""}`, where);
     }
     const before = { account: rec.account ?? null, permissions: rec.permissions ?? null };
     if (change.account !== undefined) {
@@ -59,7 +65,8 @@ export function setAccess(store: Store, name: string, kind: "client" | "nkey", o
       if (change.permissions === null) delete rec.permissions;
       else rec.permissions = change.permissions;
     }
-    store.writeInventory(inv);
+    if (kind === "client") await tx.put([rec as CertRecord]);
+    else await tx.putNkey(rec as NkeyRecord);
     return { name, kind, before, after: { account: rec.account ?? null, permissions: rec.permissions ?? null } };
   });
 }

@@ -20,8 +20,9 @@
  */
 import { checkAccountName } from "../nats/permissions";
 import { inputError } from "../errors";
-import { CertRecord, Inventory, Store } from "../store/store";
-import { certOfRecord } from "../lifecycle/pins";
+import { CertRecord, Inventory } from "../store/store";
+import type { ParsedCertificate } from "../pki/cert";
+import { certOfRecord, type RecordCertificates } from "../lifecycle/pins";
 import { quoteConfString } from "../nats/confstring";
 import { natsUserFor, MapMode } from "../nats/user";
 import { certSubjectViews } from "../nats/subject";
@@ -106,7 +107,7 @@ export function checkUrl(v: string, flag: string, schemes: string[]): string {
 const splitList = (items: string[] | undefined) => (items ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
 
 /** The user string a certificate matches in leafnodes { authorization { users } } (exact strings only). */
-export function leafnodeUserString(store: Store, rec: CertRecord, map: MapMode = "auto"): { user: string; kind: LeafnodeUser["kind"] } | null {
+export function leafnodeUserString(store: RecordCertificates, rec: CertRecord, map: MapMode = "auto"): { user: string; kind: LeafnodeUser["kind"] } | null {
   const cert = certOfRecord(store, rec);
   const nu = natsUserFor(cert, map);
   if (nu.user === null || nu.kind === null) return null;
@@ -121,7 +122,7 @@ export function leafnodeUserString(store: Store, rec: CertRecord, map: MapMode =
  * follows `o.peer`. Paths are absolute and every string is quoted with quoteConfString.
  */
 export function buildConfigBlocks(
-  store: Store,
+  store: ConfigStore,
   inv: Inventory,
   o: ConfigBlocksOptions,
   ctx: { server: CertRecord | null; timeout: number; now: Date; map?: MapMode },
@@ -285,4 +286,18 @@ export function buildConfigBlocks(
   }
   out.text = parts.length ? "\n\n" + parts.join("\n\n") : "";
   return out;
+}
+
+/** What the config writers read of a store (the file store, or a database store's view). */
+export interface ConfigStore extends RecordCertificates {
+  /** Named in the snippet's header. */
+  readonly dir: string;
+  /** Names errors about the inventory. */
+  readonly inventoryFile: string;
+  /** The server's ca_file: the trust anchors. */
+  readonly trustFile: string;
+  /** The chain file a cert_file must end with (intermediate stores). */
+  readonly chainFile: string;
+  readInventory(): Inventory;
+  presentedChain(): ParsedCertificate[];
 }

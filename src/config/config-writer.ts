@@ -2,12 +2,15 @@
  * `config nats`: the client tls {} block and the authorization users, written so that the server
  * reads back exactly the intended strings (quoteConfString) and each user appears once.
  */
-import { Store, CertRecord, caOf } from "../store/store";
+import * as path from "node:path";
+import { CertRecord, caOf, type Inventory } from "../store/store";
+import type { ParsedCertificate } from "../pki/cert";
 import { natsUserFor, MapMode, NatsUser } from "../nats/user";
 import { quoteConfString } from "../nats/confstring";
 import { renderTemplate } from "../templates";
 import { inputError } from "../errors";
-import { certOfRecord, spkiPin } from "../lifecycle/pins";
+import { certOfRecord, spkiPin, type RecordCertificates } from "../lifecycle/pins";
+import { ocspUrls } from "../verify/ocsp-peer";
 import { buildConfigBlocks, ConfigBlocks, ConfigBlocksOptions } from "./config-blocks";
 import { nkeyUsersFor, nkeyUserEntry, permissionsFrom, NkeyUser, Permissions } from "../nkeys/config";
 import { layoutUsers } from "../nats/config-accounts";
@@ -18,6 +21,12 @@ export interface NatsConfigOptions {
   include?: string[];
   exclude?: string[];
   server?: string;
+  /**
+   * The server's own certificate and key files, where it keeps them (an agent-kept pair: its key never
+   * was in the store): the tls blocks name these instead of the store's copies.
+   */
+  certFile?: string;
+  keyFile?: string;
   timeout?: number;
   includeHint?: string;
   version: string;
@@ -27,6 +36,8 @@ export interface NatsConfigOptions {
    * their superseded, unexpired ones). nats-server has no CRL option; pinning is what it checks.
    */
   pinned?: boolean;
+  /** `config nats --ocsp-peer`: emit `ocsp_peer { verify: true }` in the tls block (nats-server 2.9.21 on). */
+  ocspPeer?: boolean;
   /** --allow-pub / --allow-sub: per-user publish / subscribe allow lists, for every listed user (certificate or NKey). */
   allowPub?: string[];
   allowSub?: string[];
@@ -74,13 +85,21 @@ export interface NatsConfig {
   blocks: ConfigBlocks;
 }
 
+/**
+ * What `config nats` reads of a store: the file store (Store) as it is, or a view over another store
+ * (a database's, src/api/db-store.ts: its inventory and certificates read beforehand, the files the
+ * server reads named by the caller).
+ */
+export type { ConfigStore } from "./config-blocks";
+import type { ConfigStore } from "./config-blocks";
+
 const isLive = (c: CertRecord, now: Date) => c.status === "valid" && new Date(c.notAfter) > now;
 
-export function natsUserOfRecord(store: Store, rec: CertRecord, map: MapMode = "auto"): NatsUser {
+export function natsUserOfRecord(store: RecordCertificates, rec: CertRecord, map: MapMode = "auto"): NatsUser {
   return natsUserFor(certOfRecord(store, rec), map);
 }
 
-export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig {
+export function buildNatsConfig(store: ConfigStore, o: NatsConfigOptions): NatsConfig {
   const now = o.now ?? new Date();
   const inv = store.readInventory();
   const warnings: string[] = [];
@@ -100,7 +119,10 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
   if (server && retiredCa(server))
     warnings.push(`server certificate "${server.name}" was signed by a retired CA (serial ${caOf(inv, server).serial}): clients that trust roots.pem refuse it (mtlsctl renew ${server.name})`);
   if (!server) warnings.push("no valid server certificate in the store: the tls block has no cert_file/key_file (run `mtlsctl server issue NAME --dns HOST`)");
-  if (server && !server.keyFile) throw inputError(`server certificate "${server.name}" has no key in the store`, store.inventoryFile);
+  if ((o.certFile === undefined) !== (o.keyFile === undefined)) throw inputError("--cert-file and --key-file go together (the server's own certificate and key files)");
+  if (server && o.certFile !== undefined) server = { ...server, certFile: path.resolve(o.certFile), keyFile: path.resolve(o.keyFile!), chainFile: null };
+  if (server && !server.keyFile)
+    throw inputError(`server certificate "${server.name}" has no key in the store (it was enrolled or signed elsewhere): name the server's own files with --cert-file F --key-file F, or choose another with --server NAME`, store.inventoryFile);
 
   const users: MappedUser[] = [];
   const seen = new Map<string, string>();
@@ -210,6 +232,18 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     notes.push(
       `${nkeyUsers.length} NKey user(s): nats-server checks a client's nkey before its certificate (the certificate is then not mapped, and an unknown nkey is refused); verify_and_map still asks every client for a certificate from this CA at the TLS handshake, NKey clients too`,
     );
+  if (o.ocspPeer) {
+    if (!inv.urls?.ocsp) warnings.push("--ocsp-peer: the CA has no OCSP URL (mtlsctl ca set --ocsp-url URL), so its certificates name no responder and the server checks none of them");
+    const without = users.filter((u) => {
+      try {
+        return ocspUrls(certOfRecord(store, inv.certificates.find((c) => c.serial === u.serial)!)).length === 0;
+      } catch {
+        return false;
+      }
+    });
+    if (without.length)
+      warnings.push(`--ocsp-peer: ${without.length} listed certificate(s) name no OCSP responder (${without.map((u) => u.name).join(", ")}): the server lets them in without asking; renew them after ca set --ocsp-url`);
+  }
   const text = renderTemplate("nats.conf", {
     version: o.version,
     date: now.toISOString(),
@@ -219,12 +253,28 @@ export function buildNatsConfig(store: Store, o: NatsConfigOptions): NatsConfig 
     ca_file: q(store.trustFile, "ca_file"),
     timeout: String(o.timeout ?? 2),
     pinned: o.pinned ? pinnedText([...pinMap.values()], q) : "",
+    ocsp_peer: o.ocspPeer ? OCSP_PEER_TEXT(o.timeout ?? 2) : "",
     users: layout.usersText,
     accounts: layout.accountsText,
     blocks: blocks.text,
   });
   return { text, users, server, warnings, pins: o.pinned ? [...pinMap.values()] : null, notes, nkeys: nkeyUsers, permissions: perms, accounts: layout.accounts, blocks };
 }
+
+/** The tls block's ocsp_peer (after timeout and pinned_certs), with its comment. */
+const OCSP_PEER_TEXT = (timeout: number): string =>
+  [
+    "",
+    "  # ocsp_peer (nats-server 2.9.21 and later): at each handshake the server asks the OCSP responder",
+    "  # named in the client's certificate (AIA: mtlsctl ca set --ocsp-url; mtlsctl serve --http-listen",
+    "  # answers) and refuses a revoked or unknown certificate, and every one while the responder cannot",
+    "  # be reached. Its response cache (on by default) reuses a good answer until its nextUpdate (1 h",
+    "  # from mtlsctl serve): put  ocsp_cache: false  in the main config to ask at every handshake.",
+    "  ocsp_peer {",
+    "    verify: true",
+    `    ca_timeout: ${Math.min(timeout, 2)}`,
+    "  }",
+  ].join("\n");
 
 /** The tls block's pinned_certs list (placed after `timeout`), with its comment. */
 function pinnedText(pins: Pin[], q: (s: string, what: string) => string): string {

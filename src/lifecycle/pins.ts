@@ -3,10 +3,18 @@ import * as fs from "node:fs";
 import * as crypto from "node:crypto";
 import { inputError } from "../errors";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
-import type { CertRecord, Store } from "../store/store";
+import type { CertRecord } from "../store/store";
+
+/** What certOfRecord reads: a store's paths, or (a view over a store without files: a database's) its certificates. */
+export interface RecordCertificates {
+  path(...rel: string[]): string;
+  /** The record's certificate, when the store answers it without a file. */
+  certOf?(rec: CertRecord): ParsedCertificate;
+}
 
 /** The certificate file an inventory record names (exit 3 when it is missing). */
-export function certOfRecord(store: Store, rec: CertRecord): ParsedCertificate {
+export function certOfRecord(store: RecordCertificates, rec: CertRecord): ParsedCertificate {
+  if (store.certOf) return store.certOf(rec);
   const file = store.path(rec.certFile);
   let data: Buffer;
   try {

@@ -29,7 +29,7 @@ export function normalizeSerial(s: string): string {
 const sameSerial = (a: string, b: string) => a.replace(/^0+(?=[0-9a-f])/, "") === b;
 
 /** The records a revocation would change; refuses (exit 3) what cannot be revoked. */
-export function planRevocation(store: Store, inv: Inventory, target: RevokeTarget, now = new Date()): CertRecord[] {
+export function planRevocation(store: Pick<Store, "inventoryFile" | "findByName">, inv: Inventory, target: RevokeTarget, now = new Date()): CertRecord[] {
   if ((target.name === undefined) === (target.serial === undefined)) throw usageError("give a name or --serial HEX (one of them)");
   if (target.serial !== undefined) {
     const serial = normalizeSerial(target.serial);

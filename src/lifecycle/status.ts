@@ -3,7 +3,7 @@
  * expire within a window (design: `status` exits 1 when any does). No printing.
  */
 import * as fs from "node:fs";
-import { caOf, type CertKind, type CertRecord, type Store } from "../store/store";
+import { caOf, type CertKind, type CertRecord, type Inventory, type Store } from "../store/store";
 import { inputError } from "../errors";
 import { parseCrl } from "./crl";
 
@@ -55,9 +55,14 @@ export function checkWindow(days: number | undefined): number {
 }
 
 export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date } = {}): StoreStatus {
+  const crlFile = store.crlFile;
+  return statusOf(store.readInventory(), fs.existsSync(crlFile) ? { data: fs.readFileSync(crlFile), file: crlFile } : null, o);
+}
+
+/** storeStatus over an inventory and its latest CRL from any store (issue 19: a database's). */
+export function statusOf(inv: Inventory, latestCrl: { data: Buffer; file: string } | null, o: { expiringDays?: number; now?: Date } = {}): StoreStatus {
   const windowDays = checkWindow(o.expiringDays);
   const now = o.now ?? new Date();
-  const inv = store.readInventory();
   const entry = (c: CertRecord): StatusEntry => ({
     name: c.name,
     kind: c.kind,
@@ -78,9 +83,8 @@ export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date
   const certificates = [entry(inv.ca), ...leaves];
   const warnings: string[] = [];
   let crl: StoreStatus["crl"] = null;
-  const crlFile = store.crlFile;
-  if (fs.existsSync(crlFile)) {
-    const p = parseCrl(fs.readFileSync(crlFile), crlFile);
+  if (latestCrl) {
+    const p = parseCrl(latestCrl.data, latestCrl.file);
     const overdue = p.nextUpdate !== null && p.nextUpdate <= now;
     crl = { number: p.number, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString() ?? null, revoked: p.entries.length, overdue };
     if (overdue) warnings.push(`the CRL's next update was due on ${crl.nextUpdate}: run \`mtlsctl crl\` to sign a fresh one`);

@@ -14,8 +14,14 @@ export type Severity = "error" | "warning" | "info";
 export const ALL = ">=2.9.10";
 /** RDNsMatch reuses certificate RDNs (set-style) before the fix (d9271c24, backported to 2.11.15 and 2.12.6). */
 export const SET_STYLE_RDNSMATCH = ">=2.9.10 <2.11.15 || >=2.12.0 <2.12.6";
-/** A password-less certificate user can log in by name on a listener without verify_and_map (fixed in 2.14.4). */
-export const BEFORE_2_14_4 = ">=2.9.10 <2.14.4";
+/**
+ * A password-less certificate user can log in by name on a listener without verify_and_map: fixed in
+ * 2.14.4 and backported to 2.12.14 (server/auth.go canTLSMap; there is no 2.12.13); observed on the
+ * matrix (test/lint.test.ts): 2.12.15 and 2.14.10 refuse, 2.11.17 accepts.
+ */
+export const NAME_LOGIN_HOLE = ">=2.9.10 <2.12.14 || >=2.13.0 <2.14.4";
+/** `tls { ocsp_peer }` and `ocsp_cache` exist from 2.9.21 (backported, PR #4362); before, the key is refused (NATS000). */
+export const OCSP_PEER = ">=2.9.21";
 
 export interface CodeInfo {
   severity: Severity;
@@ -40,7 +46,7 @@ export const CODES = {
   NATS012: { severity: "error", versions: SET_STYLE_RDNSMATCH, title: "repeated RDN: matches certificates it should not" },
   NATS013: { severity: "warning", versions: ALL, title: "empty attribute value inside a user DN" },
   NATS020: { severity: "warning", versions: ALL, title: "certificate user that also has a password" },
-  NATS021: { severity: "error", versions: BEFORE_2_14_4, title: "password-less certificate users can log in by name on a listener without verify_and_map" },
+  NATS021: { severity: "error", versions: NAME_LOGIN_HOLE, title: "password-less certificate users can log in by name on a listener without verify_and_map" },
   NATS022: { severity: "error", versions: ALL, title: "password-less certificate users, and no listener maps certificates" },
   NATS023: { severity: "error", versions: ALL, title: "verify_and_map: true with verify: false: changes from restart to restart" },
   NATS024: { severity: "info", versions: ALL, title: "verify and verify_and_map in one block: verify is redundant" },
@@ -51,6 +57,10 @@ export const CODES = {
   NATS031: { severity: "warning", versions: ALL, title: "insecure has no effect on client certificates" },
   NATS032: { severity: "warning", versions: ALL, title: "pinned_certs entry that matches no known certificate" },
   NATS033: { severity: "error", versions: ALL, title: "pinned_certs entry that only a revoked certificate has" },
+  NATS034: { severity: "warning", versions: OCSP_PEER, title: "ocsp_peer map without verify: true: no responder is asked" },
+  NATS035: { severity: "warning", versions: OCSP_PEER, title: "ocsp_peer with the response cache on: a revoked certificate connects until its cached good answer expires" },
+  NATS036: { severity: "warning", versions: OCSP_PEER, title: "ocsp_peer with warn_only: refusals are only logged" },
+  NATS037: { severity: "warning", versions: OCSP_PEER, title: "ocsp_peer on, but a certificate names no OCSP responder: never checked" },
   NATS040: { severity: "error", versions: ALL, title: "certificate that maps to no user" },
   NATS041: { severity: "error", versions: ALL, title: "certificate that maps to several users: random pick" },
   NATS042: { severity: "error", versions: ALL, title: "certificate that maps to another user than its own identity" },

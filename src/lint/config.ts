@@ -259,7 +259,7 @@ export function lintConfig(sc: ServerConfig, o: ConfigLintOptions): Finding[] {
           "NATS021",
           at(l.pos),
           `${l.name} has no verify_and_map, and ${hit.length} password-less certificate ${plural(hit.length, "user", "users")} (${listOf(hit)}) can log in there by sending just the user name in CONNECT, without any certificate of theirs`,
-          `add verify_and_map: true to its tls {}, or restrict these users with allowed_connection_types, or upgrade to nats-server 2.14.4 or later`,
+          `add verify_and_map: true to its tls {}, or restrict these users with allowed_connection_types, or upgrade to nats-server 2.14.4 or later (2.12.14 in the 2.12 line)`,
         ),
       );
     }

@@ -10,6 +10,7 @@ import { mapCertificate, UserIndex } from "../nats/mapping";
 import { CODES, Finding, inRange, SEVERITY_RANK } from "./codes";
 import { lintConfig, lintUsers, TreeIndex, finding, shortPath } from "./config";
 import { lintCerts, type LintCert } from "./certs";
+import { lintOcspPeer } from "./ocsp-peer";
 
 export type { Finding } from "./codes";
 export { CODES } from "./codes";
@@ -87,7 +88,8 @@ export function lintServerConfig(sc: ServerConfig, o: LintOptions): Finding[] {
     for (const c of o.certs) for (const u of mapCertificate(c.leaf, index, o.version).candidates) certificateUsers.add(u.user);
   }
   const configFindings = lintConfig(sc, { version: o.version, certificateUsers, knownPins: o.knownPins });
-  return sortFindings(applicable([...configFindings, ...certFindings, ...(o.extra ?? [])], o.version));
+  const ocspFindings = lintOcspPeer(sc, o.certs);
+  return sortFindings(applicable([...configFindings, ...certFindings, ...ocspFindings, ...(o.extra ?? [])], o.version));
 }
 
 /**
@@ -101,7 +103,7 @@ export function lintNotes(sc: ServerConfig, version: string, max = 8): string[] 
   } catch {
     return [];
   }
-  fs = fs.filter((f) => f.severity !== "info" && f.code !== "NATS023" && f.code !== "NATS030");
+  fs = fs.filter((f) => f.severity !== "info" && f.code !== "NATS023" && f.code !== "NATS030" && f.code !== "NATS035");
   const notes = fs.slice(0, max).map((f) => `lint ${f.code} (${f.severity}) ${shortPath(f.file)}${f.line ? `:${f.line}` : ""}: ${f.message}`);
   if (fs.length > max) notes.push(`lint: ${fs.length - max} more finding(s): run \`mtlsctl lint ${shortPath(sc.file)}\``);
   return notes;

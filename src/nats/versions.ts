@@ -15,7 +15,8 @@ export type ServerVersion = string;
  *  - 2.14.1   a certificate with only DNS SANs and an empty subject is no longer refused (backported
  *             to 2.12.9; observed on 2.12.15);
  *  - 2.14.4   password-less certificate users cannot log in by name on listeners without mapping
- *             (a config finding, reported by lint).
+ *             (backported to 2.12.14; a config finding, reported by lint);
+ *  - 2.10.26, 2.11.9 and 2.12.0: Go's negative-serial and small-RSA refusals (goRules below).
  */
 export const MODELLED_VERSIONS = ["2.9.10", "2.11.15", "2.12.6", "2.13.0", "2.14.1", "2.14.4"] as const;
 export const NEWEST_MODELLED = "2.15.3";
@@ -65,6 +66,55 @@ export function atLeast(v: ServerVersion, min: string): boolean {
  */
 export function goToolchain(v: ServerVersion): "go1.19" | "go1.26" {
   return atLeast(v, "2.9.11") ? "go1.26" : "go1.19";
+}
+
+/**
+ * The `go` line of nats-server's go.mod at version `v` (its tags, 2.9.0 to 2.14.5; 2.12.15, 2.14.10 and
+ * 2.15.3 read from the module proxy's copies the matrix builds). A build takes the GODEBUG defaults of
+ * its main module's go line, whatever the toolchain (`go version -m` shows them as DefaultGODEBUG:
+ * 2.9.25's has rsa1024min=0 and x509negativeserial=1, 2.10.27's rsa1024min=0, 2.11.17's neither).
+ * Steps only where the line crossed a GODEBUG change modelled here; later patches of 2.14 and 2.15
+ * say go 1.26, which changes nothing modelled.
+ */
+const GO_MOD_LINE: [since: string, go: number][] = [
+  ["2.9.0", 19],
+  ["2.10.0", 20],
+  ["2.10.26", 23],
+  ["2.11.0", 23],
+  ["2.11.9", 24],
+  ["2.11.14", 25],
+  ["2.12.0", 24],
+  ["2.12.5", 25],
+  ["2.14.0", 25],
+];
+
+/** The minor version of Go in nats-server's go.mod (1.N: N) at `v`. */
+export function goModMinor(v: ServerVersion): number {
+  let go = GO_MOD_LINE[0][1];
+  for (const [since, n] of GO_MOD_LINE) if (atLeast(v, since)) go = n;
+  return go;
+}
+
+/**
+ * The crypto/x509 and crypto/rsa rules that differ across the matrix (Go's internal/godebugs table:
+ * a rule applies when the toolchain has it and the go.mod line is at least the Go version that made
+ * it the default):
+ *  - negativeSerial: x509.ParseCertificate refuses a negative serial number ("x509: negative serial
+ *    number"), Go 1.23 on (GODEBUG x509negativeserial=1 restores the old acceptance); Go 1.19 accepts;
+ *  - rsa1024min: every RSA signature verification with a key under 1024 bits fails ("crypto/rsa:
+ *    N-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)"), Go 1.24 on
+ *    (GODEBUG rsa1024min=0 turns it off).
+ * Debian's 2.9.10 (Go 1.19.8) has neither; a GODEBUG in the server's environment is not modelled.
+ */
+export interface GoRules {
+  toolchain: "go1.19" | "go1.26";
+  negativeSerialRefused: boolean;
+  rsa1024min: boolean;
+}
+export function goRules(v: ServerVersion): GoRules {
+  if (goToolchain(v) === "go1.19") return { toolchain: "go1.19", negativeSerialRefused: false, rsa1024min: false };
+  const go = goModMinor(v);
+  return { toolchain: "go1.26", negativeSerialRefused: go >= 23, rsa1024min: go >= 24 };
 }
 
 /** Whether a certificate with only DNS SANs and an empty subject passes the "User required in cert" guard (2.14.1; 2.12.9 in the 2.12 line). */

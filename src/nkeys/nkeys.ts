@@ -13,6 +13,7 @@ import { inputError } from "../errors";
 import { writeFileAtomic } from "../store/atomic";
 import { checkName, Inventory, LAYOUT, NkeyRecord, Store } from "../store/store";
 import type { UserPermissions } from "../nats/permissions";
+import type { Store as StoreApi } from "../store/types";
 
 type NkeysLib = typeof import("nkeys.js");
 let lib: NkeysLib | undefined;
@@ -69,12 +70,7 @@ export function createNkey(store: Store, name: string, o: { force?: boolean; now
     const existing = list.find((k) => k.name === name) ?? null;
     if (existing && !o.force) throw inputError(`the NKey "${name}" already exists (${existing.publicKey}; use --force to replace it)`, file);
 
-    const nk = nkeysLib();
-    const kp = nk.createUser();
-    const seed = new TextDecoder().decode(kp.getSeed());
-    const publicKey = kp.getPublicKey();
-    kp.clear();
-    if (!/^SU[A-Z2-7]+$/.test(seed) || !/^U[A-Z2-7]{55}$/.test(publicKey)) throw new Error("nkeys.js returned an unexpected key pair");
+    const { seed, publicKey } = newUserKeyPair();
 
     // the seed first (atomic, 0600, in a 0700 directory), then the inventory names it
     const dir = path.dirname(file);
@@ -148,4 +144,61 @@ export function seedPublicKey(text: string, shown = "<nkey seed>"): { file: stri
     throw inputError(`this is ${kind} seed (S${seed[1]}...), not a user seed (SU...): nats-server's nkey users are user keys`, shown);
   }
   return { file: shown, publicKey, seed };
+}
+
+/**
+ * `nkey create --db` (issue 19): the same pair, checks and record as createNkey, on a store named by
+ * the Store interface that keeps no secret (a database): the seed goes to `outDir`/<name>.nk (0600,
+ * atomic; an existing file only with force), the record (its seedFile: that file, absolute) is put in
+ * one store transaction. The seed is written before the commit, as createNkey writes it before the
+ * inventory: a committed record always has its seed; a refused commit removes the file it wrote.
+ */
+export async function createNkeyInStore(store: StoreApi, name: string, o: { force?: boolean; now?: Date; account?: string | null; permissions?: UserPermissions | null; outDir: string }): Promise<CreatedNkey> {
+  checkName(name);
+  const file = path.resolve(o.outDir, `${name}.nk`);
+  const clashOf = async (find: (n: string) => Promise<{ kind: string; serial: string } | undefined>, ca: { name: string }) => {
+    if (ca.name === name) return `"${name}" is the CA's name`;
+    const cert = await find(name);
+    return cert ? `a ${cert.kind} certificate is named "${name}" (serial ${cert.serial}); NKey and certificate names must differ` : null;
+  };
+  const refuse = async (h: { ca: { name: string }; nkeys?: NkeyRecord[] }, find: (n: string) => Promise<{ kind: string; serial: string } | undefined>) => {
+    const clash = await clashOf(find, h.ca);
+    if (clash) throw inputError(clash, store.location);
+    const existing = (h.nkeys ?? []).find((k) => k.name === name) ?? null;
+    if (existing && !o.force) throw inputError(`the NKey "${name}" already exists (${existing.publicKey}; use --force to replace it)`, store.location);
+    return existing;
+  };
+  // refused before anything is made
+  await refuse(await store.header(), (n) => store.findByName(n));
+  if (!o.force && fs.existsSync(file)) throw inputError("already exists (use --force to replace it)", file);
+  let wrote = false;
+  try {
+    return await store.transaction(async (tx) => {
+      const existing = await refuse(await tx.header(), (n) => tx.findByName(n));
+      const { seed, publicKey } = newUserKeyPair();
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      writeFileAtomic(file, seed + "\n", { mode: 0o600 });
+      wrote = true;
+      const record: NkeyRecord = { name, publicKey, createdAt: (o.now ?? new Date()).toISOString(), seedFile: file };
+      const account = o.account !== undefined ? o.account : existing?.account;
+      const permissions = o.permissions !== undefined ? o.permissions : existing?.permissions;
+      if (account) record.account = account;
+      if (permissions) record.permissions = permissions;
+      await tx.putNkey(record);
+      return { record, seedFile: file, seed, replaced: existing };
+    });
+  } catch (e) {
+    if (wrote) fs.rmSync(file, { force: true });
+    throw e;
+  }
+}
+
+/** A new NKey user key pair (nkeys.js), checked: its seed (SU…) and public key (U…, 56 characters). */
+function newUserKeyPair(): { seed: string; publicKey: string } {
+  const kp = nkeysLib().createUser();
+  const seed = new TextDecoder().decode(kp.getSeed());
+  const publicKey = kp.getPublicKey();
+  kp.clear();
+  if (!/^SU[A-Z2-7]+$/.test(seed) || !/^U[A-Z2-7]{55}$/.test(publicKey)) throw new Error("nkeys.js returned an unexpected key pair");
+  return { seed, publicKey };
 }

@@ -230,9 +230,14 @@ export function subjectString(c: ParsedCertificate): string {
 }
 
 /** Whether `cert` was signed by the key in `issuerSpki` (via Node's X509Certificate). */
+/** The issuer's key object, made once per SPKI buffer (the service checks every client certificate against one CA). */
+const issuerKeys = new WeakMap<Buffer, crypto.KeyObject>();
+
 export function signedBy(cert: ParsedCertificate, issuerSpki: Buffer): boolean {
   try {
-    return new crypto.X509Certificate(cert.der).verify(crypto.createPublicKey({ key: issuerSpki, format: "der", type: "spki" }));
+    let key = issuerKeys.get(issuerSpki);
+    if (!key) issuerKeys.set(issuerSpki, (key = crypto.createPublicKey({ key: issuerSpki, format: "der", type: "spki" })));
+    return new crypto.X509Certificate(cert.der).verify(key);
   } catch {
     return false;
   }

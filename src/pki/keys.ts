@@ -221,7 +221,7 @@ export class EcKeyEncoder {
 
 /**
  * The key derivation of every encrypted private key mtlsctl writes: PBKDF2-HMAC-SHA256 with 600,000
- * iterations (OWASP's 2023 figure for PBKDF2-HMAC-SHA256; ~0.2 s to unlock here) and a 16-byte salt.
+ * iterations (OWASP's 2023 figure for PBKDF2-HMAC-SHA256; ~0.2 s to unlock here: scripts/bench-unlock.js) and a 16-byte salt.
  * Node's KeyObject.export would use OpenSSL's defaults, 2,048 iterations and an 8-byte salt.
  */
 export const KEY_KDF = { iterations: 600_000, saltBytes: 16 } as const;

@@ -39,8 +39,9 @@ export interface Pkcs11Session {
   close(): void;
 }
 
-function pinOf(uri: Pkcs11Uri): string {
+function pinOf(uri: Pkcs11Uri, pin?: string): string {
   if (uri.pinValue !== undefined) return uri.pinValue;
+  if (uri.pinSource === undefined && pin !== undefined) return pin;
   if (uri.pinSource === undefined) throw inputError("the PKCS#11 URI gives no PIN (pin-source=file:/path/to/pin)", redactUri(uri.text));
   try {
     return fs.readFileSync(uri.pinSource, "utf8").split(/\r?\n/)[0]!;
@@ -52,12 +53,12 @@ function pinOf(uri: Pkcs11Uri): string {
 const p11message = (e: unknown): string => (e instanceof Error ? e.message.split("\n")[0]! : String(e));
 
 /** Loads the module, finds the token by label, opens a session and logs in. */
-export function openPkcs11(text: string | Pkcs11Uri, rw = false): Pkcs11Session {
+export function openPkcs11(text: string | Pkcs11Uri, rw = false, pinGiven?: string): Pkcs11Session {
   const uri = typeof text === "string" ? parsePkcs11Uri(text) : text;
   const shown = redactUri(uri.text);
   const g = graphene();
   if (!fs.existsSync(uri.modulePath)) throw inputError("the PKCS#11 module does not exist", uri.modulePath);
-  const pin = pinOf(uri);
+  const pin = pinOf(uri, pinGiven);
   let mod: import("graphene-pk11").Module;
   try {
     mod = g.Module.load(uri.modulePath, "mtlsctl");
@@ -126,10 +127,29 @@ function curveOfParams(params: Buffer): string | undefined {
   return Object.keys(CURVES).find((k) => CURVES[k]!.oid === oid);
 }
 
-/** Finds the key pair the URI names (by CKA_LABEL and, when given, CKA_ID) and returns a Signer over it. */
-export function pkcs11Signer(text: string | Pkcs11Uri): Signer & { keyType: string; close(): void } {
+/** PKCS#11 numbers graphene-pk11 2.3 has no names for (PKCS#11 3.0). */
+const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
+const CKM_EDDSA = 0x1057;
+const CKK_EC_EDWARDS = 0x40;
+const ED25519_OID = "1.3.101.112";
+
+/** Whether the token's slot offers a mechanism (by number). */
+function offers(session: import("graphene-pk11").Session, mech: number): boolean {
+  const ms = session.slot.getMechanisms();
+  for (let i = 0; i < ms.length; i++) if (ms.items(i).type === mech) return true;
+  return false;
+}
+
+/** A token-held CA key behind the Signer seam; `uri` is the URI as given, `close` ends the session. */
+export type Pkcs11Signer = Signer & { keyType: string; uri: Pkcs11Uri; close(): void };
+
+/**
+ * Finds the key pair the URI names (by CKA_LABEL and, when given, CKA_ID) and returns a Signer over it.
+ * `pin` is the PIN when the URI gives none (no pin-source, no pin-value).
+ */
+export function pkcs11Signer(text: string | Pkcs11Uri, o: { pin?: string } = {}): Pkcs11Signer {
   const g = graphene();
-  const s = openPkcs11(text);
+  const s = openPkcs11(text, false, o.pin);
   const { uri, session } = s;
   const shown = redactUri(uri.text);
   try {
@@ -160,11 +180,25 @@ export function pkcs11Signer(text: string | Pkcs11Uri): Signer & { keyType: stri
       keyType = `rsa-${a.modulus.length * 8}`;
       algorithm = der.seq(der.oid(OID.sha256WithRSA), der.nul());
       sign = (tbs) => session.createSign("SHA256_RSA_PKCS", priv).once(tbs);
+    } else if ((kt as number) === CKK_EC_EDWARDS) {
+      if (!offers(session, CKM_EDDSA)) throw inputError(`the token "${uri.token}" does not offer CKM_EDDSA: it cannot sign with the Ed25519 key "${uri.object}"`, shown);
+      const a = pub.getAttribute({ paramsEC: null, pointEC: null }) as { paramsEC?: Buffer; paramsECDSA?: Buffer; pointEC: Buffer };
+      // CKA_EC_PARAMS: the curve's OID, or the PrintableString "edwards25519" (PKCS#11 3.0 allows both)
+      const params = a.paramsEC ?? a.paramsECDSA ?? Buffer.alloc(0);
+      const isOid = params[0] === 0x06;
+      const ok = isOid ? der.readOid(der.parseOne(params)) === ED25519_OID : /edwards25519/.test(params.toString("latin1"));
+      if (!ok) throw inputError(`the token key "${uri.object}" is an Edwards key on a curve other than Ed25519`, shown);
+      const point = a.pointEC.length === 34 && a.pointEC[0] === 0x04 && a.pointEC[1] === 32 ? a.pointEC.subarray(2) : a.pointEC;
+      keyType = "ed25519";
+      publicKey = der.seq(der.seq(der.oid(OID.ed25519)), der.bitString(point));
+      algorithm = der.seq(der.oid(OID.ed25519));
+      sign = (tbs) => session.createSign(CKM_EDDSA as never, priv).once(tbs);
     } else {
-      throw inputError(`the token key "${uri.object}" is of a type mtlsctl cannot sign with here (EC P-256/P-384 and RSA; Ed25519 needs CKM_EDDSA, which this token does not offer)`, shown);
+      throw inputError(`the token key "${uri.object}" is of a type mtlsctl cannot sign with (EC P-256/P-384, RSA, Ed25519)`, shown);
     }
     return {
       keyType,
+      uri,
       algorithm,
       publicKey,
       sign: (tbs) => {
@@ -187,15 +221,15 @@ export function pkcs11Signer(text: string | Pkcs11Uri): Signer & { keyType: stri
  * CKA_LABEL = the URI's object, CKA_ID = the URI's id or 16 random bytes. Refuses when a key with that
  * label already exists. Ed25519 is refused unless the token offers CKM_EC_EDWARDS_KEY_PAIR_GEN.
  */
-export function generatePkcs11Key(text: string, keyType: string): Signer & { keyType: string; close(): void } {
+export function generatePkcs11Key(text: string | Pkcs11Uri, keyType: string, o: { pin?: string } = {}): Pkcs11Signer {
   const g = graphene();
-  const uri = parsePkcs11Uri(text);
+  const uri = typeof text === "string" ? parsePkcs11Uri(text) : text;
   const shown = redactUri(uri.text);
-  const s = openPkcs11(uri, true);
+  const s = openPkcs11(uri, true, o.pin);
+  const id = uri.id ?? crypto.randomBytes(16);
   try {
     const { session } = s;
     if (session.find({ class: g.ObjectClass.PRIVATE_KEY, label: uri.object }).length > 0) throw inputError(`the token "${uri.token}" already has a key labelled "${uri.object}" (use ca import --pkcs11 to use it)`, shown);
-    const id = uri.id ?? crypto.randomBytes(16);
     const common = { token: true, label: uri.object, id };
     const priv = { ...common, private: true, sign: true, sensitive: true, extractable: false };
     if (CURVES[keyType]) {
@@ -204,10 +238,30 @@ export function generatePkcs11Key(text: string, keyType: string): Signer & { key
     } else if (/^rsa-(2048|3072|4096)$/.test(keyType)) {
       session.generateKeyPair(g.KeyGenMechanism.RSA, { ...common, keyType: g.KeyType.RSA, verify: true, modulusBits: Number(keyType.slice(4)), publicExponent: Buffer.from([1, 0, 1]) }, { ...priv, keyType: g.KeyType.RSA });
     } else if (keyType === "ed25519") {
-      throw inputError(`the token "${uri.token}" cannot make an Ed25519 key here (CKM_EC_EDWARDS_KEY_PAIR_GEN / CKM_EDDSA not supported): use ec-p256, ec-p384 or rsa-*`, shown);
+      if (!offers(session, CKM_EC_EDWARDS_KEY_PAIR_GEN) || !offers(session, CKM_EDDSA))
+        throw inputError(`the token "${uri.token}" cannot make an Ed25519 key (it offers no CKM_EC_EDWARDS_KEY_PAIR_GEN / CKM_EDDSA): use ec-p256, ec-p384 or rsa-*`, shown);
+      const params = der.oid(ED25519_OID);
+      session.generateKeyPair(CKM_EC_EDWARDS_KEY_PAIR_GEN as never, { ...common, keyType: CKK_EC_EDWARDS, verify: true, paramsEC: params } as never, { ...priv, keyType: CKK_EC_EDWARDS } as never);
     } else throw inputError(`unknown key type "${keyType}"`, shown);
   } finally {
     s.close();
   }
-  return pkcs11Signer({ ...uri, id: uri.id ?? undefined });
+  return pkcs11Signer({ ...uri, id }, o);
+}
+
+/**
+ * Removes the key pair the URI names (CKA_LABEL and CKA_ID): `ca init --pkcs11` undoes its key generation
+ * when a later step fails, so that a refused command leaves nothing behind in the token either.
+ */
+export function destroyPkcs11Key(uri: Pkcs11Uri, o: { pin?: string } = {}): void {
+  const g = graphene();
+  const s = openPkcs11(uri, true, o.pin);
+  try {
+    for (const cls of [g.ObjectClass.PRIVATE_KEY, g.ObjectClass.PUBLIC_KEY]) {
+      const found = s.session.find({ class: cls, label: uri.object, ...(uri.id ? { id: uri.id } : {}) });
+      for (let i = 0; i < found.length; i++) found.items(i).destroy();
+    }
+  } finally {
+    s.close();
+  }
 }

@@ -116,7 +116,7 @@ export function planIssuance(req: PlanRequest, issuer: PlanIssuer, now: number =
   }
   // the SANs' syntax (callers that parse options or a CSR have checked already: the same rules, so
   // the same answer), and IPs in the form a certificate gives back (what the inventory records)
-  const sans = checkSans(req.sans);
+  const sans = checkSans(req.sans, warnings);
   const recorded = sans.ip.length ? { ...sans, ip: sans.ip.map((a) => ipString(ipBytes(a))) } : sans;
   const emptySubject = req.subjectDer.length <= 2;
   if (req.profile === "client" && emptySubject && !hasSans(sans)) throw inputError("a certificate needs a subject or at least one SAN");

@@ -14,6 +14,8 @@ export interface Sans {
 }
 
 export const emptySans = (): Sans => ({ email: [], dns: [], uri: [], ip: [] });
+/** The four SAN lists of an options object (flags or library options), absent ones empty. */
+export const sansOf = (o: { email?: string[]; dns?: string[]; uri?: string[]; ip?: string[] }): Sans => ({ email: o.email ?? [], dns: o.dns ?? [], uri: o.uri ?? [], ip: o.ip ?? [] });
 export const hasSans = (s: Sans): boolean => s.email.length + s.dns.length + s.uri.length + s.ip.length > 0;
 
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
@@ -91,8 +93,28 @@ function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, "?");
 }
 
-export function checkSans(s: Sans): Sans {
-  return { email: s.email.map(checkEmail), dns: s.dns.map((d) => checkDns(d)), uri: s.uri.map(checkUri), ip: s.ip.map(checkIp) };
+/**
+ * Checks the four lists; DNS names and email domains given in Unicode come back as their A-labels,
+ * and `warnings` (when given) gets one line per name converted, naming the input and what it became
+ * (the string written in the certificate, which verifiers and nats-server compare).
+ */
+export function checkSans(s: Sans, warnings?: string[]): Sans {
+  const note = (what: string, input: string, out: string) => {
+    if (!warnings || out === input) return;
+    const w = `${what} "${printable(input)}" is internationalised: written as its A-label "${out}" (IDNA2008, UTS #46), the string verifiers and nats-server compare`;
+    if (!warnings.includes(w)) warnings.push(w);
+  };
+  const email = s.email.map((e) => {
+    const out = checkEmail(e);
+    note("email", e, out);
+    return out;
+  });
+  const dns = s.dns.map((d) => {
+    const out = checkDns(d);
+    note("DNS name", d, out);
+    return out;
+  });
+  return { email, dns, uri: s.uri.map(checkUri), ip: s.ip.map(checkIp) };
 }
 
 export function ipBytes(a: string): Buffer {

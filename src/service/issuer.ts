@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { Refusal } from "./refusal";
-import { buildSubject, issue, leafFiles } from "../ca";
+import { buildSubject, issueBatch, leafFiles, type IssueRequest, type Issued } from "../ca";
 import { readCertificates, signedBy, type ParsedCertificate } from "../pki/cert";
 import { csrPem, ParsedCsr, readCsr } from "../pki/csr";
 import { describeKey, goAcceptsKey } from "../pki/keys";
@@ -41,12 +41,12 @@ export interface Enrolled {
   name: string;
 }
 
-const spkiSha256 = (spki: Buffer): string => createHash("sha256").update(spki).digest("hex");
+export const spkiSha256 = (spki: Buffer): string => createHash("sha256").update(spki).digest("hex");
 
 const sanList = (s: Sans): string[] => [...s.email.map((v) => `email:${v}`), ...s.dns.map((v) => `dns:${v}`), ...s.uri.map((v) => `uri:${v}`), ...s.ip.map((v) => `ip:${v}`)];
 
 /** The CSR's SANs against the identity's: empty or the same set; else the reason (naming the differences). */
-function sanMismatch(csr: ParsedCsr, want: Sans, whose: string): string | null {
+export function sanMismatch(csr: ParsedCsr, want: Sans, whose: string): string | null {
   if (!csr.sans) return null;
   const got = sanList(csr.sans);
   if (!got.length && !csr.sans.other) return null;
@@ -59,7 +59,7 @@ function sanMismatch(csr: ParsedCsr, want: Sans, whose: string): string | null {
   return extra.length ? `the request asks for ${extra.join(", ")}, which ${whose} does not give` : `the request's SANs lack ${missing.join(", ")} of ${whose} (send them all, or none)`;
 }
 
-function parseRequest(der: Buffer): ParsedCsr {
+export function parseRequest(der: Buffer): ParsedCsr {
   let csr: ParsedCsr;
   try {
     csr = readCsr(der, "request");
@@ -70,10 +70,117 @@ function parseRequest(der: Buffer): ParsedCsr {
   return csr;
 }
 
+/** A re-enrolment's TLS client certificate (DER, as presented), checked against this CA and the clock (401, 403). */
+export function presentedCertificate(clientDer: Buffer | null, ca: ParsedCertificate, now: number): ParsedCertificate {
+  if (!clientDer) throw new Refusal(401, "re-enrolment needs the current certificate as the TLS client certificate");
+  let cur: ParsedCertificate;
+  try {
+    cur = readCertificates(clientDer, "client certificate")[0];
+  } catch {
+    throw new Refusal(403, "the client certificate cannot be read");
+  }
+  if (!cur.issuerRaw.equals(ca.subjectRaw) || !signedBy(cur, ca.spki)) throw new Refusal(403, "the client certificate was not issued by this CA");
+  if (cur.notAfter.getTime() <= now) throw new Refusal(403, `the client certificate expired on ${cur.notAfter.toISOString()}: enrol again with a token`);
+  if (cur.notBefore.getTime() > now + 60_000) throw new Refusal(403, "the client certificate is not valid yet");
+  return cur;
+}
+
+/** The store's record of the presented certificate: known (the same fingerprint) and not revoked. */
+export function recordOfPresented(rec: CertRecord | undefined, cur: ParsedCertificate): CertRecord {
+  if (!rec || rec.fingerprint !== cur.fingerprint) throw new Refusal(403, `the client certificate (serial ${cur.serialHex}) is not in this CA's store`);
+  if (rec.status === "revoked") throw new Refusal(403, `the client certificate (serial ${rec.serial}, "${rec.name}") is revoked: enrol again with a token`);
+  return rec;
+}
+
+/**
+ * A superseded certificate re-enrolling: a lost answer must not strand the client, so a request with the
+ * key of the renewal that replaced it gets that renewal's certificate again (`next`, still valid, and its
+ * certificate); anything else is refused.
+ */
+export async function reissuedOrRefused(
+  rec: CertRecord,
+  next: CertRecord | undefined,
+  certOf: (r: CertRecord) => ParsedCertificate | null | Promise<ParsedCertificate | null>,
+  csr: ParsedCsr,
+  now: number,
+): Promise<Enrolled> {
+  if (next && next.status !== "revoked" && new Date(next.notAfter).getTime() > now) {
+    const nextCert = await certOf(next);
+    if (nextCert && nextCert.spki.equals(csr.spki)) return { cert: nextCert, record: next, outcome: "reissued", name: rec.name };
+  }
+  throw new Refusal(403, `the client certificate (serial ${rec.serial}) was replaced by serial ${rec.renewedBy}: re-enrol with the current one (or retry with the key of that renewal)`);
+}
+
+/** The renewal request against the certificate it renews (RFC 7030 §4.2.2: subject and SANs identical or empty), and --require-rekey. */
+export function checkRenewalRequest(csr: ParsedCsr, cur: ParsedCertificate, requireRekey: boolean | undefined): Sans {
+  // the same names in the same order; the string type may differ (Go writes PrintableString, mtlsctl UTF8String)
+  if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(cur.subjectRaw) && formatRfc4514(csr.subject) !== formatRfc4514(cur.subject))
+    throw new Refusal(403, `the request's subject "${formatRfc4514(csr.subject)}" differs from the certificate's "${formatRfc4514(cur.subject) || "(empty)"}" (RFC 7030 §4.2.2: identical or empty)`);
+  const sans: Sans = { email: cur.sans.email, dns: cur.sans.dns, uri: cur.sans.uri, ip: cur.sans.ip };
+  const why = sanMismatch(csr, sans, "the current certificate");
+  if (why) throw new Refusal(403, why + " (RFC 7030 §4.2.2: identical or empty)");
+  if (requireRekey && csr.spki.equals(cur.spki)) throw new Refusal(403, "this service requires a new key on re-enrolment (--require-rekey): the request has the current certificate's key");
+  return sans;
+}
+
+/** At most this many issuances share one lock and one commit. */
+const MAX_BATCH = 64;
+
+interface Waiting {
+  req: IssueRequest;
+  resolve: (issued: Issued) => void;
+  reject: (e: unknown) => void;
+}
+
 export class Issuer {
   readonly tokens: TokenFile;
+  private queue: Waiting[] = [];
+  private scheduled = false;
   constructor(readonly o: IssuerOptions) {
     this.tokens = new TokenFile(o.store.dir);
+  }
+
+  /**
+   * The group commit: requests checked in the same turn of the event loop (those whose bodies
+   * arrived together) are issued under one lock, their files flushed together and recorded by one
+   * segment (issueBatch), one name at most once per batch; each answer waits for that commit.
+   */
+  private submit(req: IssueRequest): Promise<Issued> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.queue.length) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+      this.schedule();
+    });
+  }
+
+  private flush(): void {
+    const batch: Waiting[] = [];
+    const rest: Waiting[] = [];
+    const names = new Set<string>();
+    for (const w of this.queue) {
+      if (batch.length < MAX_BATCH && !names.has(w.req.name)) {
+        names.add(w.req.name);
+        batch.push(w);
+      } else rest.push(w);
+    }
+    this.queue = rest;
+    let results: Array<Issued | Error>;
+    try {
+      results = issueBatch(this.o.store, this.o.signer, this.o.caCert, batch.map((w) => ({ req: w.req, warnings: [] })));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      return;
+    }
+    results.forEach((r, k) => (r instanceof Error ? batch[k].reject(r) : batch[k].resolve(r)));
   }
 
   private serialExists = (serial: string): boolean => !!this.o.store.recordOfSerial(serial);
@@ -96,7 +203,7 @@ export class Issuer {
   }
 
   /** POST simpleenroll: HTTP Basic name + token, a CSR (DER). */
-  enroll(name: string, password: string, csrDer: Buffer): Enrolled {
+  async enroll(name: string, password: string, csrDer: Buffer): Promise<Enrolled> {
     const t = this.tokenFor(name, password);
     const now = new Date();
     const state = tokenState(t, now, this.serialExists);
@@ -120,11 +227,7 @@ export class Issuer {
     if (why) throw new Refusal(403, why);
     const { days, notAfterCap } = this.lifetime(t.lifetimeSeconds === null ? null : t.lifetimeSeconds * 1000);
     const keyHash = spkiSha256(csr.spki);
-    const issued = issue(
-      this.o.store,
-      this.o.signer,
-      this.o.caCert,
-      {
+    const issued = await this.submit({
         profile: t.kind,
         name,
         subjectDer,
@@ -146,45 +249,24 @@ export class Issuer {
           cur!.claim = { serial: cert.serialHex, spkiSha256: keyHash, at: new Date().toISOString() };
           this.tokens.write(all); // before the record's commit: a claim without its record counts as none
         },
-      },
-      [],
-    );
+    });
     return { cert: issued.cert, record: issued.record, outcome: "issued", name };
   }
 
   /** POST simplereenroll: the TLS client certificate (DER, as presented) and a CSR (DER). */
-  reenroll(clientDer: Buffer | null, csrDer: Buffer): Enrolled {
-    if (!clientDer) throw new Refusal(401, "re-enrolment needs the current certificate as the TLS client certificate");
-    let cur: ParsedCertificate;
-    try {
-      cur = readCertificates(clientDer, "client certificate")[0];
-    } catch {
-      throw new Refusal(403, "the client certificate cannot be read");
-    }
-    const ca = this.o.caCert;
-    if (!cur.issuerRaw.equals(ca.subjectRaw) || !signedBy(cur, ca.spki)) throw new Refusal(403, "the client certificate was not issued by this CA");
+  async reenroll(clientDer: Buffer | null, csrDer: Buffer): Promise<Enrolled> {
     const now = Date.now();
-    if (cur.notAfter.getTime() <= now) throw new Refusal(403, `the client certificate expired on ${cur.notAfter.toISOString()}: enrol again with a token`);
-    if (cur.notBefore.getTime() > now + 60_000) throw new Refusal(403, "the client certificate is not valid yet");
-    const rec = this.o.store.recordOfSerial(cur.serialHex);
-    if (!rec || rec.fingerprint !== cur.fingerprint) throw new Refusal(403, `the client certificate (serial ${cur.serialHex}) is not in this CA's store`);
-    if (rec.status === "revoked") throw new Refusal(403, `the client certificate (serial ${rec.serial}, "${rec.name}") is revoked: enrol again with a token`);
-    if (rec.renewedBy) throw new Refusal(403, `the client certificate (serial ${rec.serial}) was replaced by serial ${rec.renewedBy}: re-enrol with the current one`);
+    const cur = presentedCertificate(clientDer, this.o.caCert, now);
+    const rec = recordOfPresented(this.o.store.recordOfSerial(cur.serialHex), cur);
+    if (rec.renewedBy) {
+      const csr = parseRequest(csrDer);
+      return reissuedOrRefused(rec, this.o.store.recordOfSerial(rec.renewedBy), (n) => readCertificates(fs.readFileSync(this.o.store.path(n.certFile)), n.certFile)[0], csr, now);
+    }
     const csr = parseRequest(csrDer);
-    // the same names in the same order; the string type may differ (Go writes PrintableString, mtlsctl UTF8String)
-    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(cur.subjectRaw) && formatRfc4514(csr.subject) !== formatRfc4514(cur.subject))
-      throw new Refusal(403, `the request's subject "${formatRfc4514(csr.subject)}" differs from the certificate's "${formatRfc4514(cur.subject) || "(empty)"}" (RFC 7030 §4.2.2: identical or empty)`);
-    const sans: Sans = { email: cur.sans.email, dns: cur.sans.dns, uri: cur.sans.uri, ip: cur.sans.ip };
-    const why = sanMismatch(csr, sans, "the current certificate");
-    if (why) throw new Refusal(403, why + " (RFC 7030 §4.2.2: identical or empty)");
-    if (this.o.requireRekey && csr.spki.equals(cur.spki)) throw new Refusal(403, "this service requires a new key on re-enrolment (--require-rekey): the request has the current certificate's key");
+    const sans = checkRenewalRequest(csr, cur, this.o.requireRekey);
     const { days, notAfterCap } = this.lifetime(cur.notAfter.getTime() - cur.notBefore.getTime() - 60_000);
     const profile = rec.profile === "peer" ? "peer" : rec.kind === "server" ? "server" : "client";
-    const issued = issue(
-      this.o.store,
-      this.o.signer,
-      this.o.caCert,
-      {
+    const issued = await this.submit({
         profile,
         name: rec.name,
         subjectDer: cur.subjectRaw,
@@ -199,9 +281,7 @@ export class Issuer {
         beforeWrite: (cert) => {
           if (profile === "client") this.o.guard?.check(cert, null);
         },
-      },
-      [],
-    );
+    });
     return { cert: issued.cert, record: issued.record, outcome: "renewed", name: rec.name };
   }
 }

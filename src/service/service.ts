@@ -19,7 +19,7 @@ import { writeCrl } from "../lifecycle/crl";
 import * as der from "../asn1/der";
 import type { MapMode } from "../nats/user";
 import { Enrolled, Issuer, Refusal } from "./issuer";
-import { createGuard } from "./guard";
+import { createGuard, type Guard } from "./guard";
 
 export const MAX_BODY = 64 * 1024;
 const EST = "/.well-known/est/";
@@ -38,8 +38,31 @@ export interface OcspResponderLike {
   invalidate(): void;
 }
 
+/**
+ * What the service needs from its store (issue 19): the file store's (fileBackend) or a database
+ * store's (serve --db: src/service/store-backend.ts). Everything that may wait on a database is async.
+ */
+export interface ServiceBackend {
+  /** For messages: the store's directory or database URL (without a password). */
+  location: string;
+  serverCert: CertRecord;
+  /** The TLS identity: the server key, and its certificate followed by the chain. */
+  serverKeyPem: string;
+  serverCertPem: string;
+  chain: ParsedCertificate[];
+  anchors: ParsedCertificate[];
+  makeIssuer(guard: Guard | null): { enroll(name: string, password: string, csrDer: Buffer): Enrolled | Promise<Enrolled>; reenroll(clientDer: Buffer | null, csrDer: Buffer): Enrolled | Promise<Enrolled> };
+  /** null when the store can be written, else why not. */
+  available(): Promise<string | null>;
+  /** The latest CRL (DER), signed anew when it is due within a minute. */
+  crlDer(): Promise<Buffer>;
+  crlNumber(): Promise<number>;
+}
+
 export interface ServiceOptions {
-  store: FileStore;
+  /** The file store (or give `backend`). */
+  store?: FileStore;
+  backend?: ServiceBackend;
   signer: Signer;
   caCert: ParsedCertificate;
   listen: HostPort;
@@ -129,16 +152,47 @@ export function decodeBase64Body(body: Buffer): Buffer {
 
 const PKCS7 = "application/pkcs7-mime; smime-type=certs-only";
 
+/** The file store's backend (what the service always did). */
+export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" | "signer" | "caCert" | "requireRekey" | "maxLifetimeMs">): ServiceBackend {
+  const serverRec = chooseServerCert(store, o.server);
+  const chain = store.presentedChain();
+  return {
+    location: store.dir,
+    serverCert: serverRec,
+    serverKeyPem: fs.readFileSync(store.path(serverRec.keyFile!), "utf8"),
+    serverCertPem: fs.readFileSync(store.path(serverRec.certFile), "utf8") + chain.map((c) => certificatePem(c.der)).join(""),
+    chain,
+    anchors: store.trustAnchors(),
+    makeIssuer: (guard) => new Issuer({ store, signer: o.signer, caCert: o.caCert, guard, requireRekey: o.requireRekey, maxLifetimeMs: o.maxLifetimeMs }),
+    async available() {
+      try {
+        fs.accessSync(store.dir, fs.constants.W_OK);
+        store.readHeaderCached(); // a stat while nothing changed
+        return null;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+    async crlDer() {
+      const h = store.readHeader();
+      const fresh = h.crl && new Date(h.crl.nextUpdate).getTime() > Date.now() + 60_000 && fs.existsSync(store.crlFile);
+      if (!fresh) writeCrl(store, o.signer, o.caCert, {}, []);
+      return fromPem(fs.readFileSync(store.crlFile, "utf8"), "X509 CRL");
+    },
+    async crlNumber() {
+      return store.readHeaderCached().crl?.number ?? 0; // asked on every OCSP request: a stat while nothing changed
+    },
+  };
+}
+
 export function createService(o: ServiceOptions): Service {
   const log = o.log ?? (() => undefined);
-  const store = o.store;
-  const serverRec = chooseServerCert(store, o.server);
-  const serverKeyPem = fs.readFileSync(store.path(serverRec.keyFile!), "utf8");
-  const chain = store.presentedChain();
-  const anchors = store.trustAnchors();
-  const serverCertPem = fs.readFileSync(store.path(serverRec.certFile), "utf8") + chain.map((c) => certificatePem(c.der)).join("");
+  if (!o.backend && !o.store) throw new Error("createService needs a store or a backend");
+  const b = o.backend ?? fileBackend(o.store!, o);
+  const serverRec = b.serverCert;
+  const { serverKeyPem, serverCertPem, chain, anchors } = b;
   const guard = o.natsConfig ? createGuard({ configFile: o.natsConfig, map: o.map, chain }) : null;
-  const issuer = new Issuer({ store, signer: o.signer, caCert: o.caCert, guard, requireRekey: o.requireRekey, maxLifetimeMs: o.maxLifetimeMs });
+  const issuer = b.makeIssuer(guard);
   const buckets = new TokenBuckets(o.rateLimit ?? 20);
   const auditFd = o.auditLog ? fs.openSync(o.auditLog, "a", 0o640) : null;
   // cacerts: the CA, the CAs above it, the trust anchors; each once
@@ -159,15 +213,7 @@ export function createService(o: ServiceOptions): Service {
     }
   };
 
-  function storeAvailable(): string | null {
-    try {
-      fs.accessSync(store.dir, fs.constants.W_OK);
-      store.readHeader();
-      return null;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
+  const storeAvailable = () => b.available();
 
   function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}) {
     if (stopping) res.setHeader("Connection", "close");
@@ -196,12 +242,7 @@ export function createService(o: ServiceOptions): Service {
     });
   }
 
-  function crlDer(): Buffer {
-    const h = store.readHeader();
-    const fresh = h.crl && new Date(h.crl.nextUpdate).getTime() > Date.now() + 60_000 && fs.existsSync(store.crlFile);
-    if (!fresh) writeCrl(store, o.signer, o.caCert, {}, []);
-    return fromPem(fs.readFileSync(store.crlFile, "utf8"), "X509 CRL");
-  }
+  const crlDer = () => b.crlDer();
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, tls: boolean): Promise<string> {
     const url = (req.url ?? "/").split("?")[0];
@@ -228,7 +269,7 @@ export function createService(o: ServiceOptions): Service {
         reqDer = Buffer.from(b64, "base64");
       } else return text(res, 405, "POST /ocsp or GET /ocsp/<base64>", { Allow: "GET, POST" }), "";
       // a revocation anywhere (this service, or the CLI in another process) signs a new CRL: drop what the responder holds
-      const crlNumber = store.readHeader().crl?.number ?? 0;
+      const crlNumber = await b.crlNumber();
       if (crlNumber !== lastCrlNumber) {
         o.ocsp.invalidate();
         lastCrlNumber = crlNumber;
@@ -240,12 +281,19 @@ export function createService(o: ServiceOptions): Service {
     }
     if (url === "/crl") {
       if (method !== "GET") return text(res, 405, "GET only", { Allow: "GET" }), "";
-      send(res, 200, "application/pkix-crl", crlDer());
+      let crl: Buffer;
+      try {
+        crl = await crlDer();
+      } catch (e) {
+        if (e instanceof MtlsctlError && e.code === "unavailable") return text(res, 503, `the store is unavailable: ${e.message}`), e.message;
+        throw e;
+      }
+      send(res, 200, "application/pkix-crl", crl);
       return "";
     }
     if (!tls) return text(res, 404, "this listener serves only /crl and /ocsp"), "";
     if (url === "/health") {
-      const why = storeAvailable();
+      const why = await storeAvailable();
       send(res, why ? 503 : 200, "application/json", JSON.stringify(why ? { status: "unavailable", reason: why } : { status: "ok" }) + "\n");
       return why ?? "";
     }
@@ -280,13 +328,13 @@ export function createService(o: ServiceOptions): Service {
       }
       const body = await readBody(req);
       const csrDer = decodeBase64Body(body);
-      const why = storeAvailable();
+      const why = await storeAvailable();
       if (why) throw new Refusal(503, `the store is unavailable: ${why}`);
       let r: Enrolled;
-      if (endpoint === "simpleenroll") r = issuer.enroll(user!, password, csrDer);
+      if (endpoint === "simpleenroll") r = await issuer.enroll(user!, password, csrDer);
       else {
         const peer = (req.socket as TLSSocket).getPeerCertificate?.(false);
-        r = issuer.reenroll(peer && peer.raw ? peer.raw : null, csrDer);
+        r = await issuer.reenroll(peer && peer.raw ? peer.raw : null, csrDer);
       }
       name = r.name;
       send(res, 200, PKCS7, b64lines(certsOnly([r.cert.der])), { "Content-Transfer-Encoding": "base64" });
@@ -297,7 +345,7 @@ export function createService(o: ServiceOptions): Service {
       let reason = "internal error";
       if (e instanceof Refusal) ({ status, message: reason } = e);
       else if (e instanceof MtlsctlError) {
-        status = e.code === "locked" || e.code === "no-store" ? 503 : 403;
+        status = e.code === "locked" || e.code === "no-store" || e.code === "unavailable" ? 503 : 403;
         reason = e.message;
       } else {
         const code = (e as NodeJS.ErrnoException).code;

@@ -14,6 +14,9 @@ import { hashToken, newToken, newTokenId, tokenState, TokenState } from "../stor
 import type { Store, TokenRecord } from "../store/types";
 import { parseDuration } from "./duration";
 
+/** A store directory (the file store), or any Store (issue 19: a database store). */
+const storeOf = (dir: string | Store): Store => (typeof dir === "string" ? openFileStore(dir) : dir);
+
 export interface TokenCreateOptions {
   sans: Sans;
   subject?: string;
@@ -39,16 +42,16 @@ export interface TokenCreated {
   warnings: string[];
 }
 
-export async function createToken(dir: string, name: string, o: TokenCreateOptions): Promise<TokenCreated> {
+export async function createToken(dir: string | Store, name: string, o: TokenCreateOptions): Promise<TokenCreated> {
   checkName(name);
   const kind = o.kind ?? "client";
   if (kind !== "client" && kind !== "server") throw usageError(`--kind must be client or server, not "${kind}"`);
-  const sans = checkSans(o.sans);
+  const warnings: string[] = [];
+  const sans = checkSans(o.sans, warnings);
   if (kind === "server") {
     if (sans.email.length || sans.uri.length) throw usageError("a server token takes --dns and --ip only");
     if (!sans.dns.length && !sans.ip.length) throw usageError("a server token needs at least one --dns or --ip");
   }
-  const warnings: string[] = [];
   const subjectText = o.subject ?? `CN=${name}`;
   buildSubject(subjectText, warnings);
   const subject = formatRfc4514(canonicalOrder(parseRfc4514(subjectText)));
@@ -56,7 +59,7 @@ export async function createToken(dir: string, name: string, o: TokenCreateOptio
   const ttl = parseDuration(o.ttl ?? "15m", "--ttl");
   const lifetime = o.lifetime === undefined ? null : parseDuration(o.lifetime, "--lifetime");
   if (o.expectUser !== undefined && o.expectUser === "") throw usageError("--expect-user needs a user");
-  const store = openFileStore(dir);
+  const store = storeOf(dir);
   if ((await store.nkeys()).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`);
   const now = o.now ?? new Date();
   const token = newToken();
@@ -103,8 +106,8 @@ async function serialExists(store: Store) {
   };
 }
 
-export async function listTokens(dir: string, now = new Date()): Promise<TokenListEntry[]> {
-  const store = openFileStore(dir);
+export async function listTokens(dir: string | Store, now = new Date()): Promise<TokenListEntry[]> {
+  const store = storeOf(dir);
   const exists = await serialExists(store);
   const out: TokenListEntry[] = [];
   for (const t of await store.tokens()) {
@@ -116,8 +119,8 @@ export async function listTokens(dir: string, now = new Date()): Promise<TokenLi
 }
 
 /** `token revoke <name|id>`: the token (by id), or every usable token of the name, can no longer enrol. */
-export async function revokeTokens(dir: string, nameOrId: string, now = new Date()): Promise<{ revoked: { id: string; name: string }[] }> {
-  const store = openFileStore(dir);
+export async function revokeTokens(dir: string | Store, nameOrId: string, now = new Date()): Promise<{ revoked: { id: string; name: string }[] }> {
+  const store = storeOf(dir);
   const all = await store.tokens();
   const byId = all.filter((t) => t.id === nameOrId);
   const targets = (byId.length ? byId : all.filter((t) => t.name === nameOrId)).filter((t) => !t.revokedAt);

@@ -38,6 +38,42 @@ export interface WriteOptions {
   mode?: number;
   /** Refuse to replace an existing file. */
   exclusive?: boolean;
+  /**
+   * Leave the flush to the caller (a group commit): the file is written and renamed into place, and
+   * `defer` remembers it and its directory, to be flushed together (PendingFlush.flush()) before the
+   * commit point that names them.
+   */
+  defer?: PendingFlush;
+}
+
+/**
+ * Files written with `defer`, flushed together: each file's data once (fsync through a new
+ * descriptor: the data written by any descriptor of the file), then each directory once, however
+ * many of the files it holds. Call flush() before the commit that names the files.
+ */
+export class PendingFlush {
+  private readonly files = new Set<string>();
+  private readonly dirs = new Set<string>();
+  add(file: string): void {
+    this.files.add(file);
+    this.dirs.add(path.dirname(file));
+  }
+  flush(): void {
+    for (const f of this.files) {
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(f, "r");
+        fs.fsyncSync(fd);
+      } catch (e) {
+        throw storeError(e, f);
+      } finally {
+        if (fd !== undefined) fs.closeSync(fd);
+      }
+    }
+    for (const d of this.dirs) fsyncDir(d);
+    this.files.clear();
+    this.dirs.clear();
+  }
 }
 
 /** Writes `data` to `file` atomically. With `exclusive`, an existing file is an error (exit 3). */
@@ -50,7 +86,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: Write
     fd = fs.openSync(tmp, "wx", mode);
     crashPoint(`temp file created, empty: ${path.basename(tmp)}`);
     fs.writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
+    if (!opts.defer) fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;
     fs.chmodSync(tmp, mode); // the umask may have narrowed or widened nothing; make it exact
@@ -62,7 +98,8 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: Write
       fs.unlinkSync(tmp);
     } else fs.renameSync(tmp, file);
     crashPoint(`after rename: ${file}`);
-    fsyncDir(path.dirname(file));
+    if (opts.defer) opts.defer.add(file);
+    else fsyncDir(path.dirname(file));
   } catch (e) {
     if (fd !== undefined) fs.closeSync(fd);
     try {

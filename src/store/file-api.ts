@@ -5,11 +5,13 @@
  * the journal), so that a thrown error leaves the store as it was.
  */
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { inputError } from "../errors";
 import type { ParsedCertificate } from "../pki/cert";
 import { FileStore } from "./store";
 import { Folder } from "./log";
-import type { AuditEvent, CertRecord, CrlState, Inventory, InventoryHeader, NkeyRecord, PreviousCa, RecordFilter, Store, StoreTransaction, TokenRecord } from "./types";
+import type { Artifacts, AuditEvent, CaKeyRef, CertRecord, CrlState, Inventory, InventoryHeader, NkeyRecord, PreviousCa, RecordFilter, Store, StoreTransaction, TokenRecord } from "./types";
 import { TokenFile } from "./tokens";
 
 const current = (recs: CertRecord[]) => recs.filter((c) => c.status !== "superseded" && !c.renewedBy).pop();
@@ -102,10 +104,18 @@ class FileTransaction implements StoreTransaction {
     const h = await this.header_();
     return (h.crl?.number ?? 0) + 1;
   }
-  async setCrl(state: CrlState): Promise<void> {
+  private crlPem: string | null = null;
+  async setCrl(state: CrlState, pem?: string): Promise<void> {
+    if (pem !== undefined) this.crlPem = pem;
     const h = await this.header_();
     if (h.crl && state.number <= h.crl.number) throw inputError(`CRL number ${state.number} is not above ${h.crl.number}`, this.fs.inventoryFile);
     h.crl = { ...state };
+    this.headChanged = true;
+  }
+  async setUrls(urls: { ocsp?: string; crl?: string }): Promise<void> {
+    const h = await this.header_();
+    if (Object.keys(urls).length) h.urls = { ...urls };
+    else delete h.urls;
     this.headChanged = true;
   }
   async putNkey(rec: NkeyRecord): Promise<void> {
@@ -115,6 +125,11 @@ class FileTransaction implements StoreTransaction {
   }
   async audit(event: AuditEvent): Promise<void> {
     this.events.push({ ...event });
+  }
+  readonly artifactsOf = new Map<string, Artifacts>();
+  async putArtifacts(serial: string, a: Artifacts): Promise<void> {
+    await this.must(serial);
+    this.artifactsOf.set(serial.toLowerCase(), { ...a });
   }
 
   // ---- tokens (issue 17): buffered like the records, written before them at commit
@@ -147,6 +162,13 @@ class FileTransaction implements StoreTransaction {
   commit(): void {
     // a claim before the certificate's record: a claim whose serial is not in the store counts as none (store/tokens.ts)
     if (this.tokensChanged) new TokenFile(this.fs.dir).write(this.tokens_!);
+    // the bytes first (each file atomic), the inventory last: the commit point
+    for (const [serial, a] of this.artifactsOf) {
+      const r = this.records.get(serial) ?? [...this.records.values()].find((x) => x.serial.toLowerCase() === serial) ?? this.fs.recordOfSerial(serial)!;
+      this.fs.write(r.certFile, a.certPem);
+      if (a.chainPem && r.chainFile) this.fs.write(r.chainFile, a.chainPem);
+      if (a.csrPem && r.csrFile) this.fs.write(r.csrFile, a.csrPem);
+    }
     const recs = [...this.records.values()];
     if (this.headChanged) {
       // writeInventory writes what differs from what it read: the header and these records
@@ -154,8 +176,11 @@ class FileTransaction implements StoreTransaction {
       const f = new Folder();
       f.add(inv.certificates);
       f.add(recs);
-      this.fs.writeInventory({ ...inv, ...this.head!, version: 1, certificates: f.records });
+      // the header as this transaction left it (a field it removed, e.g. `ca set`'s last URL, stays removed)
+      const { crl: _c, nkeys: _n, previousCas: _p, urls: _u, ...rest } = inv;
+      this.fs.writeInventory({ ...rest, ...this.head!, version: 1, certificates: f.records });
     } else if (recs.length) this.fs.commitRecords(recs);
+    if (this.crlPem !== null) this.fs.write(path.relative(this.fs.dir, this.fs.crlFile), this.crlPem); // after the inventory, as commitCrl
     this.fs.audit(this.events);
   }
 }
@@ -177,7 +202,7 @@ export class FileStoreApi implements Store {
     return this.file.trustAnchors();
   }
   async header(): Promise<InventoryHeader> {
-    return this.file.readHeader();
+    return this.file.readHeaderCached();
   }
   async history(name: string): Promise<CertRecord[]> {
     return this.file.recordsOf(name);
@@ -222,8 +247,60 @@ export class FileStoreApi implements Store {
   async auditEvents(): Promise<AuditEvent[]> {
     return this.file.auditEvents();
   }
+  async artifacts(serial: string): Promise<Artifacts | undefined> {
+    const r = this.file.recordOfSerial(serial);
+    if (!r) return undefined;
+    const read = (rel: string | null | undefined) => {
+      if (!rel) return undefined;
+      try {
+        return fs.readFileSync(this.file.path(rel), "utf8");
+      } catch {
+        return undefined;
+      }
+    };
+    const certPem = read(r.certFile);
+    if (certPem === undefined) return undefined;
+    const chainPem = read(r.chainFile);
+    const csrPem = read(r.csrFile);
+    return { certPem, ...(chainPem ? { chainPem } : {}), ...(csrPem ? { csrPem } : {}) };
+  }
+  async certificatePem(serial: string): Promise<string | undefined> {
+    return (await this.artifacts(serial))?.certPem;
+  }
+  async close(): Promise<void> {}
   async tokens(): Promise<TokenRecord[]> {
     return new TokenFile(this.file.dir).read();
+  }
+  async tokensNamed(name: string): Promise<TokenRecord[]> {
+    return (await this.tokens()).filter((t) => t.name === name);
+  }
+  async crlPem(): Promise<string | undefined> {
+    try {
+      return fs.readFileSync(this.file.crlFile, "utf8");
+    } catch {
+      return undefined;
+    }
+  }
+  async previousCaPem(serial: string): Promise<string | undefined> {
+    if (!(this.file.readHeader().previousCas ?? []).some((p) => p.serial.toLowerCase() === serial.toLowerCase())) return undefined;
+    const f = this.file.path(this.file.previousCertRel(serial));
+    try {
+      return fs.readFileSync(f, "utf8");
+    } catch {
+      throw inputError("cannot read the previous CA certificate", f);
+    }
+  }
+  leafKey(rec: CertRecord): { file: string } | { why: string } {
+    return rec.keyFile ? { file: this.file.path(rec.keyFile) } : { why: "it was signed from a request or its key was written outside the store: the key stays where it was made" };
+  }
+  async caKey(): Promise<CaKeyRef> {
+    const where = this.file.caKeyRef();
+    if (where.kind === "pkcs11") return { pkcs11Uri: where.uri }; // private/ca.pkcs11: the key is in a token
+    try {
+      return { pem: fs.readFileSync(this.file.caKeyFile, "utf8") };
+    } catch {
+      throw inputError("cannot read the CA key", this.file.caKeyFile);
+    }
   }
 }
 

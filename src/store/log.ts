@@ -70,7 +70,7 @@ export function indexLines(records: { name: string; serial: string }[], seg: num
 }
 
 /** Appends and flushes (one bucket file at a time; sync). */
-function appendFlushed(file: string, text: string): void {
+export function appendFlushed(file: string, text: string): void {
   const fd = fs.openSync(file, "a", 0o644);
   try {
     fs.writeSync(fd, text);

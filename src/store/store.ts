@@ -11,54 +11,27 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey, KeyObject } from "node:crypto";
-import { inputError, MtlsError } from "../errors";
-import { fsyncDir, writeFileAtomic } from "./atomic";
-import { acquireLock, pidAlive } from "./lock";
+import { inputError } from "../errors";
+import { fsyncDir, PendingFlush, storeError, writeFileAtomic } from "./atomic";
+import { acquireLock } from "./lock";
 import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
 import { loadPrivateKey, isEncryptedKeyPem, checkKeyFileMode } from "../pki/keys";
-import type { AuditEvent, CertRecord, Inventory, InventoryHeader } from "./types";
+import type { AuditEvent, CaKeyLocation, CertRecord, Inventory, InventoryHeader } from "./types";
+import { recoverInterruptedInit, recoverStagedCa, recoverStagedCrl, removeStaleTempFiles, removeUnlistedFiles, stagedCaFiles, stagedCrlName } from "./recovery";
 import { Folder, Journal, RecordLog } from "./log";
+import { LAYOUT } from "./layout";
+import { appendAuditLog, readAuditLog } from "./audit-log";
 
 export type { CertKind, CertStatus, CertRecord, PreviousCa, CrlState, Inventory, InventoryHeader, NkeyRecord, RecordFilter, AuditEvent, StoreTransaction } from "./types";
 export type { Store as StoreApi } from "./types";
+export { recoverInterruptedInit, removeStaleTempFiles, stagedCrlName } from "./recovery";
+export { caOf, checkName, DEFAULT_DIR, LAYOUT, NAME_RULE, resolveStoreDir } from "./layout";
 
-/** The CA that signed a record, and whether the store still trusts it. */
-export function caOf(inv: Pick<InventoryHeader, "ca" | "previousCas">, rec: CertRecord): { serial: string; status: "current" | "overlap" | "retired" } {
-  // a store's own CA (and previous ones) is itself; a sub-CA it signed (profile "sub-ca", issue 10) is like a leaf
-  const serial = rec.kind === "ca" && rec.profile !== "sub-ca" ? rec.serial : rec.caSerial ?? inv.ca.serial;
-  if (serial === inv.ca.serial) return { serial, status: "current" };
-  return { serial, status: inv.previousCas?.find((p) => p.serial === serial)?.caStatus ?? "retired" };
-}
-
-/** The store's layout of a leaf's files, relative to the store (design.md): the one place it is written. */
-export const LAYOUT = {
-  caCertRel: "ca.crt",
-  caKeyRel: "private/ca.key",
-  caCsrRel: "reqs/ca.csr",
-  certRel: (name: string) => `issued/${name}.crt`,
-  keyRel: (name: string) => `private/${name}.key`,
-  csrRel: (name: string) => `reqs/${name}.csr`,
-  fullchainRel: (name: string) => `issued/${name}.fullchain.pem`,
-  renewedRel: (serial: string, ext: string) => `renewed/${serial}.${ext}`,
-  nkeySeedRel: (name: string) => `nkeys/${name}.nk`,
-  /** Directories whose files are secrets (0600 files, 0700 directories). */
-  secretDirs: ["private", "nkeys"],
-};
-
-/** The default store directory (src/cli/context.ts resolves --dir the same way). */
-export const DEFAULT_DIR = "pki";
-
-export const NAME_RULE = /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*$/;
-
-export function checkName(name: string): string {
-  if (!NAME_RULE.test(name) || name.length > 128)
-    throw inputError(`name "${name.replace(/[\u0000-\u001f\u007f]/g, "?")}" is not allowed (use letters, digits, ".", "_", "@", "-"; not starting with ".")`);
-  return name;
-}
-
-export function resolveStoreDir(dir?: string): string {
-  return path.resolve(dir ?? process.env.MTLSCTL_DIR ?? DEFAULT_DIR);
+/** A file's identity and version for change detection ("-" when it does not exist). */
+function statKey(file: string): string {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : "-";
 }
 
 /**
@@ -78,8 +51,9 @@ export class FileStore {
     this.log = new RecordLog(this.dir);
   }
 
+  /** A store file's path; an absolute path stays as it is (a server's own files kept outside the store, config nats --cert-file). */
   path(...rel: string[]): string {
-    return path.join(this.dir, ...rel);
+    return path.resolve(this.dir, ...rel);
   }
 
   get inventoryFile(): string {
@@ -90,6 +64,23 @@ export class FileStore {
   }
   get caKeyFile(): string {
     return this.path("private", "ca.key");
+  }
+  /** private/ca.pkcs11: the RFC 7512 URI of a CA key held in a PKCS#11 token (issue 19). */
+  get caPkcs11File(): string {
+    return this.path("private", "ca.pkcs11");
+  }
+
+  /** Where the CA key lives: a PKCS#11 URI (private/ca.pkcs11, no PIN in it) or the key file. */
+  caKeyRef(): CaKeyLocation {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.caPkcs11File, "utf8");
+    } catch {
+      return { kind: "file", file: this.caKeyFile };
+    }
+    const uri = text.split(/\r?\n/)[0]!.trim();
+    if (!uri.startsWith("pkcs11:")) throw inputError("holds no PKCS#11 URI", this.caPkcs11File);
+    return { kind: "pkcs11", uri };
   }
 
   /**
@@ -206,7 +197,7 @@ export class FileStore {
     if (FileStore.isPending(s.dir)) throw inputError("pending: the intermediate CA's request (reqs/ca.csr) awaits its certificate: run `mtlsctl ca install CERT --root ROOT`", s.dir);
     if (!fs.existsSync(s.caCertFile)) throw inputError("no CA certificate: not a store (run `mtlsctl ca init`)", s.caCertFile);
     if (!fs.existsSync(s.inventoryFile)) throw inputError("the inventory is missing", s.inventoryFile);
-    if (s.stagedCaFiles(false).length) {
+    if (stagedCaFiles(s, false).length) {
       try {
         s.withLock(() => undefined); // a killed ca rollover / retire: finish or discard it first
       } catch {
@@ -257,7 +248,7 @@ export class FileStore {
       this.migrate();
       this.applyJournal();
       if (release.tookOver) this.sweep();
-      this.recoverStagedCrl();
+      recoverStagedCrl(this);
       this.recoverStagedCa(release.tookOver);
     } catch (e) {
       release();
@@ -269,7 +260,7 @@ export class FileStore {
   /** The full sweep (see lock()). */
   sweep(): void {
     removeStaleTempFiles(this.dir);
-    this.removeUnlistedFiles();
+    removeUnlistedFiles(this);
     this.recoverStagedCa(true);
   }
 
@@ -281,83 +272,9 @@ export class FileStore {
     }
   }
 
-  /**
-   * A CRL is signed to `.crl-<number>.pem` before the inventory records that number (the commit
-   * point), then renamed to crl.pem. A writer killed in between leaves the staged file: publish it
-   * when the inventory recorded its number (the new state), delete it otherwise (the old state).
-   * No CA key is needed, so this runs on every locked command.
-   */
-  private recoverStagedCrl(): void {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.dir).filter((n) => STAGED_CRL.test(n));
-    } catch {
-      return;
-    }
-    if (!names.length) return;
-    let recorded: number | undefined;
-    try {
-      recorded = this.readHeader().crl?.number;
-    } catch {
-      return; // the command itself reports a broken inventory
-    }
-    for (const n of names) {
-      const f = this.path(n);
-      try {
-        if (Number(STAGED_CRL.exec(n)![1]) === recorded) {
-          fs.renameSync(f, this.path("crl.pem"));
-          fsyncDir(this.dir);
-        } else fs.unlinkSync(f);
-      } catch {
-        /* another try on the next command */
-      }
-    }
-  }
-
-  /**
-   * `ca rollover` stages the new CA as `.ca-<serial>.crt` and `private/.ca-<serial>.key`, and both
-   * rollover and `ca retire` stage the new trust file as `.roots-<sha256/16>.pem`, before the
-   * inventory (the commit point) names the new state. A writer killed in between leaves them:
-   * publish each one that the inventory's state calls for, delete the others (the old state).
-   */
-  stagedCaFiles(withPrivate = true): string[] {
-    const ls = (sub: string) => {
-      try {
-        return fs.readdirSync(this.path(sub)).filter((n) => STAGED_CA.test(n)).map((n) => path.join(sub, n));
-      } catch {
-        return [];
-      }
-    };
-    // private/ holds every leaf key: listed only by the full sweep (the CA key is staged with its .crt in the top directory)
-    return [...ls(""), ...(withPrivate ? ls("private") : [])];
-  }
-
-  /** Publishes or discards staged CA files (see stagedCaFiles); call it holding the lock. */
+  /** Publishes or discards staged CA files (recovery.ts stagedCaFiles); call it holding the lock. */
   recoverStagedCa(withPrivate = true): void {
-    const staged = this.stagedCaFiles(withPrivate);
-    if (!staged.length) return;
-    let inv: InventoryHeader;
-    try {
-      inv = this.readHeader();
-    } catch {
-      return;
-    }
-    // the CA first (the trust file is derived from it), then the trust file
-    for (const rel of staged.sort((a, b) => Number(a.includes(".roots-")) - Number(b.includes(".roots-")))) {
-      const m = STAGED_CA.exec(path.basename(rel))!;
-      const f = this.path(rel);
-      try {
-        let to: string | null = null;
-        if (m[1] === "ca" && m[2] === inv.ca.serial) to = m[3] === "key" ? this.caKeyFile : this.caCertFile;
-        if (m[1] === "roots" && fs.readFileSync(f, "utf8") === this.rootsText(inv)) to = this.rootsFile;
-        if (to) {
-          fs.renameSync(f, to);
-          fsyncDir(path.dirname(to));
-        } else fs.unlinkSync(f);
-      } catch {
-        /* another try on the next command */
-      }
-    }
+    recoverStagedCa(this, withPrivate);
   }
 
   /** roots.pem as the inventory's CAs call for: the current CA, then the previous ones in overlap. */
@@ -377,48 +294,6 @@ export class FileStore {
     crashPoint(`CRL committed, not yet published: ${staged}`);
     fs.renameSync(this.path(staged), this.path("crl.pem"));
     fsyncDir(this.dir);
-  }
-
-  /**
-   * Files that a killed writer published before its commit point (the inventory) and that the
-   * inventory therefore does not list: issued/<name>.crt, reqs/<name>.csr, private/<name>.key and
-   * renewed/<serial>.{crt,csr,key}. Called holding the lock, when no writer is between its renames and its
-   * inventory write; nothing else in the store is touched (ca.crt, the CA key, crl.pem, nkeys/).
-   */
-  private removeUnlistedFiles(): void {
-    let inv: Inventory;
-    try {
-      inv = this.readInventory();
-    } catch {
-      return; // the command itself reports it
-    }
-    const listed = new Set<string>();
-    for (const r of [inv.ca, ...inv.certificates, ...(inv.previousCas ?? [])]) for (const f of [r.certFile, r.keyFile, r.csrFile, r.chainFile]) if (f) listed.add(path.normalize(f));
-    const kinds: [string, RegExp][] = [
-      ["issued", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.crt$/],
-      ["issued", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.fullchain\.pem$/], // an intermediate store's leaf + chain.pem
-      ["reqs", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.csr$/],
-      ["private", /^[A-Za-z0-9_@-][A-Za-z0-9._@-]*\.key$/],
-      ["renewed", /^[0-9a-f]+\.(crt|csr|key)$/],
-      ["previous", /^[0-9a-f]+\.crt$/],
-    ];
-    for (const [sub, re] of kinds) {
-      let names: string[];
-      try {
-        names = fs.readdirSync(this.path(sub));
-      } catch {
-        continue;
-      }
-      for (const n of names) {
-        const rel = path.join(sub, n);
-        if (!re.test(n) || listed.has(rel) || rel === path.join("private", "ca.key")) continue;
-        try {
-          fs.unlinkSync(this.path(rel));
-        } catch {
-          /* not ours to remove */
-        }
-      }
-    }
   }
 
   /** inventory.json as it is: version 1 (every record in it: a store not yet migrated) or 2 (the header). */
@@ -454,6 +329,21 @@ export class FileStore {
   }
 
   /** The header (CA, CRL state, NKeys, previous CAs) without reading any certificate record. */
+  private headerCache: { key: string; header: InventoryHeader } | null = null;
+
+  /**
+   * readHeader(), read again only when inventory.json or the journal changed (inode, size, change and
+   * modification times: every write of either is a rename of a new file): what a running service asks
+   * on every OCSP request, to see a revocation by another process in its very next answer.
+   */
+  readHeaderCached(): InventoryHeader {
+    const key = statKey(this.inventoryFile) + "|" + statKey(this.log.journalFile);
+    if (this.headerCache?.key === key) return structuredClone(this.headerCache.header);
+    const header = this.readHeader();
+    this.headerCache = { key, header: structuredClone(header) };
+    return header;
+  }
+
   readHeader(): InventoryHeader {
     const raw = this.readRaw();
     const j = raw.version === 2 ? this.journal() : null;
@@ -592,35 +482,11 @@ export class FileStore {
 
   /** Appends audit events to audit.log (JSON Lines, flushed). No secret ever goes in. */
   audit(events: AuditEvent[]): void {
-    if (!events.length) return;
-    const at = new Date().toISOString();
-    const text = events.map((e) => JSON.stringify({ at: e.at ?? at, ...e })).join("\n") + "\n";
-    const fd = fs.openSync(this.auditFile, "a", 0o644);
-    try {
-      fs.writeSync(fd, text);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    appendAuditLog(this.auditFile, events);
   }
 
   auditEvents(): AuditEvent[] {
-    let text: string;
-    try {
-      text = fs.readFileSync(this.auditFile, "utf8");
-    } catch {
-      return [];
-    }
-    const out: AuditEvent[] = [];
-    for (const line of text.split("\n")) {
-      if (!line) continue;
-      try {
-        out.push(JSON.parse(line));
-      } catch {
-        /* a line cut short by a crash */
-      }
-    }
-    return out;
+    return readAuditLog(this.auditFile);
   }
 
   caCertificate(): ParsedCertificate {
@@ -636,6 +502,7 @@ export class FileStore {
   }
 
   caKeyEncrypted(): boolean {
+    if (this.caKeyRef().kind === "pkcs11") return false;
     try {
       return isEncryptedKeyPem(fs.readFileSync(this.caKeyFile, "utf8"));
     } catch {
@@ -645,6 +512,7 @@ export class FileStore {
 
   /** Loads the CA key and checks that it belongs to the CA certificate. */
   caKey(passphrase: string | undefined, caCert: ParsedCertificate): KeyObject {
+    if (this.caKeyRef().kind === "pkcs11") throw inputError("the CA key is in a PKCS#11 token, not in a file: this command needs a CA key file", this.caPkcs11File);
     checkKeyFileMode(this.caKeyFile);
     let pem: string;
     try {
@@ -659,11 +527,42 @@ export class FileStore {
     return key;
   }
 
-  /** Writes a file inside the store atomically (creating its directory). */
-  write(rel: string, data: string | Buffer, mode = 0o644): void {
+  /**
+   * Keeps a file that is about to be replaced under another name (a renewal's old certificate, request
+   * and key go to renewed/<serial>.*): a hard link to the same inode, so nothing is copied or flushed
+   * again (its data was made durable when it was written); only the new directory entry is, by one
+   * fsync of each target directory. A target left by an interrupted earlier attempt is replaced; where
+   * the file system refuses hard links the file is copied (atomically, flushed) instead.
+   */
+  keepAside(pairs: Array<{ from: string; to: string; mode: number }>): void {
+    const dirs = new Set<string>();
+    for (const { from, to, mode } of pairs) {
+      const src = this.path(from);
+      const dst = this.path(to);
+      fs.mkdirSync(path.dirname(dst), { recursive: true, mode: 0o755 });
+      try {
+        try {
+          fs.linkSync(src, dst);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+          fs.unlinkSync(dst);
+          fs.linkSync(src, dst);
+        }
+        dirs.add(path.dirname(dst));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== "EPERM" && code !== "EXDEV" && code !== "ENOTSUP" && code !== "EMLINK") throw storeError(e, dst);
+        writeFileAtomic(dst, fs.readFileSync(src), { mode });
+      }
+    }
+    for (const d of dirs) fsyncDir(d);
+  }
+
+  /** Writes a store file atomically; with `defer`, its flush is left to the caller's group commit (PendingFlush). */
+  write(rel: string, data: string | Buffer, mode = 0o644, defer?: PendingFlush): void {
     const file = this.path(rel);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: rel.startsWith("private") ? 0o700 : 0o755 });
-    writeFileAtomic(file, data, { mode });
+    writeFileAtomic(file, data, { mode, defer });
   }
 
   /**
@@ -689,78 +588,4 @@ function headerText(inv: Inventory | InventoryHeader): string {
 function withoutCa<T extends { ca: unknown }>(h: T): Omit<T, "ca"> {
   const { ca: _ca, ...rest } = h;
   return rest;
-}
-
-export function isMtlsError(e: unknown): e is MtlsError {
-  return e instanceof MtlsError;
-}
-
-// ---------------------------------------------------------------- leftovers of killed processes
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/**
- * Undoes what a killed `ca init` / `ca import` left beside the store (createStore in src/ca.ts):
- * its staging directory `.<dir>.init-<pid>-<hex>` is removed, and a store it had moved aside to
- * `.<dir>.replaced-<pid>-<hex>` is put back when no new store took its place (else removed).
- * Only leftovers of processes that no longer run are touched. Errors are ignored (read-only parent).
- */
-export function recoverInterruptedInit(dir: string): void {
-  const parent = path.dirname(dir);
-  const re = new RegExp(`^\\.${escapeRe(path.basename(dir))}\\.(init|replaced)-(\\d+)-[0-9a-f]+$`);
-  let names: string[];
-  try {
-    names = fs.readdirSync(parent);
-  } catch {
-    return;
-  }
-  const dead = names.map((n) => ({ n, m: re.exec(n) })).filter((x) => x.m && !pidAlive(Number(x.m[2])));
-  if (!dead.length) return;
-  try {
-    if (!fs.existsSync(dir)) {
-      const old = dead.find((x) => x.m![1] === "replaced");
-      if (old) fs.renameSync(path.join(parent, old.n), dir);
-    }
-    for (const x of dead) {
-      const p = path.join(parent, x.n);
-      if (fs.existsSync(p)) fs.rmSync(p, { recursive: true, force: true });
-    }
-  } catch {
-    /* left for the next run */
-  }
-}
-
-const STALE_TEMP = /^\..+\.(?:tmp-(\d+)-[0-9a-f]{8}|stale-(\d+))$/;
-
-/**
- * Removes the temporary files of killed writers (`.<name>.tmp-<pid>-<hex>` from writeFileAtomic,
- * `.lock.stale-<pid>` from a lock take-over) in the store's directories. Called holding the lock;
- * files of processes that still run are left alone.
- */
-/** A CRL staged before its commit (see Store.commitCrl). */
-const STAGED_CRL = /^\.crl-(\d+)\.pem$/;
-export const stagedCrlName = (n: number): string => `.crl-${n}.pem`;
-/** A CA or trust file staged by `ca rollover` / `ca retire` (see Store.recoverStagedCa). */
-const STAGED_CA = /^\.(ca|roots)-([0-9a-f]+)\.(crt|key|pem)$/;
-
-
-export function removeStaleTempFiles(dir: string, subs = ["", "issued", "reqs", "private", "renewed", "nkeys", "previous", "db", "db/log", "db/idx"]): void {
-  for (const sub of subs) {
-    const d = path.join(dir, sub);
-    let names: string[];
-    try {
-      names = fs.readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const n of names) {
-      const m = STALE_TEMP.exec(n);
-      if (!m || pidAlive(Number(m[1] ?? m[2]))) continue;
-      try {
-        fs.unlinkSync(path.join(d, n));
-      } catch {
-        /* gone, or not ours to remove */
-      }
-    }
-  }
 }

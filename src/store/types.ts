@@ -10,6 +10,14 @@ import type { ParsedCertificate } from "../pki/cert";
 import type { Sans } from "../pki/san";
 import type { UserPermissions } from "../model/permissions";
 
+/**
+ * Where the CA key lives (issue 19): a key file (PKCS#8 PEM, the file store's private/ca.key; a database
+ * store's encrypted column), or a PKCS#11 token named by an RFC 7512 URI that carries no PIN
+ * (pin-value is never stored; pin-source=file:… may be). The file store keeps the URI in
+ * private/ca.pkcs11 and then writes no key file.
+ */
+export type CaKeyLocation = { kind: "file"; file?: string } | { kind: "pkcs11"; uri: string };
+
 export type CertKind = "ca" | "client" | "server";
 export type CertStatus = "valid" | "revoked" | "superseded";
 
@@ -151,6 +159,25 @@ export interface TokenRecord {
 // ---- end of tokens ----------------------------------------------------------------------------------
 
 /**
+ * A certificate's bytes (issue 19): what the file store keeps as issued/<name>.crt (certPem),
+ * issued/<name>.fullchain.pem (chainPem: the certificate then chain.pem, intermediate stores) and
+ * reqs/<name>.csr (csrPem), and a database store in the certificate's row. Never a private key: leaf
+ * keys are files beside the store (the file store's private/, or --out-dir), never in a database.
+ */
+export interface Artifacts {
+  certPem: string;
+  chainPem?: string;
+  csrPem?: string;
+}
+
+/**
+ * The CA's private key as a store holds it (issue 19): an encrypted (or, with --no-encrypt, plain)
+ * PKCS#8 PEM — the file store's private/ca.key, a database's ca row — or an RFC 7512 PKCS#11 URI when
+ * the key lives in a token (the Signer loads it; the key is then in no file and no row).
+ */
+export type CaKeyRef = { pem: string; pkcs11Uri?: undefined } | { pkcs11Uri: string; pem?: undefined };
+
+/**
  * What a transaction can do: consistent reads, then updates that become visible together when the
  * function returns (the file store: under its lock, committed by one rename; a database: one SQL
  * transaction). A thrown error discards the updates.
@@ -176,9 +203,17 @@ export interface StoreTransaction {
   supersede(oldSerial: string, newSerial: string): Promise<CertRecord>;
   /** The next CRL number: greater than every number it returned before (gaps allowed). */
   nextCrlNumber(): Promise<number>;
-  /** Records the CRL just signed (its number, thisUpdate, nextUpdate). */
-  setCrl(state: CrlState): Promise<void>;
+  /** Records the CRL just signed (its number, thisUpdate, nextUpdate), and its PEM when given (the file store: crl.pem, written after the inventory; a database: the crl_state row). */
+  setCrl(state: CrlState, pem?: string): Promise<void>;
   putNkey(rec: NkeyRecord): Promise<void>;
+  /** Replaces the URLs every later leaf carries (`ca set`; {} for none). */
+  setUrls(urls: { ocsp?: string; crl?: string }): Promise<void>;
+  /**
+   * Stores the bytes of the certificate `serial` (whose record this transaction put, or the store has),
+   * committed with the records: the file store writes them (atomically, before the inventory, its
+   * commit point) to the record's certFile, chainFile and csrFile; a database into the row.
+   */
+  putArtifacts(serial: string, artifacts: Artifacts): Promise<void>;
   /** Appended when the transaction commits, in the same commit where the store can. */
   audit(event: AuditEvent): Promise<void>;
   // tokens (issue 17)
@@ -209,6 +244,27 @@ export interface Store {
   transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Audit events, oldest first (for `audit` views and tests). */
   auditEvents(): Promise<AuditEvent[]>;
+  /** The certificate's PEM (issued/<name>.crt, or the row's), undefined when the store has no bytes for it. */
+  certificatePem(serial: string): Promise<string | undefined>;
+  /** Optional: many certificates' PEMs at once (serial -> PEM; absent ones left out), for views over many rows (a database: one query per batch). */
+  certificatePems?(serials: string[]): Promise<Map<string, string>>;
+  /** All of its bytes (see Artifacts), undefined as certificatePem. */
+  artifacts(serial: string): Promise<Artifacts | undefined>;
+  /** Releases what the store holds open (a database's connections); the file store holds nothing. */
+  close(): Promise<void>;
   /** Every token (tokens, issue 17), oldest first. */
   tokens(): Promise<TokenRecord[]>;
+  /** The tokens of one name, oldest first (what an enrolment looks up; a database answers from its index). */
+  tokensNamed(name: string): Promise<TokenRecord[]>;
+  /** The latest CRL's PEM (the file store's crl.pem), undefined before the first. */
+  crlPem(): Promise<string | undefined>;
+  /** The CA's key (see CaKeyRef): what a signer loads; the file store reads private/ca.key. */
+  caKey(): Promise<CaKeyRef>;
+  /** The certificate of a CA replaced by `ca rollover` (the file store's previous/<serial>.crt), undefined when the store has none of that serial. */
+  previousCaPem(serial: string): Promise<string | undefined>;
+  /**
+   * Where this store keeps a leaf's private key: the file store's private/<name>.key (absolute), or why
+   * it has none (the certificate was signed from a request; a database never keeps a leaf key).
+   */
+  leafKey(rec: CertRecord): { file: string } | { why: string };
 }

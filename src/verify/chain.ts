@@ -7,6 +7,10 @@
  * validity of every certificate, CA:TRUE for intermediates, pathLen, EKU down the whole chain
  * (no EKU and anyExtendedKeyUsage count as any), unhandled critical extensions, SHA-1/MD5
  * signatures refused, the leaf's key type, and name constraints on SANs.
+ * Where the Go of a server differs (src/nats/versions.ts goRules: its toolchain and its go.mod's
+ * GODEBUG defaults): negative serial numbers refused at parse time, RSA keys under 1024 bits refused
+ * at every signature check (an issuer's in the chain, the leaf's on the handshake's CertificateVerify:
+ * clientSignatureError). Without rules, Go 1.19's (Debian's 2.9.10).
  * Not modelled: system roots (when ca_file is absent the verdict says so), revocation (Go has none).
  */
 import { OID } from "../asn1/oids";
@@ -17,6 +21,10 @@ import { formatRfc4514, decodeName } from "../pki/name";
 import { goUrlParseError, goX509UriString } from "../nats/gourl";
 import { certSubjectViews } from "../nats/subject";
 import { checkSanExtensions, constraintsSummary, parseNameConstraints, sanExtension } from "../pki/constraints";
+import { GoRules } from "../nats/versions";
+
+/** Go 1.19's rules: no negative-serial or small-RSA refusals. */
+const GO119: GoRules = { toolchain: "go1.19", negativeSerialRefused: false, rsa1024min: false };
 
 export interface ChainResult {
   ok: boolean;
@@ -121,7 +129,9 @@ const goQuoteAscii = (s: string) => JSON.stringify(s).replace(/\\u00([0-9a-f]{2}
  * their character sets), and the SAN entries (IA5 text, URIs that url.Parse accepts with a valid
  * domain as host, IP lengths), in Go's order (issuer, subject, then the SANs in order).
  */
-export function goParseError(c: ParsedCertificate): string | null {
+export function goParseError(c: ParsedCertificate, go: GoRules = GO119): string | null {
+  // the serial number comes first in the TBSCertificate, so first in Go's parser
+  if (go.negativeSerialRefused && negativeSerial(c)) return "x509: negative serial number";
   // the subject's decoded Name is the one its views share (src/nats/subject.ts)
   for (const names of [() => decodeName(c.issuerRaw), () => certSubjectViews(c).rdns]) {
     for (const rdn of names())
@@ -156,6 +166,46 @@ export function goParseError(c: ParsedCertificate): string | null {
     }
   }
   return parseNameConstraints(c).error;
+}
+
+/** Whether the certificate's serial number INTEGER is negative (its first content byte has the top bit set). */
+function negativeSerial(c: ParsedCertificate): boolean {
+  const t = der.children(der.parseOne(c.tbs));
+  const serial = t[0].tag === 0xa0 ? t[1] : t[0];
+  return serial.content.length > 0 && (serial.content[0] & 0x80) !== 0;
+}
+
+/** The modulus size in bits of an RSA SubjectPublicKeyInfo, or null for another key type. */
+function rsaBits(spki: Buffer): number | null {
+  try {
+    const { algorithm } = spkiKeyType(spki);
+    if (algorithm !== OID.rsaEncryption && algorithm !== OID.rsaPss) return null;
+    const [, bits] = der.children(der.parseOne(spki));
+    const key = der.parseOne(der.readBitString(bits).bytes); // RSAPublicKey { modulus, publicExponent }
+    const n = der.children(key)[0].content;
+    let i = 0;
+    while (i < n.length - 1 && n[i] === 0) i++;
+    return n.length - i === 0 ? 0 : (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]));
+  } catch {
+    return null;
+  }
+}
+
+/** crypto/rsa's checkKeySize (Go 1.24 on, unless GODEBUG rsa1024min=0): its error for a key under 1024 bits, else null. */
+function rsaKeySizeError(spki: Buffer, go: GoRules): string | null {
+  if (!go.rsa1024min) return null;
+  const bits = rsaBits(spki);
+  return bits !== null && bits < 1024 ? `crypto/rsa: ${bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)` : null;
+}
+
+/**
+ * The handshake's last client-side check, after the chain (and after ocsp_peer's VerifyConnection):
+ * crypto/tls verifies the client's CertificateVerify signature with the leaf's key; with an RSA key
+ * under 1024 bits Go 1.24's crypto/rsa refuses to. Its log line, or null.
+ */
+export function clientSignatureError(leaf: ParsedCertificate, go: GoRules = GO119): string | null {
+  const e = rsaKeySizeError(leaf.spki, go);
+  return e ? `tls: invalid signature by the client certificate: ${e}` : null;
 }
 
 /**
@@ -215,7 +265,7 @@ function signedBy(cert: ParsedCertificate, issuerSpki: Buffer): boolean {
  * Verifies `leaf` with `intermediates` (as the client sends them) against `roots` (ca_file),
  * for client authentication at time `now`.
  */
-export function verifyClientChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], roots: ParsedCertificate[], now = new Date()): ChainResult {
+export function verifyClientChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], roots: ParsedCertificate[], now = new Date(), go: GoRules = GO119): ChainResult {
   const checks: ChainResult["checks"] = [];
   const fail = (name: string, error: string, phase: ChainResult["phase"] = "verify"): ChainResult => {
     checks.push({ name, ok: false, detail: error });
@@ -224,7 +274,7 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
 
   // crypto/tls parses every certificate the client sent before it verifies anything
   for (const c of [leaf, ...intermediates]) {
-    const e = goParseError(c);
+    const e = goParseError(c, go);
     if (e) return fail("parse", e, "parse");
   }
   checks.push({ name: "parse", ok: true, detail: "Go's x509 parser accepts every certificate sent" });
@@ -255,13 +305,23 @@ export function verifyClientChain(leaf: ParsedCertificate, intermediates: Parsed
         errors.push(`x509: certificate signed by unknown authority (possibly because of "x509: invalid signature: parent certificate cannot sign this kind of certificate" while trying to verify candidate authority certificate ${goQuoteAscii(goCertName(p.c))})`);
         continue;
       }
-      if (!signedBy(cur, p.c.spki)) {
-        errors.push(`x509: certificate signed by unknown authority (possibly because of "crypto: verification error" while trying to verify candidate authority certificate ${goQuoteAscii(goCertName(p.c))})`);
-        continue;
-      }
+      // Go's checkSignature: an insecure algorithm first, then crypto/rsa's key size, then the signature;
+      // a failure makes this candidate the hint of an UnknownAuthorityError
+      const hint = (why: string) => `x509: certificate signed by unknown authority (possibly because of ${goQuoteAscii(why)} while trying to verify candidate authority certificate ${goQuoteAscii(goCertName(p.c))})`;
       const weak = WEAK_SIGS[sigAlgOid(cur)];
       if (weak) {
-        errors.push(`x509: cannot verify signature: insecure algorithm ${weak}`);
+        // Go 1.18 to 1.23 name the GODEBUG that re-allowed SHA-1 (removed in Go 1.24)
+        const override = go.toolchain === "go1.19" && (weak === "SHA1-RSA" || weak === "ECDSA-SHA1") ? " (temporarily override with GODEBUG=x509sha1=1)" : "";
+        errors.push(hint(`x509: cannot verify signature: insecure algorithm ${weak}${override}`));
+        continue;
+      }
+      const small = rsaKeySizeError(p.c.spki, go);
+      if (small) {
+        errors.push(hint(small));
+        continue;
+      }
+      if (!signedBy(cur, p.c.spki)) {
+        errors.push(hint("crypto: verification error"));
         continue;
       }
       const next = [...chain, p.c];

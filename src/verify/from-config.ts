@@ -1,6 +1,7 @@
 /** Turns the config reader's ServerConfig into what the verifier decides on. */
-import type { ServerConfig, TlsConfig } from "../nats/conf/server-config";
+import type { OcspPeerConfig, ServerConfig, TlsConfig } from "../nats/conf/server-config";
 import type { VerifierConfig } from "./verdict";
+import type { VerifierOcspPeer } from "./types";
 import type { MapUser } from "./mapping";
 
 export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
@@ -17,8 +18,19 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
           : { user: u.user, password: u.password, account: u.account, allowedConnectionTypes: u.allowedConnectionTypes },
       );
   }
+  const cache = sc.ocspCache?.type ?? "local";
   const tlsOf = (t: TlsConfig | undefined): VerifierConfig["tls"] =>
-    t ? { caFile: t.caFile, verify: t.verify, verifyAndMap: t.map, mapVerifyConflict: t.verifyUncertain, pinnedCerts: t.pinnedCerts, laterKeys: t.laterKeys } : null;
+    t
+      ? {
+          caFile: t.caFile,
+          verify: t.verify,
+          verifyAndMap: t.map,
+          mapVerifyConflict: t.verifyUncertain,
+          pinnedCerts: t.pinnedCerts,
+          laterKeys: t.laterKeys,
+          ...(t.ocspPeer ? { ocspPeer: ocspPeerOf(t.ocspPeer, cache) } : {}),
+        }
+      : null;
   return {
     file: sc.file,
     tls: tlsOf(sc.tls),
@@ -31,6 +43,11 @@ export function toVerifierConfig(sc: ServerConfig): VerifierConfig {
     tokenValue: sc.authorization?.token,
     noAuthUser: sc.noAuthUser,
   };
+}
+
+function ocspPeerOf(p: OcspPeerConfig, cache: "local" | "none"): VerifierOcspPeer {
+  const { form, verify, caTimeout, allowedClockskew, warnOnly, unknownIsGood, allowWhenCaUnreachable, ttlUnsetNextUpdate } = p;
+  return { form, verify, caTimeout, allowedClockskew, warnOnly, unknownIsGood, allowWhenCaUnreachable, ttlUnsetNextUpdate, cache };
 }
 
 /** leafnodes { authorization }: a single user, or its users (an absent name is the empty string; no account is $G). */

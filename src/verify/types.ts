@@ -5,6 +5,7 @@
  */
 import type { ChainResult } from "./chain";
 import type { MapUser, MatchedBy } from "../nats/mapping";
+import type { OcspPeerConfig } from "../nats/conf/types";
 
 /** What the verifier needs of a server configuration (see src/nats/conf for the reader). */
 export interface VerifierConfig {
@@ -19,6 +20,8 @@ export interface VerifierConfig {
     pinnedCerts?: string[];
     /** Keys newer than 2.9.10 that were accepted (e.g. ocsp_peer, handshake_first). */
     laterKeys?: string[];
+    /** `ocsp_peer` (src/verify/ocsp-peer.ts). */
+    ocspPeer?: VerifierOcspPeer;
   };
   /** The listener blocks' own tls {} (websocket, MQTT and leafnode connections use those, with their own flags). */
   listeners?: Partial<Record<"WEBSOCKET" | "MQTT" | "LEAFNODE", VerifierConfig["tls"]>>;
@@ -34,6 +37,21 @@ export interface VerifierConfig {
   noAuthUser?: string;
 }
 
+/** `tls { ocsp_peer }` (the config model's shape, without its position) and the top-level `ocsp_cache`, as the verifier needs them (durations in seconds). */
+export type VerifierOcspPeer = Omit<OcspPeerConfig, "pos"> & {
+  /** The response cache: "local" (the server's default) or "none" (`ocsp_cache: false`). */
+  cache: "local" | "none";
+};
+
+/** The verdict's `ocspPeer` (design.md): present when the connection's tls block has ocsp_peer. */
+export interface OcspPeerVerdict {
+  /** The server refuses this certificate unless its responder says good (verify on, a responder named, not warn_only). */
+  required: boolean;
+  /** The certificate's OCSP responder (AIA id-ad-ocsp), or null. */
+  responder: string | null;
+  status: "good" | "revoked" | "unknown" | "unreachable" | "not-checked";
+}
+
 export interface Verdict {
   accepted: boolean;
   user: string | null;
@@ -47,4 +65,6 @@ export interface Verdict {
   /** Extra facts: the TLS checks, assumptions made (e.g. the directory paths were resolved from). */
   tlsChecks?: ChainResult["checks"];
   notes: string[];
+  /** With ocsp_peer in the connection's tls block. */
+  ocspPeer?: OcspPeerVerdict;
 }

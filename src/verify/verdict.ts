@@ -8,12 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ParsedCertificate } from "../pki/cert";
 import { readCertificates } from "../pki/cert";
-import { verifyClientChain, ChainResult } from "./chain";
+import { clientSignatureError, verifyClientChain, ChainResult } from "./chain";
 import { mapCertificate, UserIndex } from "./mapping";
-import { atLeast, goToolchain, ServerVersion, versionProof } from "./versions";
+import { atLeast, goRules, goToolchain, ServerVersion, versionProof } from "./versions";
 import { certSubjectViewsFor } from "../nats/subject";
 import { nkeyVerdict } from "./nkey-stage";
-import type { VerifierConfig, Verdict } from "./types";
+import type { VerifierConfig, Verdict, OcspPeerVerdict } from "./types";
+import { ocspPeerOutcome, ocspUrls } from "./ocsp-peer";
 
 export type { VerifierConfig, Verdict } from "./types";
 
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   nkey?: string;
   /** Map by exact strings only (the leafnodes users table; src/verify/leafnode.ts). */
   exactOnly?: boolean;
+  /** With ocsp_peer: ask the certificate's OCSP responder as the server would (`verify --ocsp`). */
+  ocsp?: boolean;
 }
 
 const BCRYPT = /^\$2[abxy]\$\d\d\$/;
@@ -80,6 +83,7 @@ function systemRoots(): { file: string; certs: ParsedCertificate[] } | null {
 /** `leaf` is null for a client that presents no certificate (an NKey client, `verify --nkey-seed` alone). */
 export function verifyConnection(leaf: ParsedCertificate | null, intermediates: ParsedCertificate[], cfg: VerifierConfig, o: VerifyOptions): Verdict {
   const notes: string[] = [];
+  let ocspPeer: OcspPeerVerdict | undefined; // the verdict's ocspPeer, once the tls block has ocsp_peer
   const proof = versionProof(o.version);
   if (proof) notes.push(proof);
   // Every verdict is one object literal of a fixed shape: a spread with properties after it
@@ -97,6 +101,7 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     serverVersion: o.version,
     tlsChecks: x.tlsChecks,
     notes,
+    ocspPeer,
   });
   const refuse = (stage: Verdict["stage"], reason: string, extra: Partial<Verdict> = {}): Verdict => verdict(false, stage, reason, extra);
 
@@ -105,7 +110,9 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
   const where = connType === "STANDARD" ? "the config has no tls {} block" : `the ${connType === "LEAFNODE" ? "leafnodes" : connType.toLowerCase()} block has no tls {}`;
   if (!tls && leaf) return refuse("tls", `${where}: the server does not offer TLS to these clients and never asks for a certificate`);
   if (!tls) notes.push(`${where}: the client connects without TLS`);
-  if (tls?.laterKeys?.includes("ocsp_peer")) notes.push("ocsp_peer is set: the server may also refuse a certificate its OCSP responder reports revoked (not modelled)");
+  const op = tls?.ocspPeer;
+  if (o.ocsp && !op && leaf) notes.push("--ocsp: the config has no ocsp_peer, so the server asks no OCSP responder");
+  if (op && leaf) ocspPeer = { required: op.verify && !op.warnOnly && ocspUrls(leaf).length > 0, responder: ocspUrls(leaf)[0] ?? null, status: "not-checked" };
   const requestsCert = !!tls && (tls.verify || tls.verifyAndMap);
   let tlsChecks: ChainResult["checks"] | undefined;
   if (tls?.mapVerifyConflict)
@@ -136,9 +143,23 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
       notes.push(`no ca_file: Go verifies client certificates against the system roots (${sys?.file ?? "none found"}), so every public CA's client certificates are trusted`);
       roots = sys?.certs ?? [];
     }
-    const chain = verifyClientChain(leaf, intermediates, roots, o.now ?? new Date());
+    const go = goRules(o.version);
+    const chain = verifyClientChain(leaf, intermediates, roots, o.now ?? new Date(), go);
     tlsChecks = chain.checks;
     if (!chain.ok) return refuse("tls", `TLS handshake error: ${tlsErrorText(chain, leaf, intermediates, o.version, notes)}`, { tlsChecks });
+    // in the handshake's order: the chain, ocsp_peer (crypto/tls's VerifyConnection), the client's
+    // CertificateVerify signature, and once the handshake is done nats-server's pinned_certs check
+    if (op) {
+      const r = ocspPeerOutcome(op, chain.chain, { ask: !!o.ocsp, version: o.version, now: o.now ?? new Date() });
+      ocspPeer = r.field;
+      notes.push(...r.notes);
+      if (r.refusal) return refuse("tls", r.refusal, { tlsChecks });
+    }
+    const sigError = clientSignatureError(leaf, go);
+    if (sigError) {
+      tlsChecks.push({ name: "signature", ok: false, detail: sigError });
+      return refuse("tls", `TLS handshake error: ${sigError}`, { tlsChecks });
+    }
     if (tls.pinnedCerts?.length) {
       const spkiHash = crypto.createHash("sha256").update(leaf.spki).digest("hex");
       if (!tls.pinnedCerts.some((p) => p.toLowerCase() === spkiHash)) return refuse("tls", `TLS handshake error: certificate not pinned (SPKI SHA-256 ${spkiHash} is not in pinned_certs)`, { tlsChecks });
@@ -171,7 +192,10 @@ export function verifyConnection(leaf: ParsedCertificate | null, intermediates: 
     if (passing.length === 0) {
       const c = m.candidates[0];
       const why = c.password ? (o.connectPassword === undefined ? "has a password and the client sends none" : "has a password that the client's does not match") : "has no password but the client sends one";
-      return refuse("auth", `${m.reason}, but the mapped user ${why}: authentication error - User ${JSON.stringify(ambiguous ? "" : c.user)}`, { ...common, user: ambiguous ? null : c.user, account: ambiguous ? null : c.account });
+      // the server's log line: before 2.12.0 authViolation names the client's nkey (none: "") whenever nkey
+      // users exist, else the user; from 2.12.0 the connection's user (server/client.go authViolation)
+      const who = cfg.nkeys.length && !atLeast(o.version, "2.12.0") ? `Nkey ${JSON.stringify(o.nkey ?? "")}` : `User ${JSON.stringify(ambiguous ? "" : c.user)}`;
+      return refuse("auth", `${m.reason}, but the mapped user ${why}: authentication error - ${who}`, { ...common, user: ambiguous ? null : c.user, account: ambiguous ? null : c.account });
     }
     if (passing.length < m.candidates.length)
       return refuse("auth", `${m.reason}; whether the password matches depends on which of the ${names.length} users the server picks`, { ...common });

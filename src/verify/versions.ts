@@ -6,7 +6,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { NEWEST_MODELLED, type ServerVersion } from "../nats/versions";
 
-export { MODELLED_VERSIONS, NEWEST_MODELLED, OLDEST_MODELLED, PROVEN_VERSIONS, parseVersion, atLeast, checkVersion, goToolchain, versionProof } from "../nats/versions";
+export type { GoRules } from "../nats/versions";
+export { MODELLED_VERSIONS, NEWEST_MODELLED, OLDEST_MODELLED, PROVEN_VERSIONS, parseVersion, atLeast, checkVersion, goRules, goToolchain, versionProof } from "../nats/versions";
 export type { ServerVersion } from "../nats/versions";
 
 /** The nats-server binary on PATH (or /usr/sbin), without running anything. */

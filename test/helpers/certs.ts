@@ -83,7 +83,7 @@ export function encodeSanList(sans: San[]): Buffer {
  * NameConstraints: permitted/excluded subtrees of DNS names, email domains or mailboxes (rfc822Name),
  * URI domains, and IP ranges ("10.0.0.0/8": address and mask bytes).
  */
-export function nameConstraints(o: { permittedDns?: string[]; excludedDns?: string[]; permittedEmail?: string[]; excludedEmail?: string[]; permittedUri?: string[]; permittedIp?: string[]; excludedIp?: string[]; critical?: boolean }): Extension {
+export function nameConstraints(o: { permittedDns?: string[]; excludedDns?: string[]; permittedEmail?: string[]; excludedEmail?: string[]; permittedUri?: string[]; excludedUri?: string[]; permittedIp?: string[]; excludedIp?: string[]; critical?: boolean }): Extension {
   const ipRange = (cidr: string) => {
     const [addr, bits] = cidr.split("/");
     const a = ipBytes(addr);
@@ -95,7 +95,7 @@ export function nameConstraints(o: { permittedDns?: string[]; excludedDns?: stri
   // GeneralSubtrees (SEQUENCE OF GeneralSubtree) under an IMPLICIT [0]/[1]: the content of the SEQUENCE OF
   const subtrees = (lists: [number, string[] | undefined][]) => Buffer.concat(lists.flatMap(([tag, names]) => (names ?? []).map((n) => one(tag, n))));
   const permitted = subtrees([[2, o.permittedDns], [1, o.permittedEmail], [6, o.permittedUri], [7, o.permittedIp]]);
-  const excluded = subtrees([[2, o.excludedDns], [1, o.excludedEmail], [7, o.excludedIp]]);
+  const excluded = subtrees([[2, o.excludedDns], [1, o.excludedEmail], [6, o.excludedUri], [7, o.excludedIp]]);
   const parts: Buffer[] = [];
   if (permitted.length) parts.push(der.implicit(0, permitted, true));
   if (excluded.length) parts.push(der.implicit(1, excluded, true));
@@ -129,6 +129,8 @@ export interface CertSpec {
   notAfter?: Date;
   /** Appended after the standard extensions. */
   extraExtensions?: Extension[];
+  /** The serial number's magnitude (a positive INTEGER of any length); default 16 random bytes. */
+  serial?: Buffer;
 }
 
 const DAY = 86_400_000;
@@ -155,7 +157,7 @@ export function issue(spec: CertSpec): Issued {
   const now = Date.now();
   const cert = buildCertificate(
     {
-      serial: randomSerial(),
+      serial: spec.serial ?? randomSerial(),
       issuer: spec.issuer ? spec.issuer.subject : subject,
       subject,
       notBefore: spec.notBefore ?? new Date(now - DAY),

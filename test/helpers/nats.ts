@@ -1,6 +1,7 @@
 /**
- * A real nats-server (the Debian 2.9.10 binary) for end-to-end proofs, and the real npm `nats`
- * client to connect to it with a certificate.
+ * A real nats-server (the Debian 2.9.10 binary) for end-to-end proofs, and the current NATS client for
+ * Node (`@nats-io/transport-node` 3.x; the deprecated `nats` 2.x is kept in test/nkeys.test.ts) to
+ * connect to it with a certificate.
  *
  *  - startNatsServer(snippet): free ports, a main config that `include`s mtlsctl's snippet,
  *    `nats-server -t` (must exit 0), then the server itself, waiting for /varz;
@@ -15,7 +16,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
-import { connect, NatsConnection } from "nats";
+import { connect, NatsConnection } from "@nats-io/transport-node";
 import { tool, tmpDir } from "./cli";
 
 export interface Mapped {
@@ -84,24 +85,50 @@ const running = new Set<NatsServer>(); // for stopAllNatsServers
  */
 const handedOut = new Set<number>();
 
-/** A TCP port nobody listens on right now (the kernel's choice) and not handed out before in this process. */
+/**
+ * Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range), one slice per jest worker.
+ * A port the kernel chose (listen on 0) and we closed goes back to the ephemeral pool: any process's
+ * next outgoing connection or listen-on-0 may take it before our server binds it (CI saw "address in
+ * use" that way). Below the range the kernel never hands a port out by itself, and the worker slices
+ * keep parallel test files apart.
+ */
+function portSlice(): { lo: number; size: number } {
+  let ephemeralLo = 32768;
+  try {
+    ephemeralLo = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || ephemeralLo;
+  } catch {
+    /* not Linux: the usual default */
+  }
+  const lo = 10000;
+  const slices = 16;
+  const size = Math.max(64, Math.floor((Math.max(ephemeralLo, lo + slices * 64) - lo) / slices));
+  const worker = (Number(process.env.JEST_WORKER_ID) || 1) % slices;
+  return { lo: lo + worker * size, size };
+}
+let nextOffset = -1;
+
+/** Whether 127.0.0.1:port can be bound now (nobody listens on it). */
+const bindable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+
+/** A TCP port nobody listens on right now, outside the ephemeral range, not handed out before in this process. */
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const srv = net.createServer();
-      srv.unref();
-      srv.on("error", reject);
-      srv.listen(0, "127.0.0.1", () => {
-        const addr = srv.address();
-        if (!addr || typeof addr === "string") return reject(new Error("no port"));
-        srv.close(() => resolve(addr.port));
-      });
-    });
-    if (!handedOut.has(port)) {
+  const { lo, size } = portSlice();
+  if (nextOffset < 0) nextOffset = crypto.randomInt(size); // a random start: a re-run does not reuse the last run's ports
+  for (let tried = 0; tried < size; tried++) {
+    const port = lo + (nextOffset++ % size);
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
       handedOut.add(port);
       return port;
     }
   }
+  throw new Error(`freePort: no free port in ${lo}..${lo + size - 1}`);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -255,15 +282,18 @@ export async function connectAs(server: NatsServer, certFile: string, keyFile: s
   try {
     nc = await connect({
       servers: `127.0.0.1:${server.port}`,
-      tls: { certFile, keyFile, caFile },
+      // one file for both (an agent's --bundle): read once, so that the pair is from one generation
+      tls: certFile === keyFile ? ((pem) => ({ cert: pem, key: pem, caFile }))(fs.readFileSync(certFile, "utf8")) : { certFile, keyFile, caFile },
       name,
       reconnect: false,
       maxReconnectAttempts: 0,
       timeout: 5000,
     });
   } catch (e) {
-    const err = e as { message?: string; code?: string };
-    return { ok: false, name, error: String(err?.message ?? e), code: err?.code ?? null };
+    // nats.js 3 throws error classes without the 2.x codes: AuthorizationError is the server's -ERR 'Authorization Violation'
+    const err = e as { message?: string; code?: string; name?: string };
+    const code = err?.code ?? (err?.name === "AuthorizationError" ? "AUTHORIZATION_VIOLATION" : (err?.name ?? null));
+    return { ok: false, name, error: String(err?.message ?? e), code };
   }
   try {
     await nc.flush(); // the server has processed CONNECT and answered PING

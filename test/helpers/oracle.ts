@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
-import { connect, NatsConnection } from "nats";
+import { connect, NatsConnection } from "@nats-io/transport-node";
 import { BIN, tool } from "./cli";
 import { freePort, launchNatsServer, matchedByFromLog, MatchedBy } from "./nats";
 
@@ -232,7 +232,7 @@ const MAPPED_RE = /Using (email found in cert|SAN found in cert|URI found in cer
  * Connects to `server` with the key pair (cert file: leaf then any intermediates) and the
  * optional CONNECT user/password; the client trusts `trust` for the server's certificate.
  */
-export async function probe(server: Server, pair: { cert: string; key: string }, trust: string, as: ConnectAs = {}): Promise<Observed> {
+export async function probe(server: Server, pair: { cert: string; key: string; weak?: boolean }, trust: string, as: ConnectAs = {}): Promise<Observed> {
   const name = `oracle-${process.pid}-${++seq}-${crypto.randomBytes(3).toString("hex")}`;
   const logStart = server.log().length;
   const delta = () => server.log().slice(logStart);
@@ -241,7 +241,9 @@ export async function probe(server: Server, pair: { cert: string; key: string },
   try {
     nc = await connect({
       servers: `127.0.0.1:${server.port}`,
-      tls: { certFile: pair.cert, keyFile: pair.key, caFile: trust },
+      // a weak certificate (an RSA key under 1024 bits, a SHA-1 signature): OpenSSL's security level 0,
+      // or the client's TLS library refuses to load it and never presents it
+      tls: { certFile: pair.cert, keyFile: pair.key, caFile: trust, ...(pair.weak ? { ciphers: "DEFAULT:@SECLEVEL=0" } : {}) },
       name,
       reconnect: false,
       maxReconnectAttempts: 0,

@@ -4,8 +4,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { mtlsOk } from "../helpers/cli";
+import { mtlsOk, openssl } from "../helpers/cli";
 import { readInventory } from "../helpers/inventory";
+import { FileStore } from "../../src/store/store";
+import { openFileStore } from "../../src/store/file-api";
+import { keySigner } from "../../src/pki/signer";
+import { readCertificates } from "../../src/pki/cert";
+import { createOcspResponder } from "../../src/service/ocsp";
 
 export const KEY_TYPES = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"] as const;
 
@@ -14,7 +19,8 @@ export type Kind =
   | "root" | "intermediate" | "constrained-intermediate"
   | "client" | "server" | "peer"
   | "csr" | "crl-empty" | "crl-entries"
-  | "p12" | "p12-legacy" | "truststore" | "truststore-legacy";
+  | "p12" | "p12-legacy" | "truststore" | "truststore-legacy"
+  | "ocsp";
 
 export type Eku = "clientAuth" | "serverAuth";
 
@@ -38,6 +44,11 @@ export interface Artifact {
   password?: string;
   /** CRL: the serials (lower-case hex) it must list */
   revoked?: string[];
+  /** OCSP response: the serial (lower-case hex) it answers for, and the status it must give */
+  serial?: string;
+  ocspStatus?: "good" | "revoked" | "unknown";
+  /** OCSP response, revoked: the reason code it must carry (null: none) */
+  ocspReason?: number | null;
 }
 
 export const P12_PASSWORD = "judge-p12-pass";
@@ -68,6 +79,13 @@ export function makeArtifacts(cwd: string): Artifact[] {
     out.push({ id: `root/${key}`, kind: "root", file: ca, format: "pem", issuer: ca, roots: [ca] });
     cli(["client", "issue", `c-${key}`, "--dir", dir, "--key", key, "--email", `c-${key}@example.com`]);
     out.push({ id: `client/${key}`, kind: "client", file: crt(dir, `c-${key}`), format: "pem", issuer: ca, roots: [ca], eku: ["clientAuth"] });
+    // an intermediate of the same key type under it (the root signs it; it signs a client of its own)
+    const idir = path.join(cwd, `inter-${key}`);
+    const ica = path.join(idir, "ca.crt");
+    cli(["ca", "init", "--intermediate", "--root-dir", dir, "--dir", idir, "--name", `Judges Issuing ${key}`, "--key", key, "--path-len", "0"]);
+    out.push({ id: `intermediate/${key}`, kind: "intermediate", file: ica, format: "pem", issuer: ca, roots: [ca] });
+    cli(["client", "issue", `ci-${key}`, "--dir", idir, "--email", `ci-${key}@example.com`]);
+    out.push({ id: `client/inter-${key}`, kind: "client", file: crt(idir, `ci-${key}`), format: "pem", issuer: ica, roots: [ca], intermediates: [ica], eku: ["clientAuth"] });
     if (key === "rsa-2048" || key === "ed25519") {
       // the key usage of a server and a peer depends on the key type (RSA: keyEncipherment too)
       cli(["server", "issue", `s-${key}`, "--dir", dir, "--key", key, "--dns", `s-${key}.example.com`]);
@@ -206,6 +224,44 @@ export function makeArtifacts(cwd: string): Artifact[] {
     const f = path.join(cwd, `truststore${legacy ? "-legacy" : ""}.p12`);
     cli(["export", "ca", "--dir", root, "--format", "truststore", "--out", f, ...(legacy ? ["--legacy"] : [])]);
     out.push({ id: `${legacy ? "truststore-legacy" : "truststore"}/main`, kind: legacy ? "truststore-legacy" : "truststore", file: f, format: "der", password: P12_PASSWORD, issuer: rootCa });
+  }
+  return out;
+}
+
+/**
+ * OCSP responses (the online CA's responder, src/service/ocsp.ts, as `serve` answers): to requests
+ * that openssl makes, for a good, a revoked (with a reason, and without) and an unknown certificate
+ * of the main root, and a good one from an RSA, an Ed25519 and an intermediate CA (each signature
+ * algorithm). Call after makeArtifacts (it reads those stores).
+ */
+export async function makeOcspArtifacts(cwd: string): Promise<Artifact[]> {
+  const out: Artifact[] = [];
+  const dirOut = path.join(cwd, "ocsp");
+  fs.mkdirSync(dirOut, { recursive: true });
+  const cases: [string, string, string[], "good" | "revoked" | "unknown", number | null][] = [
+    ["main-good", "pki-root", ["-cert", path.join(cwd, "pki-root", "issued", "alice.crt")], "good", null],
+    ["main-revoked-reason", "pki-root", ["-cert", path.join(cwd, "pki-root", "issued", "gone.crt")], "revoked", 1],
+    ["main-revoked", "pki-root", ["-cert", path.join(cwd, "pki-root", "issued", "mallory.crt")], "revoked", null],
+    ["main-unknown", "pki-root", ["-serial", "0x0123456789abcdef"], "unknown", null],
+    ["rsa-2048-good", "root-rsa-2048", ["-cert", path.join(cwd, "root-rsa-2048", "issued", "c-rsa-2048.crt")], "good", null],
+    ["ed25519-good", "root-ed25519", ["-cert", path.join(cwd, "root-ed25519", "issued", "c-ed25519.crt")], "good", null],
+    ["inter-good", "pki-inter", ["-cert", path.join(cwd, "pki-inter", "issued", "bob.crt")], "good", null],
+  ];
+  for (const [label, storeDir, sel, status, reason] of cases) {
+    const dir = path.join(cwd, storeDir);
+    const caFile = path.join(dir, "ca.crt");
+    const caCert = readCertificates(fs.readFileSync(caFile), caFile)[0];
+    const responder = createOcspResponder({ store: openFileStore(dir), signer: keySigner(new FileStore(dir).caKey("judge-pass", caCert)), caCert });
+    const req = path.join(dirOut, `${label}.req`);
+    const r = openssl(["ocsp", "-issuer", caFile, ...sel, "-reqout", req]);
+    if (r.code !== 0) throw new Error(`openssl ocsp -reqout: ${r.stderr}`);
+    const reqText = openssl(["ocsp", "-reqin", req, "-req_text"]).stdout;
+    const serial = /Serial Number: ([0-9A-F]+)/i.exec(reqText)![1].toLowerCase();
+    const a = await responder.respond(fs.readFileSync(req));
+    if (a.status !== status) throw new Error(`OCSP ${label}: the responder said ${a.status}, not ${status}`);
+    const file = path.join(dirOut, `${label}.der`);
+    fs.writeFileSync(file, a.der);
+    out.push({ id: `ocsp/${label}`, kind: "ocsp", file, format: "der", issuer: caFile, serial, ocspStatus: status, ocspReason: reason });
   }
   return out;
 }

@@ -9,15 +9,19 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { Ctx, getSecret } from "../context";
 import { checkNewStoreDir, createStore } from "../../ca";
-import { inputError } from "../../errors";
+import { inputError, usageError } from "../../errors";
 import { KeyUsage, readCertificates, signedBy } from "../../pki/cert";
 import { describeKey, isEncryptedKeyPem, loadPrivateKey, signerFor } from "../../pki/keys";
 import { decodeName, formatRfc4514 } from "../../pki/name";
 import { readFileChecked } from "../../input";
+import { pkcs11Signer } from "../../pki/pkcs11";
+import { parsePkcs11Uri, redactUri } from "../../pki/pkcs11-uri";
+import { checkSignerMatches } from "../../pki/signer";
 
 export async function run([certFile, keyFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
+  if (keyFile === undefined && o.pkcs11 === undefined) throw usageError("missing argument <ca.key> (or --pkcs11 URI for a key in a token)");
   const replacing = checkNewStoreDir(ctx.dir, o.force);
 
   // the certificate: one, a CA, current
@@ -34,6 +38,7 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
   if (!selfIssued)
     ctx.warn(`${certFile}: not a root (issued by ${formatRfc4514(decodeName(cert.issuerRaw))}): verifiers that need the whole chain must also trust its issuer`);
 
+  if (o.pkcs11 !== undefined) return importPkcs11(ctx, o, cert, certFile, keyFile, replacing);
   // the key: PEM, decrypted if need be, the certificate's own, and one mtlsctl can sign with
   const pem = readFileChecked(keyFile, "CA key").toString("utf8");
   const encrypted = isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem);
@@ -76,6 +81,52 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
         `  store        ${ctx.dir}`,
         `  certificate  ${store.caCertFile}`,
         `  key          ${store.caKeyFile} (${passphrase !== undefined ? "encrypted, AES-256" : "NOT encrypted"})`,
+        `  SHA-256      ${cert.fingerprint}`,
+      ].join("\n"),
+  );
+}
+
+/** `ca import ca.crt --pkcs11 URI`: the key already in a token; its public key must be the certificate's. */
+async function importPkcs11(ctx: Ctx, o: Record<string, any>, cert: ReturnType<typeof readCertificates>[number], certFile: string, keyFile: string | undefined, replacing: boolean): Promise<void> {
+  if (keyFile !== undefined) throw usageError("give <ca.key> or --pkcs11, not both");
+  if (o.encrypt === false || o.keyPassphraseFile !== undefined) throw usageError("--no-encrypt and --key-passphrase-file go with a key file, not --pkcs11");
+  const uri = parsePkcs11Uri(o.pkcs11);
+  const pin = uri.pinSource === undefined && uri.pinValue === undefined ? await getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" }) : undefined;
+  const signer = pkcs11Signer(uri, { pin });
+  let keyType: string;
+  try {
+    checkSignerMatches(signer, cert.spki, redactUri(uri.text));
+    keyType = signer.keyType;
+  } finally {
+    signer.close();
+  }
+  const warnings: string[] = [];
+  const store = createStore(ctx.dir, { cert, pkcs11: { uri: o.pkcs11, keyType }, replacing }, warnings);
+  ctx.warnAll(warnings);
+  const stored = (store.caKeyRef() as { uri: string }).uri;
+  ctx.result(
+    {
+      dir: ctx.dir,
+      imported: { certFile: path.resolve(certFile), keyFile: null, pkcs11: stored },
+      subject: formatRfc4514(cert.subject),
+      keyType,
+      serial: cert.serialHex,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      fingerprint: cert.fingerprint,
+      certFile: store.caCertFile,
+      keyFile: null,
+      pkcs11: stored,
+      pkcs11File: store.caPkcs11File,
+      encrypted: false,
+      warnings: ctx.warnings,
+    },
+    () =>
+      [
+        `Imported CA ${ctx.bold(formatRfc4514(cert.subject))} (${keyType}, key in a PKCS#11 token), valid until ${cert.notAfter.toISOString()}`,
+        `  store        ${ctx.dir}`,
+        `  certificate  ${store.caCertFile}`,
+        `  key          in the token (${stored}), named by ${store.caPkcs11File}`,
         `  SHA-256      ${cert.fingerprint}`,
       ].join("\n"),
   );

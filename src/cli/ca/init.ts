@@ -8,6 +8,9 @@ import { constraintsFromOptions, constraintsSummary, parseNameConstraints } from
 import { initPendingIntermediate } from "../../hierarchy";
 import { openStore } from "../../api/store";
 import { writeOutput } from "../common";
+import * as os from "node:os";
+import { withDb } from "../store/open";
+import { copyFileToPg } from "../../store/pg/copy";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -19,9 +22,14 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
     throw usageError("--intermediate needs --root-dir DIR (the root's store signs now) or --csr-out FILE (a request for `mtlsctl ca sign` on the root's machine), not both");
   if (o.rootPassphraseFile !== undefined && o.rootDir === undefined) throw usageError("--root-passphrase-file goes with --root-dir");
   const nameConstraints = constraintsFromOptions(o);
+  if (ctx.db !== undefined) return initOnDb(ctx, o, keyType, nameConstraints);
   if (Store.exists(ctx.dir) && !o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(ctx.dir, "ca.crt"));
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
+  if (o.pkcs11 !== undefined && o.intermediate) throw usageError("--pkcs11 goes with a root CA (not --intermediate)");
+  if (o.pkcs11 !== undefined && o.encrypt === false) throw usageError("--pkcs11 and --no-encrypt contradict each other (a token-held key is never in a file)");
   if (o.csrOut !== undefined) return pending(ctx, o, keyType);
+  // --pkcs11: --passphrase-file / MTLSCTL_PASSPHRASE is the token's PIN, read only when the URI names no pin-source
+  const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
 
   const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
   const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
@@ -34,7 +42,8 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
     pathLen: o.pathLen,
     nameConstraints,
     force: o.force,
-    passphrase: o.encrypt === false ? null : newPassphrase,
+    passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
+    ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
     ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
   });
   ctx.warnAll(j.warnings);
@@ -44,7 +53,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       `Created ${j.intermediate ? "intermediate " : ""}CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
       `  store        ${ctx.dir}`,
       `  certificate  ${j.certFile}`,
-      `  key          ${j.keyFile} (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
+      j.pkcs11File ? `  key          in the PKCS#11 token (${j.pkcs11}), named by ${j.pkcs11File}` : `  key          ${j.keyFile} (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
       `  SHA-256      ${j.fingerprint}`,
       ...(j.intermediate ? [`  issuer       ${j.issuer} (recorded as "${j.recordedAs}" in ${j.rootDir})`, `  chain        ${j.chainFile}`, `  roots        ${j.rootsFile} (the ca_file)`] : []),
       ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
@@ -78,4 +87,38 @@ async function pending(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typ
             `Then here:                    mtlsctl ca install inter.crt --root root.crt --dir ${path.relative(process.cwd(), value.dir) || "."}`,
           ].join("\n"),
   );
+}
+
+/**
+ * `ca init --db URL` (issue 19): a new root CA on an empty database. The CA is made as `ca init` makes
+ * it, in a private temporary directory (0700, removed afterwards, whatever happens), then copied into
+ * the database by `store copy`'s one transaction (which also creates the schema).
+ */
+async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>, nameConstraints: ReturnType<typeof constraintsFromOptions>): Promise<void> {
+  if (o.intermediate) throw usageError("ca init --intermediate makes a file store: make it with --dir, then `mtlsctl store copy --from DIR --to URL`");
+  if (o.force) throw usageError("ca init --db never replaces a store: it needs an empty database");
+  if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
+  await withDb(ctx, async (db) => {
+    if (!(await db.isEmpty())) throw inputError("the database already holds a store: ca init --db needs an empty one", db.location, "exists");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-init-"));
+    try {
+      const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+      const dir = path.join(tmp, "pki");
+      const j = await openStore(dir).initCa({ keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints, passphrase: o.encrypt === false ? null : newPassphrase });
+      await copyFileToPg(dir, db);
+      const out = { ...j, dir: db.location, certFile: db.location, keyFile: db.location, warnings: j.warnings.map((w: string) => w.split(dir).join(db.location)) };
+      ctx.warnAll(out.warnings);
+      ctx.result(out, () =>
+        [
+          `Created CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
+          `  store        ${db.location}`,
+          `  key          in the database (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
+          `  SHA-256      ${j.fingerprint}`,
+          ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
+        ].join("\n"),
+      );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 }

@@ -1,6 +1,8 @@
 /** `ca set [--ocsp-url URL] [--crl-url URL]`: stored in the store header; every later leaf carries them. */
 import { Ctx } from "../context";
-import { Store } from "../../store/store";
+import type { Store as StoreApi } from "../../store/types";
+import { openFileStore } from "../../store/file-api";
+import { openDb } from "../store/open";
 import { inputError, usageError } from "../../errors";
 
 /** An http(s) URL of printable ASCII (it goes into an IA5String), or "" to remove it. */
@@ -17,22 +19,26 @@ function checkUrl(v: unknown, opt: string): string | undefined {
   return s;
 }
 
-export function run(_args: string[], o: Record<string, any>): void {
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   const ocsp = checkUrl(o.ocspUrl, "--ocsp-url");
   const crl = checkUrl(o.crlUrl, "--crl-url");
   if (ocsp === undefined && crl === undefined) throw usageError("ca set needs --ocsp-url and/or --crl-url");
-  const store = Store.open(ctx.dir);
-  const urls = store.withLock(() => {
-    const inv = store.readInventory();
-    const next: { ocsp?: string; crl?: string } = { ...(inv.urls ?? {}) };
-    if (ocsp !== undefined) ocsp ? (next.ocsp = ocsp) : delete next.ocsp;
-    if (crl !== undefined) crl ? (next.crl = crl) : delete next.crl;
-    const { urls: _old, ...rest } = inv;
-    store.writeInventory(Object.keys(next).length ? { ...rest, urls: next } : rest);
-    return next;
-  });
-  ctx.result({ dir: ctx.dir, ocspUrl: urls.ocsp ?? null, crlUrl: urls.crl ?? null }, () =>
+  // either store, through the Store interface (issue 19): one transaction (the file store: under its lock)
+  const store: StoreApi = ctx.db !== undefined ? openDb(ctx) : openFileStore(ctx.dir);
+  let urls: { ocsp?: string; crl?: string };
+  try {
+    urls = await store.transaction(async (tx) => {
+      const next: { ocsp?: string; crl?: string } = { ...((await tx.header()).urls ?? {}) };
+      if (ocsp !== undefined) ocsp ? (next.ocsp = ocsp) : delete next.ocsp;
+      if (crl !== undefined) crl ? (next.crl = crl) : delete next.crl;
+      await tx.setUrls(next);
+      return next;
+    });
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+  ctx.result({ dir: store.location, ocspUrl: urls.ocsp ?? null, crlUrl: urls.crl ?? null }, () =>
     [`OCSP URL  ${urls.ocsp ?? "(none)"}`, `CRL URL   ${urls.crl ?? "(none)"}`, "Certificates issued from now on carry them (existing ones do not change)."].join("\n"),
   );
 }

@@ -3,17 +3,59 @@ import { Store } from "../../store/store";
 import { formatRfc4514 } from "../../pki/name";
 import { constraintsSummary, describeConstraints, parseNameConstraints } from "../../pki/constraints";
 import type { ParsedCertificate } from "../../pki/cert";
+import type { Inventory } from "../../store/types";
+import { isEncryptedKeyPem } from "../../pki/keys";
+import { inventoryOf } from "../../api/db-store";
+import { withDb } from "../store/open";
 
 const nameConstraintsOf = (c: ParsedCertificate) => {
   const { nc } = parseNameConstraints(c);
   return nc ? describeConstraints(nc) : null;
 };
 
-export function run(_args: string[], o: Record<string, any>): void {
+/** What `ca show` needs, from a file store or (issue 19) a database store, whose "files" are its location. */
+interface ShowSource {
+  c: ParsedCertificate;
+  inv: Inventory;
+  keyEncrypted: boolean;
+  /** The PKCS#11 URI of a token-held CA key, else null. */
+  pkcs11: string | null;
+  chain: ParsedCertificate[];
+  roots: ParsedCertificate[];
+  certFile: string;
+  chainFile: string;
+  trustFile: string;
+  previousCertFile(rel: string): string;
+}
+
+async function fromDb(ctx: Ctx): Promise<ShowSource> {
+  return withDb(ctx, async (db) => {
+    const [c, inv, key, chain, roots] = await Promise.all([db.caCertificate(), inventoryOf(db), db.caKey(), db.presentedChain(), db.trustAnchors()]);
+    return { c, inv, keyEncrypted: key.pem !== undefined ? isEncryptedKeyPem(key.pem) : false, pkcs11: key.pkcs11Uri ?? null, chain, roots, certFile: db.location, chainFile: db.location, trustFile: db.location, previousCertFile: () => db.location };
+  });
+}
+
+function fromDir(dir: string): ShowSource {
+  const store = Store.open(dir);
+  return {
+    c: store.caCertificate(),
+    inv: store.readInventory(),
+    keyEncrypted: store.caKeyEncrypted(),
+    pkcs11: ((r) => (r.kind === "pkcs11" ? r.uri : null))(store.caKeyRef()),
+    chain: store.presentedChain(),
+    roots: store.trustAnchors(),
+    certFile: store.caCertFile,
+    chainFile: store.chainFile,
+    trustFile: store.trustFile,
+    previousCertFile: (rel) => store.path(rel),
+  };
+}
+
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const c = store.caCertificate();
-  const inv = store.readInventory();
+  const src = ctx.db !== undefined ? await fromDb(ctx) : fromDir(ctx.dir);
+  const { c, inv } = src;
+  const store = { presentedChain: () => src.chain, trustAnchors: () => src.roots, chainFile: src.chainFile, trustFile: src.trustFile, caCertFile: src.certFile, caKeyEncrypted: () => src.keyEncrypted, path: src.previousCertFile };
   const info = {
     subject: formatRfc4514(c.subject),
     serial: c.serialHex,
@@ -24,6 +66,8 @@ export function run(_args: string[], o: Record<string, any>): void {
     pathLen: c.basicConstraints?.pathLen ?? null,
     fingerprint: c.fingerprint,
     keyEncrypted: store.caKeyEncrypted(),
+    /** The PKCS#11 URI of a token-held CA key (private/ca.pkcs11), else null. */
+    pkcs11: src.pkcs11,
     certFile: store.caCertFile,
     issued: inv.certificates.filter((x) => x.status === "valid").length,
     // issue 10: name constraints, and for an intermediate store its chain (chain.pem) and roots (roots.pem)
@@ -49,7 +93,7 @@ export function run(_args: string[], o: Record<string, any>): void {
   ctx.result(info, () =>
     [
       `CA           ${info.subject}`,
-      `key          ${info.keyType} (${info.keyEncrypted ? "encrypted" : "NOT encrypted"})`,
+      `key          ${info.keyType} (${info.pkcs11 ? `in a PKCS#11 token: ${info.pkcs11}` : info.keyEncrypted ? "encrypted" : "NOT encrypted"})`,
       `serial       ${info.serial}`,
       `valid        ${info.notBefore} .. ${info.notAfter} (${info.daysLeft} days left)`,
       `path length  ${info.pathLen ?? "unlimited"}`,

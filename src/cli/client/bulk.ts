@@ -8,10 +8,13 @@ import { Ctx } from "../context";
 import { checkDays, DEFAULT_LEAF_DAYS } from "../../ca";
 import { usageError } from "../../errors";
 import { parseKeyType } from "../../pki/keys";
-import { openCa } from "../common";
+import { openCa, passphraseFrom } from "../common";
+import { openDb } from "../store/open";
+import { unlockStoreCa } from "../../issue-store";
+import { bulkIssueInStore, type StoreBulkOptions } from "../../bulk/store-issue";
 import { accessFromOptions } from "../../config/access";
 import { countRows, detectFormat, rowsOf } from "../../bulk/input";
-import { bulkIssue, Progress, RowResult } from "../../bulk/issue";
+import { bulkIssue, BulkSummary, Progress, RowResult } from "../../bulk/issue";
 
 const SAN_FLAGS = ["email", "dns", "uri", "ip"] as const;
 
@@ -32,7 +35,25 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   const format = detectFormat(file);
   const total = countRows(file, format);
 
-  const ca = await openCa(ctx, { passphraseFile: o.passphraseFile }); // the CA passphrase, asked once
+  if (ctx.db === undefined && (o.outDir !== undefined || o.keepKey === false)) throw usageError(`${o.outDir !== undefined ? "--out-dir" : "--no-keep-key"} cannot be used with --from on a file store (it keeps each key in private/NAME.key; a database store, --db, writes them to --out-dir)`);
+  // the CA passphrase, asked once; a database store (issue 19): its rows, each key and certificate to --out-dir (default .)
+  const db = ctx.db !== undefined ? openDb(ctx) : null;
+  let issueAll: (rows: ReturnType<typeof rowsOf>, bo: Omit<StoreBulkOptions, "outDir">) => Promise<BulkSummary>;
+  try {
+    if (db) {
+      const { caCert, signer } = await unlockStoreCa(db, async () => {
+        const p = passphraseFrom(ctx, o.passphraseFile);
+        return typeof p === "function" ? await p() : p;
+      });
+      issueAll = (rows, bo) => bulkIssueInStore(db, signer, caCert, rows, { ...bo, outDir: o.outDir ?? "." });
+    } else {
+      const ca = await openCa(ctx, { passphraseFile: o.passphraseFile });
+      issueAll = (rows, bo) => bulkIssue(ca.store, ca.signer, ca.caCert, rows, bo);
+    }
+  } catch (e) {
+    await db?.close().catch(() => undefined);
+    throw e;
+  }
 
   const show = !ctx.quiet && !ctx.json;
   const tty = show && !!process.stderr.isTTY;
@@ -90,8 +111,9 @@ export async function run(args: string[], o: Record<string, any>): Promise<void>
   process.once("SIGTERM", interrupt);
   let summary;
   try {
-    summary = await bulkIssue(ca.store, ca.signer, ca.caCert, rowsOf(file, format), { file, defaults: { keyType, days: o.days, ...access }, onRow, onProgress, onWarning, control });
+    summary = await issueAll(rowsOf(file, format), { file, defaults: { keyType, days: o.days, ...access }, onRow, onProgress, onWarning, control });
   } finally {
+    await db?.close().catch(() => undefined);
     process.removeListener("SIGINT", interrupt);
     process.removeListener("SIGTERM", interrupt);
     clearBar();

@@ -3,17 +3,24 @@ import { Ctx } from "../context";
 import { openStore } from "../../api/store";
 import { writeOutput } from "../common";
 import type { MapMode } from "../../nats/user";
+import { usageError } from "../../errors";
+import { natsConfigOfStore } from "../../api/db-store";
+import { withDb } from "../store/open";
 
 /** `config nats`: the snippet (src/api/store.ts natsConfig), to stdout or --out. */
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const cfg = await openStore(ctx.dir).natsConfigDetailed({
+  if (o.caFile !== undefined && ctx.db === undefined) throw usageError("--ca-file is for a database store (--db): a file store's snippet names its own roots.pem / ca.crt");
+  const opts = {
     map: o.map as MapMode | undefined,
     include: o.include,
     exclude: o.exclude,
     server: o.server,
+    certFile: o.certFile,
+    keyFile: o.keyFile,
     timeout: o.timeout,
     pinned: !!o.pinned,
+    ocspPeer: !!o.ocspPeer,
     allowPub: o.allowPub,
     allowSub: o.allowSub,
     denyPub: o.denyPub,
@@ -33,7 +40,9 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       mqttListen: o.mqttListen,
     },
     includeHint: o.out ? path.basename(o.out) : undefined,
-  });
+  };
+  // a database store (issue 19): the same snippet from its rows; the files the server reads are named (--ca-file, --cert-file/--key-file)
+  const cfg = ctx.db !== undefined ? await withDb(ctx, (db) => natsConfigOfStore(db, { ...opts, caFile: o.caFile })) : await openStore(ctx.dir).natsConfigDetailed(opts);
   ctx.warnAll(cfg.warnings);
   for (const n of cfg.notes) ctx.note(n);
   if (o.json) {

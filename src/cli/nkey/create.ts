@@ -2,15 +2,21 @@
 import * as path from "node:path";
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
-import { createNkey } from "../../nkeys/nkeys";
+import { createNkey, createNkeyInStore } from "../../nkeys/nkeys";
+import { usageError } from "../../errors";
+import { withDb } from "../store/open";
 import { accessFromOptions } from "../../config/access";
 import { describePermissions } from "../../nats/permissions";
 
-export function run(args: string[], o: Record<string, any>): void {
+export async function run(args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   const name = args[0];
-  const store = Store.open(ctx.dir);
-  const made = createNkey(store, name, { force: !!o.force, ...accessFromOptions(o) });
+  if (o.outDir !== undefined && ctx.db === undefined) throw usageError("--out-dir is for a database store (--db): a file store keeps the seed in nkeys/NAME.nk");
+  // a database store (issue 19) keeps no seed: it goes to --out-dir (default .)
+  const made =
+    ctx.db !== undefined
+      ? await withDb(ctx, (db) => createNkeyInStore(db, name, { force: !!o.force, ...accessFromOptions(o), outDir: o.outDir ?? "." }))
+      : createNkey(Store.open(ctx.dir), name, { force: !!o.force, ...accessFromOptions(o) });
   const rel = path.relative(process.cwd(), made.seedFile) || made.seedFile;
   if (made.replaced) ctx.warn(`replaced the NKey "${name}" (was ${made.replaced.publicKey}): regenerate the server's config (mtlsctl config nats) and give the client the new seed`);
   ctx.result(

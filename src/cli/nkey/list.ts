@@ -1,17 +1,22 @@
 /** `nkey list`: the NKey users of the store. */
 import { Ctx } from "../context";
 import { Store } from "../../store/store";
+import { withDb } from "../store/open";
 
-export function run(_args: string[], o: Record<string, any>): void {
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const rows = (store.readInventory().nkeys ?? []).map((k) => ({
+  // a database store (issue 19): each seed file as recorded (where nkey create --db wrote it; a copied store's names its directory's)
+  const [nkeys, seedPath] =
+    ctx.db !== undefined
+      ? [await withDb(ctx, (db) => db.nkeys()), (rel: string) => rel]
+      : ((s) => [s.readInventory().nkeys ?? [], (rel: string) => s.path(rel)] as const)(Store.open(ctx.dir));
+  const rows = nkeys.map((k) => ({
     name: k.name,
     kind: "nkey" as const,
     publicKey: k.publicKey,
     natsUser: k.publicKey,
     createdAt: k.createdAt,
-    seedFile: store.path(k.seedFile),
+    seedFile: seedPath(k.seedFile),
   }));
   ctx.result(rows, () => {
     if (!rows.length) return "no NKeys yet (mtlsctl nkey create NAME)";

@@ -3,11 +3,14 @@ import { buildSubject } from "../../ca";
 import { parseKeyType } from "../../pki/keys";
 import { passphraseFrom, reportIssued, sansFromOptions } from "../common";
 import { openStore } from "../../api/store";
-import { checkSans } from "../../pki/san";
+import { checkSans, type Sans } from "../../pki/san";
 import { checkName, Store } from "../../store/store";
 import { inputError } from "../../errors";
 import { mustAsk } from "../prompts";
 import { askName, askServerSans } from "../prompt-identity";
+import { issueServerInStore } from "../../api/db-store";
+import { withDb } from "../store/open";
+import { usageError } from "../../errors";
 
 /**
  * `server issue`: a serverAuth certificate with DNS/IP SANs for the server itself; with `--peer`,
@@ -19,7 +22,20 @@ export async function run([nameArg]: string[], o: Record<string, any>): Promise<
   let name: string = nameArg;
   const keyType = parseKeyType(o.key);
   if (o.subject !== undefined) buildSubject(o.subject, []); // a bad --subject is refused before any question
-  let sans = checkSans({ ...sansFromOptions(o), email: [], uri: [] });
+  // checked before any question; the names go on as given, so that issueServer converts an
+  // internationalised one again and says so in its warnings
+  let sans: Sans = { ...sansFromOptions(o), email: [], uri: [] };
+  checkSans(sans);
+  if (ctx.db !== undefined) {
+    // a database store (issue 19): no questions; the key is never stored, it goes to --out-dir (default .) with the certificate
+    if (name === undefined) throw usageError("missing required argument 'name': give server issue NAME");
+    const jd = await withDb(ctx, (db) =>
+      issueServerInStore(db, name, { dns: sans.dns, ip: sans.ip, subject: o.subject, keyType, days: o.days, force: o.force, peer: !!o.peer, outDir: o.outDir ?? ".", passphrase: passphraseFrom(ctx, o.passphraseFile) }),
+    );
+    reportIssued(ctx, o.peer ? "Issued peer certificate (serverAuth + clientAuth)" : "Issued server certificate", jd);
+    return;
+  }
+  if (o.outDir !== undefined) throw usageError("--out-dir is for a database store (--db): a file store keeps the key in private/NAME.key");
   // a missing NAME or --dns/--ip: asked for on a terminal, else exit 2 naming them
   if (name === undefined || sans.dns.length + sans.ip.length === 0) {
     if (name === undefined) mustAsk(ctx, "missing required argument 'name': give server issue NAME");

@@ -1,12 +1,14 @@
 /** `token create <name> ...`: a one-time enrolment token; the token alone on stdout, its details on stderr. */
 import { Ctx } from "../context";
+import { withDb } from "../store/open";
 import { sansFromOptions } from "../common";
 import { writeErr, writeOut } from "../out";
 import { createToken } from "../../service/tokens";
 
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const t = await createToken(ctx.dir, name, { sans: sansFromOptions(o), subject: o.subject, kind: o.kind, ttl: o.ttl, lifetime: o.lifetime, expectUser: o.expectUser });
+  const opts = { sans: sansFromOptions(o), subject: o.subject, kind: o.kind, ttl: o.ttl, lifetime: o.lifetime, expectUser: o.expectUser };
+  const t = ctx.db !== undefined ? await withDb(ctx, (db) => createToken(db, name, opts)) : await createToken(ctx.dir, name, opts);
   ctx.warnAll(t.warnings);
   if (ctx.json) {
     writeOut(JSON.stringify({ name: t.name, token: t.token, expires: t.expires }) + "\n");

@@ -1,11 +1,12 @@
 /** `token list [--json]`: every token (never the token itself: only its id, state and identity). */
 import { Ctx } from "../context";
+import { withDb } from "../store/open";
 import { writeOut } from "../out";
 import { listTokens } from "../../service/tokens";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const rows = await listTokens(ctx.dir);
+  const rows = ctx.db !== undefined ? await withDb(ctx, (db) => listTokens(db)) : await listTokens(ctx.dir);
   if (ctx.json) {
     writeOut(JSON.stringify(rows, null, 2) + "\n");
     return;

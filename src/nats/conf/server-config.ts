@@ -34,6 +34,8 @@ export type {
   StartupProblem,
   ServerConfig,
   ReadOptions,
+  OcspPeerConfig,
+  OcspCacheConfig,
 } from "./types";
 export { goQuote, parseGoDuration } from "./go-values";
 export { isValidPublicNkey } from "./nkey";

@@ -11,11 +11,12 @@ import type { TlsConfig } from "./types";
 import { CheckContext, optionError, want } from "./context";
 import { goQuote, parseGoDuration } from "./go-values";
 import { atLeast } from "../versions";
+import { parseOcspPeer } from "./ocsp-peer";
 
 /**
  * TLS keys that servers after 2.9.10 accept (reference §4), with the first release that has each.
  * None of them changes which user a certificate maps to; ocsp_peer can refuse certificates at the
- * handshake (OCSP is not modelled: the verdict notes it).
+ * handshake (src/nats/conf/ocsp-peer.ts reads it; the verdict's `ocspPeer` models it).
  */
 const LATER_TLS_KEYS: Record<string, { since: string; kinds: string[] }> = {
   ocsp_peer: { since: "2.9.21", kinds: ["bool", "map"] },
@@ -189,7 +190,8 @@ function tls(ctx: CheckContext, e: ConfEntry): TlsConfig | undefined {
           // keys later servers added (reference §4): accepted when the modelled version has them
           const gate = LATER_TLS_KEYS[k];
           if (gate && atLeast(ctx.serverVersion, gate.since)) {
-            if (!gate.kinds.includes(v.kind)) fail(`error parsing tls config, '${k}' wrong type`, p);
+            if (k === "ocsp_peer") tc.ocspPeer = parseOcspPeer(v, p);
+            else if (!gate.kinds.includes(v.kind)) fail(`error parsing tls config, '${k}' wrong type`, p);
             (tc.laterKeys ??= []).push(k);
             break;
           }

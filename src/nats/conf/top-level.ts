@@ -12,6 +12,8 @@ import { accounts } from "./accounts";
 import { listener } from "./listeners";
 import { leafnodes } from "./leafnodes";
 import { crossChecks } from "./cross-checks";
+import { parseOcspCache } from "./ocsp-peer";
+import { atLeast } from "../versions";
 
 /** The server's ProcessConfigFile after parsing: every top-level key, then the checks that need the whole file. */
 export function checkConfig(ctx: CheckContext): void {
@@ -154,6 +156,11 @@ function topLevel(ctx: CheckContext, e: ConfEntry): void {
       if (v.kind === "array") {
         if (v.items.some((it) => it.kind !== "string")) ctx.error("error parsing tags: unsupported type *conf.token where string is expected", p);
       } else if (v.kind !== "string") ctx.error(`error parsing tags: unsupported type ${goTypeName(v)}`, p);
+      return;
+    case "ocsp_cache":
+      // 2.9.21 on (with ocsp_peer); older servers do not know it
+      if (!atLeast(ctx.serverVersion, "2.9.21")) return ctx.unknown(e);
+      ctx.result.ocspCache = parseOcspCache(v, p);
       return;
     case "mappings":
     case "maps":

@@ -51,6 +51,29 @@ export interface TlsConfig {
   keys: string[];
   /** Keys accepted only because the modelled server is newer than 2.9.10 (e.g. handshake_first). */
   laterKeys?: string[];
+  /** `ocsp_peer` (2.9.21 on), as the server reads it (src/nats/conf/ocsp-peer.ts). */
+  ocspPeer?: OcspPeerConfig;
+}
+
+/** `tls { ocsp_peer }`: `verify` false means the server asks no responder. Durations in seconds. */
+export interface OcspPeerConfig {
+  pos: Pos;
+  /** `ocsp_peer: true|false`, or the map form. */
+  form: "bool" | "map";
+  verify: boolean;
+  caTimeout: number;
+  allowedClockskew: number;
+  warnOnly: boolean;
+  unknownIsGood: boolean;
+  allowWhenCaUnreachable: boolean;
+  ttlUnsetNextUpdate: number;
+}
+
+/** The top-level `ocsp_cache` (absent: the server's default, a local cache). */
+export interface OcspCacheConfig {
+  pos: Pos;
+  type: "none" | "local";
+  preserveRevoked: boolean;
 }
 
 export interface SimpleAuth {
@@ -135,6 +158,8 @@ export interface ServerConfig {
   warnings: ConfigWarning[];
   /** Problems the server reports only when it starts (not under `-t`), in its words. */
   startupProblems: StartupProblem[];
+  /** The top-level `ocsp_cache` (2.9.21 on), when set. */
+  ocspCache?: OcspCacheConfig;
   /** Top-level keys that are valid but whose contents this reader does not check. */
   unchecked: string[];
   /** With `keepGoing`: every option error the server would refuse the file for (else thrown). */

@@ -1,0 +1,314 @@
+/**
+ * The read views of the CLI over any Store (issue 19): what `list` and `status` print, from the
+ * Store interface (a database store; the file store answers the same through FileStoreApi). The
+ * rows are made by the same functions as the file store's (listRows, nkeyRows, statusOf): the same
+ * JSON from both stores.
+ */
+import { readCertificates } from "../pki/cert";
+import { natsUserFor, type NatsUser } from "../nats/user";
+import { spkiPin } from "../lifecycle/pins";
+import { inputError } from "../errors";
+import type { CertRecord, Inventory, Store as StoreApi } from "../store/types";
+import { checkCsrRequest, checkServerRequest, issuedJson, listRows, nkeyRows, packageVersion, type IssuedJson, type IssueOptions, type NatsConfigApiOptions, type ServerIssueOptions, type SignOptions } from "./store";
+import { buildNatsConfig, type ConfigStore, type NatsConfig } from "../config/config-writer";
+import type { ParsedCertificate } from "../pki/cert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { checkSans } from "../pki/san";
+import { buildCsr, csrPem, type ParsedCsr } from "../pki/csr";
+import { describeKey, generateKey, KEY_TYPES, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
+import { writeFileAtomic } from "../store/atomic";
+import { checkName } from "../store/store";
+import { accessFromOptions } from "../config/access";
+import { subjectFor } from "../ca";
+import { crlInStore, issueInStore, revokeInStore, unlockStoreCa, type IssuedInStore } from "../issue-store";
+import { parseReason } from "../lifecycle/crl";
+import { planRevocation, type RevokeTarget } from "../lifecycle/revoke";
+import { usageError } from "../errors";
+import { checkNextUpdateDays } from "../lifecycle/crl";
+import { statusOf, type StoreStatus } from "../lifecycle/status";
+
+/** The whole inventory as one value, from the interface (header + records in inventory order). */
+export async function inventoryOf(store: StoreApi): Promise<Inventory> {
+  const [h, certificates] = await Promise.all([store.header(), store.list()]);
+  return { ...h, certificates };
+}
+
+/** The rows of `list --json` (certificates, then NKey users), as the file store's list prints them. */
+export async function listOf(store: StoreApi, expiringDays?: number) {
+  // with --expiring, only the records in the window (a database answers from its index on not_after);
+  // listRows applies the same filter again, so the rows are the file store's
+  const [h, certificates] = await Promise.all([store.header(), store.list(expiringDays === undefined ? {} : { expiringDays })]);
+  const inv: Inventory = { ...h, certificates };
+  // the NATS user of each valid client comes from its certificate's bytes (as the file store's)
+  const users = new Map<string, string | null>();
+  const clients = inv.certificates.filter((c) => c.kind === "client" && c.status === "valid");
+  const BATCH = 2000;
+  for (let i = 0; i < clients.length; i += BATCH) {
+    const batch = clients.slice(i, i + BATCH);
+    const pems = store.certificatePems ? await store.certificatePems(batch.map((c) => c.serial)) : new Map<string, string>();
+    for (const c of batch) {
+      const pem = pems.get(c.serial.toLowerCase()) ?? (store.certificatePems ? undefined : await store.certificatePem(c.serial));
+      if (pem === undefined) throw inputError(`the certificate of "${c.name}" (serial ${c.serial}) is missing from the store`, store.location);
+      users.set(c.serial, natsUserFor(readCertificates(Buffer.from(pem), store.location)[0]).user);
+    }
+  }
+  const rows = listRows(inv, (c: CertRecord) => users.get(c.serial) ?? null, expiringDays);
+  return [...rows, ...nkeyRows(inv.nkeys ?? [], (rel) => rel, expiringDays)];
+}
+
+/** What `status --json` prints, from any store. */
+export async function statusOfStore(store: StoreApi, o: { expiringDays?: number; now?: Date } = {}): Promise<StoreStatus> {
+  const [inv, crl] = await Promise.all([inventoryOf(store), store.crlPem()]);
+  return statusOf(inv, crl === undefined ? null : { data: Buffer.from(crl), file: store.location + " (crl)" }, o);
+}
+
+/** Where an issuance on a store that keeps no leaf key puts its files: refused when they exist (without force). */
+function outFiles(outDir: string, name: string, o: { force?: boolean; key: boolean; replaceCert?: boolean }): { keyOut: string | null; certOut: string } {
+  const keyOut = o.key ? path.resolve(outDir, `${name}.key`) : null;
+  const certOut = path.resolve(outDir, `${name}.crt`);
+  if (keyOut && !o.force && fs.existsSync(keyOut)) throw inputError("already exists (use --force to replace it)", keyOut);
+  if (!o.force && !o.replaceCert && fs.existsSync(certOut)) throw inputError("already exists (use --force to replace it)", certOut);
+  return { keyOut, certOut };
+}
+
+/** After the commit (a refused issuance writes no file): the key (0600) and the certificate (with the chain, intermediate stores). */
+function writeOutFiles(outDir: string, files: { keyOut: string | null; certOut: string }, key: KeyObject | null, issued: IssuedInStore): void {
+  fs.mkdirSync(outDir, { recursive: true });
+  if (files.keyOut && key) writeFileAtomic(files.keyOut, privateKeyPem(key), { mode: 0o600 });
+  writeFileAtomic(files.certOut, issued.chainPem ?? issued.certPem, { mode: 0o644 });
+}
+
+const secretOf = (p: IssueOptions["passphrase"]) => async () => (p === undefined ? undefined : typeof p === "function" ? await p() : p);
+
+/** The name's current record refused without force (before the CA is unlocked: no passphrase asked for). */
+async function refuseExisting(store: StoreApi, name: string, force: boolean | undefined): Promise<void> {
+  const existing = await store.findByName(name);
+  if (existing && !force) throw inputError(`"${name}" already exists (serial ${existing.serial}; use --force to replace it)`, store.location);
+  if ((await store.nkeys()).some((k) => k.name === name)) throw inputError(`an NKey user is named "${name}": names are shared by certificates and NKeys`, store.location);
+}
+
+/**
+ * `client issue --db`: a key, a request and a client certificate on a store named by the interface
+ * (a database). The key is never stored: it is written to `outDir`/<name>.key (0600, atomically; an
+ * existing one only with force), and the certificate beside it as <name>.crt (the store keeps its
+ * bytes too). The same checks and order as the file store's issueClient, the CA's passphrase asked for
+ * only once the request has passed them.
+ */
+export async function issueClientInStore(store: StoreApi, name: string, o: IssueOptions & { outDir: string }): Promise<IssuedJson> {
+  checkName(name);
+  const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
+  const warnings: string[] = [];
+  const sans = checkSans({ email: o.email ?? [], dns: o.dns ?? [], uri: o.uri ?? [], ip: o.ip ?? [] }, warnings);
+  const subjectDer = subjectFor({ name, subject: o.subject, sans }, warnings);
+  const access = accessFromOptions(o);
+  const files = outFiles(o.outDir, name, { force: o.force, key: true });
+  await refuseExisting(store, name, o.force);
+  const { caCert, signer } = await unlockStoreCa(store, secretOf(o.passphrase));
+  const key = generateKey(keyType);
+  const csrDer = buildCsr(key, subjectDer, sans);
+  const issued = await issueInStore(store, signer, caCert, { profile: "client", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType, csrPem: csrPem(csrDer), ...access }, warnings);
+  writeOutFiles(o.outDir, files, key, issued);
+  return issuedJson({ record: issued.record, cert: issued.cert, certFile: files.certOut, keyFile: files.keyOut, csrFile: null, chainFile: null, replaced: issued.replaced }, warnings);
+}
+
+/**
+ * `server issue --db`: a server (or, with peer, serverAuth + clientAuth) certificate with DNS/IP SANs;
+ * as issueClientInStore, its key goes to `outDir`/<name>.key and the certificate to <name>.crt, never
+ * into the store. The checks of the file store's issueServer, in its order.
+ */
+export async function issueServerInStore(store: StoreApi, name: string, o: ServerIssueOptions & { outDir: string }): Promise<IssuedJson> {
+  const { keyType, warnings, sans, subjectDer } = checkServerRequest(name, o);
+  const files = outFiles(o.outDir, name, { force: o.force, key: true });
+  await refuseExisting(store, name, o.force);
+  const { caCert, signer } = await unlockStoreCa(store, secretOf(o.passphrase));
+  const key = generateKey(keyType);
+  const issued = await issueInStore(store, signer, caCert, { profile: o.peer ? "peer" : "server", name, subjectDer, spki: spkiOf(key), publicKey: createPublicKey(key), sans, days: o.days, force: o.force, keyType }, warnings);
+  writeOutFiles(o.outDir, files, key, issued);
+  return issuedJson({ record: issued.record, cert: issued.cert, certFile: files.certOut, keyFile: files.keyOut, csrFile: null, chainFile: null, replaced: issued.replaced }, warnings);
+}
+
+/**
+ * `client sign --db`: a client certificate for a request made elsewhere (the key stays where it was
+ * made); the store keeps the certificate and the request, and the certificate is written to
+ * `outDir`/<name>.crt for the client. The checks of the file store's signCsr (src/api/store.ts), in its order.
+ */
+export async function signCsrInStore(store: StoreApi, csr: ParsedCsr, o: SignOptions & { outDir: string }): Promise<IssuedJson> {
+  const { name, subjectDer, sans, access, warnings } = checkCsrRequest(csr, o);
+  checkName(name);
+  const files = outFiles(o.outDir, name, { force: o.force, key: false });
+  await refuseExisting(store, name, o.force);
+  const { caCert, signer } = await unlockStoreCa(store, secretOf(o.passphrase));
+  const issued = await issueInStore(store, signer, caCert, { profile: "client", name, subjectDer, spki: csr.spki, publicKey: csr.publicKey, sans, days: o.days, force: o.force, keyType: describeKey(csr.publicKey), csrPem: csrPem(csr.der), ...access }, warnings);
+  writeOutFiles(o.outDir, files, null, issued);
+  return issuedJson({ record: issued.record, cert: issued.cert, certFile: files.certOut, keyFile: null, csrFile: null, chainFile: null, replaced: issued.replaced }, warnings);
+}
+
+/** `crl --db`: the next CRL, signed and recorded in the store (issue-store.ts crlInStore); what `crl --json` prints. */
+export async function crlOfStore(store: StoreApi, o: { nextUpdateDays?: number; format?: "pem" | "der"; passphrase?: IssueOptions["passphrase"] }) {
+  checkNextUpdateDays(o.nextUpdateDays);
+  const { caCert, signer } = await unlockStoreCa(store, async () => (o.passphrase === undefined ? undefined : typeof o.passphrase === "function" ? await o.passphrase() : o.passphrase));
+  const warnings: string[] = [];
+  const crl = await crlInStore(store, signer, caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
+  const der = o.format === "der";
+  return {
+    number: crl.number,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    nextUpdate: crl.nextUpdate.toISOString(),
+    revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
+    file: store.location,
+    out: null as string | null,
+    format: der ? "der" : "pem",
+    crl: der ? crl.der.toString("base64") : crl.pem,
+    warnings,
+  };
+}
+
+/** `revoke --db`: what `revoke --json` prints (its CRL kept in the database). */
+export async function revokeInDb(store: StoreApi, target: RevokeTarget, o: { reason?: string; nextUpdateDays?: number; passphrase?: IssueOptions["passphrase"] }) {
+  // refused before the passphrase: the same checks as planRevocation's, on the records as they are now
+  if ((target.name === undefined) === (target.serial === undefined)) throw usageError("give a name or --serial HEX (one of them)");
+  parseReason(o.reason ?? "unspecified");
+  checkNextUpdateDays(o.nextUpdateDays);
+  const byName = (i: Inventory, n: string) => i.certificates.filter((c) => c.name === n && c.status !== "superseded" && !c.renewedBy).pop();
+  planRevocation({ inventoryFile: store.location, findByName: byName }, await inventoryOf(store), target); // again in the transaction
+  const { caCert, signer } = await unlockStoreCa(store, async () => (o.passphrase === undefined ? undefined : typeof o.passphrase === "function" ? await o.passphrase() : o.passphrase));
+  const warnings: string[] = [];
+  const r = await revokeInStore(store, signer, caCert, target, { reason: o.reason, nextUpdateDays: o.nextUpdateDays }, warnings);
+  return {
+    revoked: r.revoked.map((c) => ({ name: c.name, kind: c.kind, serial: c.serial, revokedAt: c.revokedAt, reason: c.revocationReason, renewedBy: c.renewedBy ?? null })),
+    reason: r.reason,
+    crl: { file: store.location, number: r.crl.number, thisUpdate: r.crl.thisUpdate.toISOString(), nextUpdate: r.crl.nextUpdate.toISOString(), revoked: r.crl.entries.length },
+    warnings,
+  };
+}
+
+/** What renewInStore returns: the parts of `renew --json` that differ in where they are (the CLI builds the rest). */
+export interface StoreRenewal {
+  record: CertRecord;
+  old: CertRecord;
+  /** The new certificate's file (outDir/<name>.crt). */
+  certFile: string;
+  /** Where the old certificate's bytes are, as recorded (renewed/<serial>.crt: where a copy to a directory puts them). */
+  oldCertFile: string;
+  /** The new key (rekey), else null: the holder keeps its key. */
+  keyFile: string | null;
+  rekey: boolean;
+  keyChanged: boolean;
+  natsUserBefore: NatsUser | null;
+  natsUserAfter: NatsUser | null;
+  pinAfter: string;
+  warnings: string[];
+}
+
+/**
+ * `renew --db`: a new certificate for the same identity (the old certificate's subject bytes and SANs)
+ * through issueInStore (which supersedes the old one and links the two, in one transaction). Without
+ * rekey the public key is the old certificate's own; with rekey a new key of the same type is written
+ * to `outDir`/<name>.key (a database keeps no leaf key). The new certificate goes to `outDir`/<name>.crt.
+ * The certificate replaces the file there (as renew replaces the file store's issued/<name>.crt); an
+ * existing key file is replaced only with force (it may be a key the client made: client csr).
+ * The checks of planRenewal (src/lifecycle/renew.ts), before the passphrase.
+ */
+export async function renewInStore(store: StoreApi, name: string, o: { rekey?: boolean; days?: number; outDir: string; force?: boolean; passphrase?: IssueOptions["passphrase"] }): Promise<StoreRenewal> {
+  checkName(name);
+  const current = await store.findByName(name);
+  if (!current) throw inputError(`no certificate named "${name}" in the store`, store.location);
+  if (current.status !== "valid") throw inputError(`"${name}" (serial ${current.serial}) is ${current.status}: it cannot be renewed (issue a new certificate with --force)`, store.location);
+  if (current.kind !== "client" && current.kind !== "server") throw inputError(`"${name}" is a ${current.kind} certificate: only client and server certificates are renewed`, store.location);
+  const pem = await store.certificatePem(current.serial);
+  if (pem === undefined) throw inputError(`the certificate of "${name}" (serial ${current.serial}) is missing from the store`, store.location);
+  const cert = readCertificates(Buffer.from(pem), store.location)[0];
+  if (cert.serialHex !== current.serial) throw inputError(`the stored certificate has serial ${cert.serialHex}, the record says ${current.serial}`, store.location);
+  const oldPub = createPublicKey({ key: cert.spki, format: "der", type: "spki" });
+  const keyType = describeKey(oldPub);
+  if (o.rekey && !(KEY_TYPES as readonly string[]).includes(keyType)) throw inputError(`"${name}" has a ${keyType} key, which mtlsctl does not generate: --rekey cannot make one of the same type`, store.location);
+  const days = o.days ?? Math.max(1, Math.round((cert.notAfter.getTime() - cert.notBefore.getTime() - 60_000) / 86_400_000));
+  const files = outFiles(o.outDir, name, { force: o.force, key: !!o.rekey, replaceCert: true });
+  const { caCert, signer } = await unlockStoreCa(store, secretOf(o.passphrase));
+  const warnings: string[] = [];
+  const sans = checkSans({ email: cert.sans.email, dns: cert.sans.dns, uri: cert.sans.uri, ip: cert.sans.ip });
+  if (cert.sans.other) warnings.push(`the old certificate has ${cert.sans.other} SAN(s) of other kinds: not carried over`);
+  let spki = cert.spki;
+  let publicKey = oldPub;
+  let key: KeyObject | null = null;
+  let csr: string | undefined;
+  if (o.rekey) {
+    key = generateKey(keyType as KeyType);
+    spki = spkiOf(key);
+    publicKey = createPublicKey(key);
+    // a request true to the new key when there was one (as the file store's renew --rekey)
+    if (current.csrFile) csr = csrPem(buildCsr(key, cert.subjectRaw, sans));
+  } else if (current.csrFile) csr = (await store.artifacts(current.serial))?.csrPem;
+  const profile = current.profile === "peer" ? "peer" : current.kind;
+  const issued = await issueInStore(
+    store,
+    signer,
+    caCert,
+    { profile, name, subjectDer: cert.subjectRaw, spki, publicKey, sans, days, keyType: o.rekey ? keyType : current.keyType, renews: current.serial, ...(csr !== undefined ? { csrPem: csr } : {}) },
+    warnings,
+  );
+  writeOutFiles(o.outDir, files, key, issued);
+  const isClient = profile === "client";
+  const old = issued.replaced ?? current;
+  return {
+    record: issued.record,
+    old,
+    certFile: files.certOut,
+    oldCertFile: old.certFile,
+    keyFile: files.keyOut,
+    rekey: !!o.rekey,
+    keyChanged: !spki.equals(cert.spki),
+    natsUserBefore: isClient ? natsUserFor(cert) : null,
+    natsUserAfter: isClient ? natsUserFor(issued.cert) : null,
+    pinAfter: spkiPin(issued.cert),
+    warnings,
+  };
+}
+
+/**
+ * `config nats --db`: the snippet from a store without files (a database), by the file store's own
+ * buildNatsConfig over a view of it: the inventory and the unexpired certificates read beforehand
+ * (one query per batch), every record's key file cleared (a database keeps no leaf key, so the
+ * server's and a peer's files must be named: --cert-file/--key-file), and the ca_file the server reads
+ * named by `caFile` (a database has no file for it: `export ca --out FILE` writes one).
+ */
+export async function natsConfigOfStore(store: StoreApi, o: NatsConfigApiOptions & { caFile?: string }): Promise<NatsConfig> {
+  if (o.caFile === undefined) throw usageError("config nats --db needs --ca-file FILE: the file nats-server reads the CA certificate from (write it with `mtlsctl export ca --out FILE`)");
+  const now = o.now ?? new Date();
+  const [h, records, presented] = await Promise.all([store.header(), store.list(), store.presentedChain()]);
+  const inv: Inventory = { ...h, certificates: records.map((r) => ({ ...r, keyFile: null })) };
+  const wanted = inv.certificates.filter((c) => c.kind !== "ca" && new Date(c.notAfter) > now).map((c) => c.serial);
+  const pems = new Map<string, string>();
+  for (let i = 0; i < wanted.length; i += 2000) {
+    const batch = wanted.slice(i, i + 2000);
+    if (store.certificatePems) for (const [k, v] of await store.certificatePems(batch)) pems.set(k.toLowerCase(), v);
+    else for (const s of batch) {
+      const pem = await store.certificatePem(s);
+      if (pem !== undefined) pems.set(s.toLowerCase(), pem);
+    }
+  }
+  const parsed = new Map<string, ParsedCertificate>();
+  const view: ConfigStore = {
+    dir: store.location,
+    inventoryFile: store.location,
+    trustFile: path.resolve(o.caFile),
+    chainFile: "the CA's chain (mtlsctl export NAME --format chain)",
+    readInventory: () => inv,
+    presentedChain: () => presented,
+    // only the files the caller named reach it (every record's key file is cleared): absolute already
+    path: (...rel: string[]) => path.resolve(...rel),
+    certOf: (rec) => {
+      const s = rec.serial.toLowerCase();
+      let c = parsed.get(s);
+      if (c) return c;
+      const pem = pems.get(s);
+      if (pem === undefined) throw inputError(`the certificate of "${rec.name}" (serial ${rec.serial}) is missing from the store`, store.location);
+      c = readCertificates(Buffer.from(pem), store.location)[0];
+      parsed.set(s, c);
+      return c;
+    },
+  };
+  return buildNatsConfig(view, { ...o, version: o.version ?? packageVersion() });
+}
