@@ -116,8 +116,12 @@ describe("the database password, each of libpq's ways (the role has a scram-sha-
     const byPassfile = mtls(["--db", url, "store", "migrate", "--json"], { env: { PGPASSFILE: passfile, PGPASSWORD: undefined } });
     expect([byPassfile.code, byPassfile.stderr]).toEqual([0, ""]);
     // the flag beats the environment: a wrong PGPASSWORD does not matter when the file is right
-    const flagWins = mtls(["--db", url, "--db-password-file", pw, "list", "--json"], { env: { PGPASSFILE: "/nonexistent", PGPASSWORD: "wrong-one" } });
+    const flagWins = mtls(["--db", url, "--db-password-file", pw, "store", "migrate", "--json"], { env: { PGPASSFILE: "/nonexistent", PGPASSWORD: "wrong-one" } });
     expect([flagWins.code, flagWins.stderr]).toEqual([0, ""]);
+    // and the wrong PGPASSWORD alone is refused (so the flag is what logged in above)
+    const wrong = mtls(["--db", url, "store", "migrate", "--json"], { env: { PGPASSFILE: "/nonexistent", PGPASSWORD: "wrong-one" } });
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toMatch(/password/);
   });
 });
 
