@@ -14,9 +14,9 @@
 import * as path from "node:path";
 import { MtlsctlError, usageError } from "../errors";
 import { readCsr, type ParsedCsr } from "../pki/csr";
-import { openPgStore, type PgStore } from "../store/pg/pg-store";
+import { openPgStore, redactUrl, type PgStore } from "../store/pg/pg-store";
 import type { NatsConfig } from "../config/config-writer";
-import { CaStore, type DbInitCaOptions, type IssuedJson, type IssueOptions, type ListOptions, type NatsConfigApiOptions, type RevokeOptions, type CrlOptions, type ServerIssueOptions, type SignOptions } from "./store";
+import { CaStore, type DbInitCaOptions, type Secret, type IssuedJson, type IssueOptions, type ListOptions, type NatsConfigApiOptions, type RevokeOptions, type CrlOptions, type ServerIssueOptions, type SignOptions } from "./store";
 import { initCaInDb } from "./db-init";
 import { crlOfStore, issueClientInStore, issueServerInStore, listOf, natsConfigOfStore, revokeInDb, signCsrInStore } from "./db-store";
 
@@ -63,18 +63,35 @@ export type DbNatsConfigOptions = NatsConfigApiOptions & {
 export class DbCaStore {
   /** The database URL without its password (what messages and results name). */
   readonly location: string;
-  private readonly db: PgStore;
+  private readonly url: string;
+  private readonly dbPassword: string | undefined;
   private readonly outDir: string | undefined;
+  private pool: PgStore | undefined;
 
   constructor(url: string, o: DbStoreOptions = {}) {
     if (!isPostgresUrl(url)) throw usageError("a database store takes a PostgreSQL URL (postgres://USER@HOST/DB)");
-    this.db = openPgStore(url, { password: o.dbPassword });
-    this.location = this.db.location;
+    this.url = url;
+    this.location = redactUrl(url);
+    this.dbPassword = o.dbPassword;
     this.outDir = o.outDir;
+  }
+
+  /** The store over its pool, made on first use: node-postgres is loaded then, not when the store is opened. */
+  private get db(): PgStore {
+    return (this.pool ??= openPgStore(this.url, { password: this.dbPassword }));
   }
 
   private out(o: OutDirOption): string {
     return path.resolve(o.outDir ?? this.outDir ?? process.cwd());
+  }
+
+  /**
+   * The CA passphrase option as the --db functions take it. Without one, the function they call only
+   * when the key is encrypted (or a PKCS#11 token's URI names no PIN) refuses as the file store's
+   * unlockCa does (code "passphrase"): the CLI always gives one (its prompt or its error).
+   */
+  private passphrase(p: Secret | undefined): Secret {
+    return p ?? (() => Promise.reject(new MtlsctlError("the CA key is encrypted: give the passphrase", { file: this.location, code: "passphrase" })));
   }
 
   /** Whether the database holds a store (false on an empty database or one with the schema alone). */
@@ -90,18 +107,18 @@ export class DbCaStore {
   /** `client issue --db`: a key (written to outDir/NAME.key, never stored) and a client certificate. */
   async issueClient(name: string, o: DbIssueOptions = {}): Promise<IssuedJson> {
     if ((o as IssueOptions).keyOut !== undefined) throw usageError("a database store never keeps a key: give `outDir` (NAME.key is written there), not `keyOut`");
-    return issueClientInStore(this.db, name, { ...o, outDir: this.out(o) });
+    return issueClientInStore(this.db, name, { ...o, outDir: this.out(o), passphrase: this.passphrase(o.passphrase) });
   }
 
   /** `server issue --db`: a server (or peer) certificate; its key to outDir/NAME.key. */
   async issueServer(name: string, o: DbServerIssueOptions = {}): Promise<IssuedJson> {
-    return issueServerInStore(this.db, name, { ...o, outDir: this.out(o) });
+    return issueServerInStore(this.db, name, { ...o, outDir: this.out(o), passphrase: this.passphrase(o.passphrase) });
   }
 
   /** `client sign --db`: a client certificate for a CSR (PEM or DER) made elsewhere, also written to outDir/NAME.crt. */
   async signCsr(csr: string | Buffer | ParsedCsr, o: DbSignOptions): Promise<IssuedJson> {
     const parsed = typeof csr === "string" || Buffer.isBuffer(csr) ? readCsr(typeof csr === "string" ? Buffer.from(csr, "utf8") : csr, o.file ?? "<csr>") : csr;
-    return signCsrInStore(this.db, parsed, { ...o, outDir: this.out(o) });
+    return signCsrInStore(this.db, parsed, { ...o, outDir: this.out(o), passphrase: this.passphrase(o.passphrase) });
   }
 
   /** `list --db --json`: every certificate (the CA first), then the NKey users. */
@@ -114,12 +131,12 @@ export class DbCaStore {
     // a string is a name when the store has one so called, else a serial when it is hex (as the file store's revoke)
     const target =
       typeof nameOrSerial !== "string" ? nameOrSerial : /^(0x)?[0-9a-fA-F:]+$/.test(nameOrSerial) && !(await this.db.findByName(nameOrSerial)) ? { serial: nameOrSerial } : { name: nameOrSerial };
-    return revokeInDb(this.db, target, o);
+    return revokeInDb(this.db, target, { ...o, passphrase: this.passphrase(o.passphrase) });
   }
 
   /** `crl --db --json`: signs the next CRL, keeps it in the database, and returns it. */
   async crl(o: CrlOptions = {}) {
-    return crlOfStore(this.db, o);
+    return crlOfStore(this.db, { ...o, passphrase: this.passphrase(o.passphrase) });
   }
 
   /** `config nats --db --ca-file F`: the snippet's text. */
@@ -132,9 +149,11 @@ export class DbCaStore {
     return natsConfigOfStore(this.db, o);
   }
 
-  /** Ends the connection pool. */
+  /** Ends the connection pool (a store never used has none). */
   async close(): Promise<void> {
-    await this.db.close();
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await pool.close();
   }
 }
 
