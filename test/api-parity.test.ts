@@ -322,6 +322,12 @@ describe("a database store: openStore(\"postgres://…\") answers as the --db co
     const empty = freshDbUrl() as PostgresUrl;
     expect(await codeOf(open(empty).list())).toBe("no-store:3");
     expect(mtls(["--db", empty, "list"]).code).toBe(3);
+    expect([await open(empty).exists(), await viaApi.exists()]).toEqual([false, true]);
+    // a refusal that needs no secret comes before the passphrase is asked for
+    let asked = 0;
+    expect(await codeOf(viaApi.issueClient("n2", { passphrase: () => (asked++, PASS) }))).toBe("exists:3");
+    expect(await codeOf(viaApi.revoke("nobody", { passphrase: () => (asked++, PASS) }))).toBe("input:3");
+    expect(asked).toBe(0);
 
     expect(await codeOf(viaApi.issueClient("n2", { passphrase: PASS }))).toBe("exists:3");
     expect(await codeOf(viaApi.issueClient("erin", { passphrase: "wrong" }))).toBe("passphrase:3");
