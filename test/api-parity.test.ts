@@ -344,6 +344,28 @@ describe("a database store: openStore(\"postgres://…\") answers as the --db co
     expect(fs.existsSync(path.join(outCli, "erin.key"))).toBe(false);
   });
 
+  test("the database password: dbPassword, else PGPASSWORD, else PGPASSFILE (libpq's order); a wrong one is code unavailable", async () => {
+    const pw = fs.readFileSync(process.env.PGPASSFILE!, "utf8").split("\n")[0].split(":").pop()!;
+    // dbPassword beats the PGPASSFILE this process has
+    const wrong = await open(dbApi, { dbPassword: "not-the-password" }).list().then(() => null, (e) => e);
+    expect([wrong?.code, wrong?.exitCode]).toEqual(["unavailable", 3]);
+    expect(wrong.message).toMatch(/password authentication failed/);
+    expect(wrong.message).not.toContain("not-the-password");
+    expect((await open(dbApi, { dbPassword: pw }).list()).length).toBeGreaterThan(0);
+    // in a process of its own: PGPASSWORD (with no PGPASSFILE), and PGPASSWORD before PGPASSFILE
+    // (no password at all is left out: node-postgres then keeps the socket until the server's
+    // authentication_timeout, 60 s, before the process can exit; the CLI does the same)
+    const script = `require(${JSON.stringify(path.join(ROOT, "dist", "index.js"))}).openStore(process.argv[1]).list().then((r) => console.log("rows " + r.length), (e) => console.log(e.code));`;
+    const child = (env: Record<string, string | undefined>) => {
+      const e: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: path.join(tmpDir(), "none"), ...env };
+      for (const k of Object.keys(e)) if (e[k] === undefined) delete e[k];
+      return execFileSync(process.execPath, ["-e", script, dbApi], { encoding: "utf8", env: e }).trim();
+    };
+    expect(child({ PGPASSWORD: pw })).toMatch(/^rows \d+$/);
+    expect(child({ PGPASSWORD: "not-the-password", PGPASSFILE: process.env.PGPASSFILE })).toBe("unavailable");
+    expect(child({ PGPASSWORD: undefined, PGPASSFILE: process.env.PGPASSFILE })).toMatch(/^rows \d+$/);
+  });
+
   test("node-postgres is loaded only for a database: require(\"mtlsctl\") and the file store never load it", () => {
     const script = `
       const api = require(${JSON.stringify(path.join(ROOT, "dist", "index.js"))});
