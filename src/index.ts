@@ -3,8 +3,10 @@
  *
  *   const { verify, explain, lint, openStore } = require("mtlsctl");
  *
- * Nothing here prints, exits or prompts. Errors are MtlsctlError with a stable `code` (see
- * ErrorCode) and the `file` they concern. Secrets (the CA passphrase) are options: a string, or a
+ * `openStore(dir)` is the file store; `openStore("postgres://USER@HOST/DB", { dbPassword })` a database
+ * store (src/api/pg-open.ts; node-postgres is loaded only then). Nothing here prints, exits or
+ * prompts. Errors are MtlsctlError with a stable `code` (see ErrorCode) and the `file` they concern.
+ * Secrets (the CA passphrase, the database password) are options: the passphrase a string, or a
  * function called only once every other check has passed.
  */
 export { verify, createVerifier, allowed } from "./api/verify";
@@ -13,7 +15,9 @@ export { explain } from "./api/explain";
 export type { ExplainOptions, ExplainResult } from "./api/explain";
 export { lint } from "./api/lint";
 export type { LintOptions, LintReport } from "./api/lint";
-export { openStore, CaStore } from "./api/store";
+export { CaStore } from "./api/store";
+export { openStore, DbCaStore } from "./api/pg-open";
+export type { PostgresUrl, DbStoreOptions, OutDirOption, DbInitCaOptions, DbIssueOptions, DbServerIssueOptions, DbSignOptions, DbNatsConfigOptions } from "./api/pg-open";
 export type { Secret, SanOptions, InitCaOptions, IssueOptions, ServerIssueOptions, SignOptions, ListOptions, RevokeOptions, CrlOptions, NatsConfigApiOptions, IssuedJson } from "./api/store";
 export type { CertificateInput } from "./api/inputs";
 export type { Finding } from "./lint/codes";

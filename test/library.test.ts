@@ -1,21 +1,24 @@
 /**
  * mtlsctl as a library, as a user gets it: `npm pack`, the tarball installed into an empty project,
  * then a CommonJS script (the README's example, taken from the README), an ES module script and
- * `tsc --noEmit --strict` (skipLibCheck off) on TypeScript that uses the API.
+ * `tsc --noEmit --strict` (skipLibCheck off) on TypeScript that uses the API; the README's database
+ * store example runs on a fresh database of the real PostgreSQL (test/helpers/pg.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { ROOT, run, tmpDir, tool } from "./helpers/cli";
+import { dropAll, freshDbUrl, pgBase } from "./helpers/pg";
 
 const npm = () => tool("npm");
 let consumer: string;
 let tarball: string;
 
-/** The README's library example: the js block after the `<!-- example: library -->` marker. */
-function readmeExample(): string {
+/** A README library example: the js block after the `<!-- example: library -->` (or `library-pg`) marker. */
+function readmeExample(which: "library" | "library-pg" = "library"): string {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const m = /<!-- example: library[^>]*-->\s*```js\n([\s\S]*?)```/.exec(readme);
-  if (!m) throw new Error("README.md has no library example block");
+  const m = new RegExp(`<!-- example: ${which}(?![\\w-])[^>]*-->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!m) throw new Error(`README.md has no ${which} example block`);
   return m[1];
 }
 
@@ -32,6 +35,7 @@ beforeAll(() => {
   const inst = run(npm(), ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`], { cwd: consumer });
   if (inst.code !== 0) throw new Error(`npm install failed:\n${inst.stdout}\n${inst.stderr}`);
 }, 300_000);
+afterAll(() => dropAll());
 
 test("the tarball ships the library entry point and its typings, and no source map without its sources", () => {
   const files = run(tool("tar"), ["tzf", tarball]).stdout.split("\n").filter(Boolean);
@@ -60,6 +64,24 @@ test("the README's example runs as written (CommonJS) in the consumer project", 
   expect(fs.statSync(path.join(work, "pki", "private", "ca.key")).mode & 0o777).toBe(0o600);
 });
 
+test("the README's database store example runs as written on a fresh database: keys in outDir, none in the database", () => {
+  pgBase();
+  const url = freshDbUrl();
+  const text = readmeExample("library-pg");
+  expect(text).toContain("postgres://mtlsctl@127.0.0.1:5432/pki");
+  const work = tmpDir("mtlsctl-example-pg-");
+  fs.writeFileSync(path.join(work, "example.js"), text.split("postgres://mtlsctl@127.0.0.1:5432/pki").join(url));
+  const r = run(process.execPath, ["example.js"], { cwd: work, env: { ...process.env, NODE_PATH: path.join(consumer, "node_modules") } });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(r.stdout.trim().split("\n")).toEqual(["bob@example.com keys/bob.key", "ca:valid nats1:valid bob:valid", "true", "1", "refused: exists"]);
+  expect(fs.readdirSync(path.join(work, "keys")).sort()).toEqual(["bob.crt", "bob.key", "nats1.crt", "nats1.key"]);
+  expect(fs.statSync(path.join(work, "keys", "bob.key")).mode & 0o777).toBe(0o600);
+  const psql = (sql: string) => execFileSync("psql", [url, "-qAtc", sql], { encoding: "utf8", env: process.env }).trim();
+  expect(psql("SELECT count(*) FROM certificates WHERE status = 'revoked'")).toBe("1");
+  expect(psql("SELECT count(*) FROM certificates WHERE cert_pem LIKE '%PRIVATE KEY%' OR record::text LIKE '%PRIVATE KEY%'")).toBe("0");
+}, 60_000);
+
 test("an ES module sees named exports", () => {
   const file = path.join(consumer, "esm.mjs");
   fs.writeFileSync(
@@ -85,7 +107,7 @@ console.log(JSON.stringify({ user: v.user, again: many.verify(bob.certFile).user
   expect(out.again).toBe("CN=bob,O=Acme");
   expect(out.ids).toBeGreaterThan(0);
   expect(out.code).toBe("config");
-  expect(out.names).toEqual(expect.arrayContaining(["verify", "explain", "lint", "openStore", "createVerifier", "MtlsctlError", "KEY_TYPES"]));
+  expect(out.names).toEqual(expect.arrayContaining(["verify", "explain", "lint", "openStore", "createVerifier", "MtlsctlError", "KEY_TYPES", "CaStore", "DbCaStore"]));
 });
 
 test("the typings compile under tsc --strict with skipLibCheck off, and catch a misuse", () => {
@@ -93,7 +115,7 @@ test("the typings compile under tsc --strict with skipLibCheck off, and catch a 
   fs.writeFileSync(path.join(consumer, "tsconfig.json"), JSON.stringify(tsconfig));
   fs.writeFileSync(
     path.join(consumer, "use.ts"),
-    `import { verify, explain, lint, openStore, MtlsctlError, type VerifyResult, type ErrorCode, type LintReport } from "mtlsctl";
+    `import { verify, explain, lint, openStore, MtlsctlError, type VerifyResult, type ErrorCode, type LintReport, type DbCaStore, type PostgresUrl, type IssuedJson } from "mtlsctl";
 export async function main(dir: string, conf: string): Promise<string> {
   const store = openStore(dir);
   const issued = await store.issueClient("carol", { email: ["carol@example.com"], passphrase: async () => "pw" });
@@ -104,6 +126,20 @@ export async function main(dir: string, conf: string): Promise<string> {
   const list = await store.list({ expiringDays: 30 });
   try { await store.revoke("carol", { reason: "keyCompromise", passphrase: "pw" }); } catch (e) { if (e instanceof MtlsctlError) { const c: ErrorCode = e.code; return c; } }
   return \`\${accepted} \${report.summary.errors} \${ids.length} \${list.length} \${r.user ?? ""}\`;
+}
+export async function db(url: string): Promise<string> {
+  const literal: DbCaStore = openStore("postgres://ca@db.example.com/pki");
+  await literal.close();
+  const store = openStore(url as PostgresUrl, { dbPassword: "db-pw", outDir: "keys" });
+  await store.initCa({ name: "DB CA", passphrase: null });
+  const issued: IssuedJson = await store.issueClient("dave", { email: ["dave@example.com"], outDir: "elsewhere", passphrase: () => "pw" });
+  const key: string | null = issued.keyFile;
+  const conf: string = await store.natsConfig({ caFile: "ca.pem", certFile: "n.crt", keyFile: "n.key" });
+  const rows = await store.list({ expiringDays: 30 });
+  const crl = await store.crl({ format: "der", passphrase: "pw" });
+  try { await store.revoke({ serial: rows[0].serial ?? "" }, { passphrase: "pw" }); } catch (e) { if (e instanceof MtlsctlError && e.code === "unavailable") return e.message; }
+  await store.close();
+  return \`\${key} \${conf.length} \${rows.length} \${crl.number} \${store.location}\`;
 }
 `,
   );
@@ -116,5 +152,11 @@ export async function main(dir: string, conf: string): Promise<string> {
   const bad = run(tsc, ["-p", "."], { cwd: consumer });
   expect(bad.code).not.toBe(0);
   expect(bad.stdout).toContain("misuse.ts(2,7): error TS2322: Type 'boolean' is not assignable to type 'number'.");
+  fs.unlinkSync(path.join(consumer, "misuse.ts"));
+  // a database store keeps no key: the file store's keyOut is not one of its options
+  fs.writeFileSync(path.join(consumer, "misuse.ts"), `import { openStore } from "mtlsctl";\nexport const p = openStore("postgres://u@h/db").issueClient("a", { keyOut: "a.key" });\n`);
+  const bad2 = run(tsc, ["-p", "."], { cwd: consumer });
+  expect(bad2.code).not.toBe(0);
+  expect(bad2.stdout).toMatch(/misuse\.ts\(2,\d+\): error TS2353: Object literal may only specify known properties, and 'keyOut' does not exist in type 'DbIssueOptions'/);
   fs.unlinkSync(path.join(consumer, "misuse.ts"));
 });

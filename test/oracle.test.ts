@@ -146,6 +146,10 @@ const under = (inter: string, spec: Omit<CertSpec, "issuer">, extraChain: string
   leaf: issue({ ...spec, issuer: p.inter[inter] }),
   chain: [p.inter[inter], ...extraChain.map((x) => p.inter[x])],
 });
+/** CERTS[name]: a leaf of subject A (and `spec`) under the intermediate `inter`, sent with it (then `extraChain`). */
+const leafUnder = (name: string, inter: string, spec: Omit<CertSpec, "issuer" | "subject"> = {}, extraChain: string[] = []) => {
+  CERTS[name] = under(inter, { subject: A, ...spec }, extraChain);
+};
 
 leaf("A", { subject: A });
 leaf("E1", { subject: dn(["CN", "x"]), sans: [{ email: "bob@example.com" }] });
@@ -231,59 +235,59 @@ leaf("T3b", { subject: A, eku: [OID.serverAuth, OID.clientAuth] });
 leaf("T4", { subject: A, notBefore: new Date(Date.now() - 30 * DAY), notAfter: new Date(Date.now() - DAY) });
 leaf("T5", { subject: A, notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 30 * DAY) });
 CERTS["T6"] = (p) => ({ leaf: issue({ subject: A, issuer: p.other }) });
-CERTS["T7"] = under("good", { subject: A });
+leafUnder("T7", "good");
 CERTS["T7b"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }) }); // intermediate not sent
-CERTS["T7c"] = under("expired", { subject: A });
-CERTS["T8"] = under("second", { subject: A }, ["path0"]);
-CERTS["T8b"] = under("good2", { subject: A }, ["good"]); // two intermediates, no path length: fine
-CERTS["T9"] = under("notCa", { subject: A });
-CERTS["T9b"] = under("noBc", { subject: A });
-CERTS["T9c"] = under("noCertSign", { subject: A });
-CERTS["T10"] = under("serverOnly", { subject: A });
-CERTS["T11"] = under("nc", { subject: A, sans: [{ dns: "h.other.org" }] });
-CERTS["T11b"] = under("nc", { subject: A, sans: [{ dns: "h.example.com" }] });
-CERTS["T12"] = under("nc", { subject: A });
+leafUnder("T7c", "expired");
+leafUnder("T8", "second", {}, ["path0"]);
+leafUnder("T8b", "good2", {}, ["good"]); // two intermediates, no path length: fine
+leafUnder("T9", "notCa");
+leafUnder("T9b", "noBc");
+leafUnder("T9c", "noCertSign");
+leafUnder("T10", "serverOnly");
+leafUnder("T11", "nc", { sans: [{ dns: "h.other.org" }] });
+leafUnder("T11b", "nc", { sans: [{ dns: "h.example.com" }] });
+leafUnder("T12", "nc");
 leaf("T13", { subject: A, keyUsage: [KeyUsage.keyEncipherment] });
 leaf("T13b", { subject: A, keyUsage: null });
 leaf("T14", { subject: A, extraExtensions: [{ oid: UNKNOWN_EXT, critical: true, value: der.nul() }] });
 leaf("T14b", { subject: A, extraExtensions: [{ oid: UNKNOWN_EXT, critical: false, value: der.nul() }] });
-CERTS["T14c"] = under("critExt", { subject: A });
+leafUnder("T14c", "critExt");
 leaf("Trsa", { subject: A, key: generateKey("rsa-2048") });
 leaf("Ted25519", { subject: A, key: generateKey("ed25519") });
 leaf("T17", { subject: A });
 leaf("T18pinned", { subject: A });
 leaf("T18other", { subject: A });
 // chain rules (issue 20 §2): name constraints of each kind on an intermediate, EKU nesting, order
-CERTS["T20"] = under("ncEmail", { subject: A, sans: [{ email: "a@other.org" }] });
-CERTS["T20b"] = under("ncEmail", { subject: A, sans: [{ email: "a@example.com" }] });
-CERTS["T20c"] = under("ncEmail", { subject: A }); // no SAN at all: Go checks no name
-CERTS["T21"] = under("ncExclDns", { subject: A, sans: [{ dns: "x.bad.example.com" }] });
-CERTS["T21b"] = under("ncExclDns", { subject: A, sans: [{ dns: "x.good.example.com" }] });
-CERTS["T22"] = under("ncUri", { subject: A, sans: [{ uri: "spiffe://other.org/x" }] });
-CERTS["T22b"] = under("ncUri", { subject: A, sans: [{ uri: "spiffe://example.org/x" }] });
-CERTS["T23"] = under("ncIp", { subject: A, sans: [{ ip: "192.168.1.1" }] });
-CERTS["T23b"] = under("ncIp", { subject: A, sans: [{ ip: "10.1.2.3" }] });
-CERTS["T23c"] = under("ncIp", { subject: A, sans: [{ dns: "h.example.com" }] }); // a DNS SAN under IP-only constraints
-CERTS["T24"] = under("clientOnly", { subject: A });
-CERTS["T24b"] = under("emailOnly", { subject: A });
-CERTS["T24c"] = under("clientOnly", { subject: A, eku: [OID.serverAuth, OID.clientAuth] });
+leafUnder("T20", "ncEmail", { sans: [{ email: "a@other.org" }] });
+leafUnder("T20b", "ncEmail", { sans: [{ email: "a@example.com" }] });
+leafUnder("T20c", "ncEmail"); // no SAN at all: Go checks no name
+leafUnder("T21", "ncExclDns", { sans: [{ dns: "x.bad.example.com" }] });
+leafUnder("T21b", "ncExclDns", { sans: [{ dns: "x.good.example.com" }] });
+leafUnder("T22", "ncUri", { sans: [{ uri: "spiffe://other.org/x" }] });
+leafUnder("T22b", "ncUri", { sans: [{ uri: "spiffe://example.org/x" }] });
+leafUnder("T23", "ncIp", { sans: [{ ip: "192.168.1.1" }] });
+leafUnder("T23b", "ncIp", { sans: [{ ip: "10.1.2.3" }] });
+leafUnder("T23c", "ncIp", { sans: [{ dns: "h.example.com" }] }); // a DNS SAN under IP-only constraints
+leafUnder("T24", "clientOnly");
+leafUnder("T24b", "emailOnly");
+leafUnder("T24c", "clientOnly", { eku: [OID.serverAuth, OID.clientAuth] });
 CERTS["T25"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good2 }), chain: [p.inter.good, p.inter.good2] }); // sent out of order
 CERTS["T25b"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }), chain: [p.other, p.inter.good] }); // an unrelated certificate first
 CERTS["T25c"] = (p) => ({ leaf: issue({ subject: A, issuer: p.inter.good }), chain: [p.inter.good, p.inter.good] }); // the intermediate twice
 // Go's rules that changed with the Go of each server (src/nats/versions.ts goRules), and more chain rules
 const rsa768 = () => crypto.generateKeyPairSync("rsa", { modulusLength: 768 }).privateKey;
 leaf("Trsa768", { subject: A, key: rsa768() });
-CERTS["Trsa768i"] = under("rsa768", { subject: A });
-CERTS["T7d"] = under("notYetValid", { subject: A });
-CERTS["T8c"] = under("pl0inter", { subject: A });
+leafUnder("Trsa768i", "rsa768");
+leafUnder("T7d", "notYetValid");
+leafUnder("T8c", "pl0inter");
 CERTS["PL0root"] = (p) => ({ leaf: p.inter.pl0root }); // the ca_file of group T8c
 leaf("Tserial25", { subject: A, serial: Buffer.concat([Buffer.from([0x7f]), Buffer.alloc(24, 0xab)]) });
-CERTS["T27"] = under("ncExclEmail", { subject: A, sans: [{ email: "a@bad.example.com" }] });
-CERTS["T27b"] = under("ncExclEmail", { subject: A, sans: [{ email: "a@example.com" }] });
-CERTS["T28"] = under("ncExclUri", { subject: A, sans: [{ uri: "spiffe://bad.example.org/x" }] });
-CERTS["T28b"] = under("ncExclUri", { subject: A, sans: [{ uri: "spiffe://example.org/x" }] });
-CERTS["T29"] = under("ncExclIp", { subject: A, sans: [{ ip: "10.9.1.1" }] });
-CERTS["T29b"] = under("ncExclIp", { subject: A, sans: [{ ip: "10.1.1.1" }] });
+leafUnder("T27", "ncExclEmail", { sans: [{ email: "a@bad.example.com" }] });
+leafUnder("T27b", "ncExclEmail", { sans: [{ email: "a@example.com" }] });
+leafUnder("T28", "ncExclUri", { sans: [{ uri: "spiffe://bad.example.org/x" }] });
+leafUnder("T28b", "ncExclUri", { sans: [{ uri: "spiffe://example.org/x" }] });
+leafUnder("T29", "ncExclIp", { sans: [{ ip: "10.9.1.1" }] });
+leafUnder("T29b", "ncExclIp", { sans: [{ ip: "10.1.1.1" }] });
 // a 5-octet IP SAN (after an email SAN), written as raw bytes
 leaf("R9", { subject: dn(["CN", "x"]), extraExtensions: [{ oid: OID.subjectAltName, critical: false, value: der.seq(der.implicit(1, Buffer.from("x@example.com")), der.implicit(7, Buffer.from([1, 2, 3, 4, 5]))) }] });
 /**
@@ -344,6 +348,11 @@ const bcryptPw = (() => {
 const ALICE = "CN=alice,O=Acme";
 const u = (...names: (string | Buffer)[]): UserSpec[] => names.map((n) => ({ user: n }));
 const one = (id: string, why: string, cert: string, users: UserSpec[], want: Want | Versioned, connect?: ConnectAs): Group => ({ name: id, users, cases: [{ id, why, cert, want, connect }] });
+/** Group T's two outcomes: refused at the handshake, or alice mapped by her DN (the group's one user). */
+const TLS_REFUSED: Want = { refused: "tls" };
+const ALICE_DN: Want = { user: ALICE, tier: "dn" };
+/** A case of the certificate named as the case (CERTS[id]). */
+const own = (id: string, why: string, want: Want | Versioned): Case => ({ id, why, cert: id, want });
 
 const GROUPS: Group[] = [
   {
@@ -617,61 +626,61 @@ const GROUPS: Group[] = [
     users: u(ALICE),
     tls: { caFile: "relative" }, // ca_file relative to the server's working directory (verify --server-cwd)
     cases: [
-      { id: "T1", why: "serverAuth-only leaf", cert: "T1", want: { refused: "tls" } },
-      { id: "T2", why: "leaf without EKU", cert: "T2", want: { user: ALICE, tier: "dn" } },
-      { id: "T3", why: "anyExtendedKeyUsage", cert: "T3", want: { user: ALICE, tier: "dn" } },
-      { id: "T3b", why: "serverAuth + clientAuth", cert: "T3b", want: { user: ALICE, tier: "dn" } },
-      { id: "T4", why: "expired", cert: "T4", want: { refused: "tls" } },
-      { id: "T5", why: "not yet valid", cert: "T5", want: { refused: "tls" } },
-      { id: "T6", why: "signed by another CA", cert: "T6", want: { refused: "tls" } },
-      { id: "T7", why: "an intermediate sent by the client", cert: "T7", want: { user: ALICE, tier: "dn" } },
-      { id: "T7b", why: "the intermediate not sent", cert: "T7b", want: { refused: "tls" } },
-      { id: "T7c", why: "an expired intermediate", cert: "T7c", want: { refused: "tls" } },
-      { id: "T8", why: "pathLen 0 with a second intermediate", cert: "T8", want: { refused: "tls" } },
-      { id: "T8b", why: "two intermediates, no path length", cert: "T8b", want: { user: ALICE, tier: "dn" } },
-      { id: "T9", why: "intermediate with CA:FALSE", cert: "T9", want: { refused: "tls" } },
-      { id: "T9b", why: "intermediate without basicConstraints", cert: "T9b", want: { refused: "tls" } },
-      { id: "T9c", why: "intermediate whose KeyUsage lacks keyCertSign", cert: "T9c", want: { refused: "tls" } },
-      { id: "T10", why: "serverAuth-only intermediate", cert: "T10", want: { refused: "tls" } },
-      { id: "T11", why: "name constraints: DNS SAN outside", cert: "T11", want: { refused: "tls" } },
-      { id: "T11b", why: "name constraints: DNS SAN inside", cert: "T11b", want: { user: ALICE, tier: "dn" } },
-      { id: "T12", why: "name constraints: no SANs", cert: "T12", want: { user: ALICE, tier: "dn" } },
-      { id: "T13", why: "KeyUsage keyEncipherment only (ignored)", cert: "T13", want: { user: ALICE, tier: "dn" } },
-      { id: "T13b", why: "no KeyUsage", cert: "T13b", want: { user: ALICE, tier: "dn" } },
-      { id: "T14", why: "unknown critical extension", cert: "T14", want: { refused: "tls" } },
-      { id: "T14b", why: "unknown non-critical extension", cert: "T14b", want: { user: ALICE, tier: "dn" } },
-      { id: "T14c", why: "unknown critical extension on the intermediate", cert: "T14c", want: { refused: "tls" } },
-      { id: "Trsa", why: "RSA leaf", cert: "Trsa", want: { user: ALICE, tier: "dn" } },
-      { id: "T20", why: "email constraint: an email SAN outside", cert: "T20", want: { refused: "tls" } },
-      { id: "T20b", why: "email constraint: an email SAN inside", cert: "T20b", want: { user: ALICE, tier: "dn" } },
-      { id: "T20c", why: "email constraint: a leaf without SAN", cert: "T20c", want: { user: ALICE, tier: "dn" } },
-      { id: "T21", why: "excluded DNS subtree: a SAN under it", cert: "T21", want: { refused: "tls" } },
-      { id: "T21b", why: "excluded DNS subtree: a SAN beside it", cert: "T21b", want: { user: ALICE, tier: "dn" } },
-      { id: "T22", why: "URI constraint: a URI host outside", cert: "T22", want: { refused: "tls" } },
-      { id: "T22b", why: "URI constraint: a URI host inside", cert: "T22b", want: { user: ALICE, tier: "dn" } },
-      { id: "T23", why: "IP constraint: an IP SAN outside", cert: "T23", want: { refused: "tls" } },
-      { id: "T23b", why: "IP constraint: an IP SAN inside", cert: "T23b", want: { user: ALICE, tier: "dn" } },
-      { id: "T23c", why: "IP-only constraints: a DNS SAN is not checked", cert: "T23c", want: { user: ALICE, tier: "dn" } },
-      { id: "T24", why: "intermediate EKU clientAuth: a clientAuth leaf", cert: "T24", want: { user: ALICE, tier: "dn" } },
-      { id: "T24b", why: "intermediate EKU emailProtection only: a clientAuth leaf", cert: "T24b", want: { refused: "tls" } },
-      { id: "T24c", why: "intermediate EKU clientAuth: a serverAuth+clientAuth leaf", cert: "T24c", want: { user: ALICE, tier: "dn" } },
-      { id: "T25", why: "two intermediates sent in the wrong order", cert: "T25", want: { user: ALICE, tier: "dn" } },
-      { id: "T25b", why: "an unrelated certificate before the intermediate", cert: "T25b", want: { user: ALICE, tier: "dn" } },
-      { id: "T25c", why: "the intermediate sent twice", cert: "T25c", want: { user: ALICE, tier: "dn" } },
-      { id: "Ted25519", why: "Ed25519 leaf", cert: "Ted25519", want: { user: ALICE, tier: "dn" } },
+      own("T1", "serverAuth-only leaf", TLS_REFUSED),
+      own("T2", "leaf without EKU", ALICE_DN),
+      own("T3", "anyExtendedKeyUsage", ALICE_DN),
+      own("T3b", "serverAuth + clientAuth", ALICE_DN),
+      own("T4", "expired", TLS_REFUSED),
+      own("T5", "not yet valid", TLS_REFUSED),
+      own("T6", "signed by another CA", TLS_REFUSED),
+      own("T7", "an intermediate sent by the client", ALICE_DN),
+      own("T7b", "the intermediate not sent", TLS_REFUSED),
+      own("T7c", "an expired intermediate", TLS_REFUSED),
+      own("T8", "pathLen 0 with a second intermediate", TLS_REFUSED),
+      own("T8b", "two intermediates, no path length", ALICE_DN),
+      own("T9", "intermediate with CA:FALSE", TLS_REFUSED),
+      own("T9b", "intermediate without basicConstraints", TLS_REFUSED),
+      own("T9c", "intermediate whose KeyUsage lacks keyCertSign", TLS_REFUSED),
+      own("T10", "serverAuth-only intermediate", TLS_REFUSED),
+      own("T11", "name constraints: DNS SAN outside", TLS_REFUSED),
+      own("T11b", "name constraints: DNS SAN inside", ALICE_DN),
+      own("T12", "name constraints: no SANs", ALICE_DN),
+      own("T13", "KeyUsage keyEncipherment only (ignored)", ALICE_DN),
+      own("T13b", "no KeyUsage", ALICE_DN),
+      own("T14", "unknown critical extension", TLS_REFUSED),
+      own("T14b", "unknown non-critical extension", ALICE_DN),
+      own("T14c", "unknown critical extension on the intermediate", TLS_REFUSED),
+      own("Trsa", "RSA leaf", ALICE_DN),
+      own("T20", "email constraint: an email SAN outside", TLS_REFUSED),
+      own("T20b", "email constraint: an email SAN inside", ALICE_DN),
+      own("T20c", "email constraint: a leaf without SAN", ALICE_DN),
+      own("T21", "excluded DNS subtree: a SAN under it", TLS_REFUSED),
+      own("T21b", "excluded DNS subtree: a SAN beside it", ALICE_DN),
+      own("T22", "URI constraint: a URI host outside", TLS_REFUSED),
+      own("T22b", "URI constraint: a URI host inside", ALICE_DN),
+      own("T23", "IP constraint: an IP SAN outside", TLS_REFUSED),
+      own("T23b", "IP constraint: an IP SAN inside", ALICE_DN),
+      own("T23c", "IP-only constraints: a DNS SAN is not checked", ALICE_DN),
+      own("T24", "intermediate EKU clientAuth: a clientAuth leaf", ALICE_DN),
+      own("T24b", "intermediate EKU emailProtection only: a clientAuth leaf", TLS_REFUSED),
+      own("T24c", "intermediate EKU clientAuth: a serverAuth+clientAuth leaf", ALICE_DN),
+      own("T25", "two intermediates sent in the wrong order", ALICE_DN),
+      own("T25b", "an unrelated certificate before the intermediate", ALICE_DN),
+      own("T25c", "the intermediate sent twice", ALICE_DN),
+      own("Ted25519", "Ed25519 leaf", ALICE_DN),
       // the Go of each server: its toolchain and its go.mod's GODEBUG defaults (src/nats/versions.ts goRules)
-      { id: "Trsa768", why: "RSA-768 leaf (Go 1.24's rsa1024min, from go.mod go 1.24: 2.11.9)", cert: "Trsa768", want: since(["2.9.10", { user: ALICE, tier: "dn" }], ["2.11.9", { refused: "tls" }]) },
-      { id: "Trsa768i", why: "RSA-768 intermediate (rsa1024min)", cert: "Trsa768i", want: since(["2.9.10", { user: ALICE, tier: "dn" }], ["2.11.9", { refused: "tls" }]) },
-      { id: "Tneg", why: "negative serial (Go 1.23's x509negativeserial, from go.mod go 1.23: 2.10.26)", cert: "Tneg", want: since(["2.9.10", { user: ALICE, tier: "dn" }], ["2.10.26", { refused: "tls" }]) },
-      { id: "Tsha1", why: "SHA-1 signature", cert: "Tsha1", want: { refused: "tls" } },
-      { id: "Tserial25", why: "a 25-octet serial (over RFC 5280's 20)", cert: "Tserial25", want: { user: ALICE, tier: "dn" } },
-      { id: "T7d", why: "a not-yet-valid intermediate", cert: "T7d", want: { refused: "tls" } },
-      { id: "T27", why: "excluded email subtree: a SAN under it", cert: "T27", want: { refused: "tls" } },
-      { id: "T27b", why: "excluded email subtree: a SAN beside it", cert: "T27b", want: { user: ALICE, tier: "dn" } },
-      { id: "T28", why: "excluded URI domain: a URI host under it", cert: "T28", want: { refused: "tls" } },
-      { id: "T28b", why: "excluded URI domain: a URI host beside it", cert: "T28b", want: { user: ALICE, tier: "dn" } },
-      { id: "T29", why: "excluded IP range: an IP SAN in it", cert: "T29", want: { refused: "tls" } },
-      { id: "T29b", why: "excluded IP range: an IP SAN outside it", cert: "T29b", want: { user: ALICE, tier: "dn" } },
+      own("Trsa768", "RSA-768 leaf (Go 1.24's rsa1024min, from go.mod go 1.24: 2.11.9)", since(["2.9.10", ALICE_DN], ["2.11.9", TLS_REFUSED])),
+      own("Trsa768i", "RSA-768 intermediate (rsa1024min)", since(["2.9.10", ALICE_DN], ["2.11.9", TLS_REFUSED])),
+      own("Tneg", "negative serial (Go 1.23's x509negativeserial, from go.mod go 1.23: 2.10.26)", since(["2.9.10", ALICE_DN], ["2.10.26", TLS_REFUSED])),
+      own("Tsha1", "SHA-1 signature", TLS_REFUSED),
+      own("Tserial25", "a 25-octet serial (over RFC 5280's 20)", ALICE_DN),
+      own("T7d", "a not-yet-valid intermediate", TLS_REFUSED),
+      own("T27", "excluded email subtree: a SAN under it", TLS_REFUSED),
+      own("T27b", "excluded email subtree: a SAN beside it", ALICE_DN),
+      own("T28", "excluded URI domain: a URI host under it", TLS_REFUSED),
+      own("T28b", "excluded URI domain: a URI host beside it", ALICE_DN),
+      own("T29", "excluded IP range: an IP SAN in it", TLS_REFUSED),
+      own("T29b", "excluded IP range: an IP SAN outside it", ALICE_DN),
     ],
   },
   { name: "T8c", users: u(ALICE), tls: { caFile: "PL0root.crt" }, cases: [{ id: "T8c", why: "a root with pathLen 0 and one intermediate", cert: "T8c", want: { refused: "tls" } }] },

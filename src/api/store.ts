@@ -173,6 +173,9 @@ export interface InitCaOptions {
   pkcs11?: string;
 }
 
+/** `ca init --db` (a database store's initCa, src/api/db-init.ts): a root CA on an empty database (no intermediate, no PKCS#11 token, never `force`). */
+export type DbInitCaOptions = Omit<InitCaOptions, "root" | "pkcs11" | "force">;
+
 export interface IssueOptions extends SanOptions, AccessOptions {
   /** RFC 4514; default CN=<name>. */
   subject?: string;
@@ -545,10 +548,12 @@ export function nkeyRows(nkeys: NkeyRecord[], seedPath: (rel: string) => string,
 }
 
 /**
- * A store by its directory. A `postgres://` URL names a database store, which this version does not
- * have yet (code "unsupported"). The directory need not exist: `initCa` creates it.
+ * The file store by its directory (the CLI's commands on --dir). The package's openStore
+ * (src/api/pg-open.ts, what src/index.ts exports) also opens a `postgres://` URL as a database store;
+ * this one, which cannot import the database code (it imports this module), refuses any URL
+ * (code "unsupported"). The directory need not exist: `initCa` creates it.
  */
 export function openStore(dirOrUrl: string): CaStore {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dirOrUrl)) throw new MtlsctlError(`store URLs are not supported yet (${dirOrUrl.split("://")[0]}://): give a directory`, { code: "unsupported" });
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dirOrUrl)) throw new MtlsctlError(`a file store is a directory, not a URL (${dirOrUrl.split("://")[0]}://): open a database store with the package's openStore`, { code: "unsupported" });
   return new CaStore(dirOrUrl);
 }
