@@ -106,7 +106,9 @@ describe("the database password, each of libpq's ways (the role has a scram-sha-
     const none = { PGPASSFILE: "/nonexistent", PGPASSWORD: undefined };
     const refused = mtls(["--db", url, "store", "migrate", "--json"], { env: none });
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/password/);
+    // one line naming the ways to give it (not pg's "SASL: ... must be a non-empty string")
+    expect(refused.stderr).toMatch(/^mtlsctl: postgres:\/\/\S+: the database asks for a password and none was given \(--db-password-file, PGPASSWORD, or a PGPASSFILE/);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
     const byFile = mtls(["--db", url, "--db-password-file", pw, "store", "migrate", "--json"], { env: none });
     expect([byFile.code, byFile.stderr]).toEqual([0, ""]);
     expect(JSON.parse(byFile.stdout)).toEqual({ database: url, from: 0, to: 2 });

@@ -272,11 +272,26 @@ export class PgStore implements Store {
       const envPassword = o.envPassword ?? process.env.PGPASSWORD;
       if (envPassword !== undefined) return envPassword;
       const info = { host: cs.host || process.env.PGHOST || "localhost", port: cs.port || process.env.PGPORT || 5432, database: cs.database || process.env.PGDATABASE, user: cs.user || process.env.PGUSER || require("node:os").userInfo().username };
-      return new Promise((resolve) => (require("pgpass") as (i: object, cb: (p?: string) => void) => void)(info, (p) => resolve(p ?? "")));
+      const fromPassfile = await new Promise<string | undefined>((resolve) => (require("pgpass") as (i: object, cb: (p?: string) => void) => void)(info, resolve));
+      // asked only when the server wants a password: say which ways there are, not pg's "SASL: ... non-empty string"
+      if (!fromPassfile) throw inputError("the database asks for a password and none was given (--db-password-file, PGPASSWORD, or a PGPASSFILE / ~/.pgpass entry)", redactUrl(url), "unavailable");
+      return fromPassfile;
     };
+    // a client whose connection failed is dropped by the pool without end(): its socket would stay open
+    // until the server's authentication_timeout (60 s), keeping the process alive; end it here
+    const Base = pg.Client as unknown as new (...args: unknown[]) => { connect(cb?: (err?: Error) => void): unknown; end(): Promise<void> };
+    class Client extends Base {
+      override connect(cb?: (err?: Error) => void): unknown {
+        if (!cb) return super.connect();
+        return super.connect((err?: Error) => {
+          if (err) this.end().catch(() => undefined);
+          cb(err);
+        });
+      }
+    }
     // the URL parsed here (not connectionString: pg would merge the URL's undefined password over the function)
     const { password: _inUrl, ...fromUrl } = cs;
-    const pool = new pg.Pool({ ...(fromUrl as PG.PoolConfig), password, max: 4, allowExitOnIdle: true, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 1_000 });
+    const pool = new pg.Pool({ ...(fromUrl as PG.PoolConfig), Client: Client as unknown as PG.PoolConfig["Client"], password, max: 4, allowExitOnIdle: true, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 1_000 });
     const store = new PgStore(pool, url);
     pool.on("error", () => undefined); // an idle client's error (server restart): the next query reports it
     return store;
