@@ -1,5 +1,6 @@
 /**
- * The config reader finds the same users as the real nats-server 2.9.10: for a corpus of configs
+ * The config reader finds the same users as every real nats-server of the matrix (Debian's 2.9.10
+ * and scripts/nats-versions.txt), told that version: for a corpus of configs
  * (every string form and escape, includes, variables, environment variables, accounts, last-wins
  * keys, bcrypt), each user the reader reports logs in on the server with its password and is
  * reported by /connz as that user in that account; a name the reader does not report is refused.
@@ -8,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { tmpDir } from "./helpers/cli";
-import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
+import { startNatsServer, stopAllNatsServers, NatsServer, natsServerMatrix } from "./helpers/nats";
 import { readServerConfig } from "../src/nats/conf/server-config";
 
 // bcrypt of "s3cret" (cost 4), made with bcryptjs for this test
@@ -75,26 +76,32 @@ async function login(server: NatsServer, user: string, pass: string): Promise<{ 
   }
 }
 
-test.each(CORPUS.map((c) => [c.name, c] as const))("%s: the reader's users are the server's", async (_n, c) => {
-  // the bcrypt fixture must really be bcrypt("s3cret")
-  expect(require("bcryptjs").compareSync("s3cret", BCRYPT)).toBe(true);
-  const dir = tmpDir("mtlsctl-conf-users-");
-  for (const [f, text] of Object.entries(c.files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  const cfg = readServerConfig(path.join(dir, "main.conf"), { ...process.env, ...c.env }, { cwd: dir });
-  const found = cfg.users.map((u) => [u.user, u.password, u.account] as const);
-  expect(found.map((f) => f[0]).sort()).toEqual(Object.keys(c.passwords).sort());
+// one server at a time: each corpus entry on each version, stopped before the next starts
+describe.each(natsServerMatrix())("nats-server $version", ({ version, bin }) => {
+  test.each(CORPUS.map((c) => [c.name, c] as const))("%s: the reader's users are the server's", async (_n, c) => {
+    // the bcrypt fixture must really be bcrypt("s3cret")
+    expect(require("bcryptjs").compareSync("s3cret", BCRYPT)).toBe(true);
+    const dir = tmpDir("mtlsctl-conf-users-");
+    for (const [f, text] of Object.entries(c.files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), text);
+    }
+    const cfg = readServerConfig(path.join(dir, "main.conf"), { ...process.env, ...c.env }, { cwd: dir, serverVersion: version });
+    const found = cfg.users.map((u) => [u.user, u.password, u.account] as const);
+    expect(found.map((f) => f[0]).sort()).toEqual(Object.keys(c.passwords).sort());
 
-  const server = await startNatsServer(path.join(dir, "main.conf"), { dir, env: c.env });
-  servers.push(server);
-  for (const [user, , account] of found) {
-    const r = await login(server, user!, c.passwords[user!]);
-    expect({ user, r }).toEqual({ user, r: { ok: true, user, account: account ?? null } });
-  }
-  // a user the reader does not report, and a wrong password, are refused
-  expect((await login(server, "nobody-" + Date.now(), "x")).ok).toBe(false);
-  expect((await login(server, found[0][0]!, "wrong-password")).ok).toBe(false);
-  await server.stop();
-}, 30_000);
+    const server = await startNatsServer(path.join(dir, "main.conf"), { dir, env: c.env, bin });
+    servers.push(server);
+    try {
+      for (const [user, , account] of found) {
+        const r = await login(server, user!, c.passwords[user!]);
+        expect({ version, user, r }).toEqual({ version, user, r: { ok: true, user, account: account ?? null } });
+      }
+      // a user the reader does not report, and a wrong password, are refused
+      expect((await login(server, "nobody-" + Date.now(), "x")).ok).toBe(false);
+      expect((await login(server, found[0][0]!, "wrong-password")).ok).toBe(false);
+    } finally {
+      await server.stop();
+    }
+  }, 30_000);
+});
