@@ -18,6 +18,7 @@
  *    top-level `a` to an empty map, exactly like the server.
  * Errors carry the server's own reason text (see {@link ConfigError}).
  */
+import { atLeast } from "../versions";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MtlsError } from "../../errors";
@@ -160,10 +161,16 @@ export class ConfigError extends MtlsError {
 export interface ParseOptions {
   /** Where `$VAR` falls back to; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The nats-server version whose parser to follow (default 2.9.10). */
+  serverVersion?: string;
 }
 
 interface Shared {
   env: NodeJS.ProcessEnv;
+  /** 2.9.22 on: a file whose last item is a key (no value before the end) is "config is invalid". */
+  keyAtEofInvalid: boolean;
+  /** 2.10.0 on: the lexer reads top-level braces as a block (nested ones too). */
+  blockLexer: boolean;
   files: string[];
   variables: VariableRef[];
   /** Key names seen, to share one string per name. */
@@ -313,8 +320,23 @@ class Parser {
 
   run(src: Buffer): ConfMap {
     // tokens are parsed as the lexer reads them: a large file's tokens are never all held at once
+    let last: Token | null = null;
     lexConfigTo(src, (t) => {
-      if (t.kind !== "eof") this.token(t);
+      if (t.kind !== "eof") {
+        last = t;
+        this.token(t);
+        return;
+      }
+      // 2.9.22 on (conf/parse.go): the end of a checked file right after a key, unless the key is a
+      // closing brace (JSON-like files), is refused; 2.9.10 drops the key. 2.10.0's lexer reads a
+      // top-level `{ ... }` as a block (lexBlockStart), nested braces too: the closing `}}` of `{{ ... }}`
+      // is no key there (observed: top-extra-open.conf, refused by 2.9.25, accepted by 2.10.27 on)
+      const prev = last as Token | null;
+      const closing = prev?.text === "}" || (this.shared.blockLexer && /^}+$/.test(prev?.text ?? ""));
+      if (this.pedantic && this.shared.keyAtEofInvalid && prev?.kind === "key" && !closing) {
+        const reason = `config is invalid (${this.file}:${t.line}:${t.col})`;
+        throw new ConfigError(reason, posOf(this.file, t), reason);
+      }
     });
     return this.root;
   }
@@ -477,7 +499,7 @@ class Parser {
 
 /** Parses configuration text. `file` names it in positions; includes are relative to its directory. */
 export function parseConfigText(src: Buffer | string, file = "<config>", opts: ParseOptions = {}): ParsedConfig {
-  const shared: Shared = { env: opts.env ?? process.env, files: [file], variables: [], names: new Map() };
+  const shared: Shared = { env: opts.env ?? process.env, keyAtEofInvalid: atLeast(opts.serverVersion ?? "2.9.10", "2.9.22"), blockLexer: atLeast(opts.serverVersion ?? "2.9.10", "2.10.0"), files: [file], variables: [], names: new Map() };
   const buf = typeof src === "string" ? Buffer.from(src, "utf8") : src;
   const root = new Parser(file, path.dirname(file), true, 0, shared).run(buf);
   return { root, files: shared.files, variables: shared.variables };
