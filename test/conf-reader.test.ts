@@ -676,6 +676,61 @@ describe.each(natsServerMatrix())("fixtures: the reader's verdict equals `nats-s
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The tls keys later servers added, each in a config of its own, on every server of the matrix:
+ * `nats-server -t` decides, and the reader told that version must decide the same, in the same words
+ * where it refuses for a reason other than an unknown key (2.10 changed the quoting of that message).
+ * `want` records what was observed (the first version of the matrix that takes the key).
+ */
+/** `accepted`: the first server of the matrix that takes it (null: none does); `noPair`: the block has no cert_file/key_file. */
+const LATER_KEYS: { key: string; lines: string[]; accepted: string | null; refusal?: string; noPair?: boolean }[] = [
+  { key: "handshake_first", lines: ["handshake_first: true"], accepted: "2.10.27" },
+  // Windows' certificate stores: known from 2.9.20, refused on any other system
+  { key: "cert_store", lines: ['cert_store: "WindowsCurrentUser"'], accepted: null, refusal: "cert_store not compatible with current operating system" },
+  { key: "cert_store (unknown store)", lines: ['cert_store: "MacKeychain"'], accepted: null, refusal: "cert store type not implemented" },
+  { key: "cert_match_by", lines: ['cert_match_by: "Subject"'], accepted: "2.9.25" },
+  { key: "cert_match_by (unknown)", lines: ['cert_match_by: "Serial"'], accepted: null, refusal: "cert match by type not implemented" },
+  { key: "cert_match", lines: ['cert_match: "CN=localhost"'], accepted: "2.9.25" },
+  { key: "certs", lines: ['certs: [ { cert_file: "tls/cert.pem", key_file: "tls/key.pem" } ]'], accepted: "2.10.27", noPair: true },
+  { key: "certs with cert_file", lines: ['certs: [ { cert_file: "tls/cert.pem", key_file: "tls/key.pem" } ]'], accepted: null, refusal: "error parsing tls config, cannot combine 'cert_file' option with 'certs' option" },
+  { key: "ca_certs_match", lines: ['ca_certs_match: ["CN=localhost"]'], accepted: "2.10.27" },
+  { key: "cert_match_skip_invalid", lines: ["cert_match_skip_invalid: true"], accepted: "2.10.27" },
+  { key: "allow_insecure_cipher_suites", lines: ["allow_insecure_cipher_suites: true"], accepted: "2.12.15" },
+];
+
+describe.each(natsServerMatrix())("later tls keys on nats-server $version: the reader's verdict equals `nats-server -t`", ({ version, bin }) => {
+  let run: string;
+  beforeAll(() => {
+    run = fs.mkdtempSync(path.join(scratch, "later-keys-"));
+    makeKeyPair(run);
+  });
+  const order = ["2.9.10", "2.9.25", "2.10.27", "2.11.17", "2.12.15", "2.14.10", "2.15.3"];
+  test.each(LATER_KEYS.map((k) => [k.key, k] as const))("%s", (_k, k) => {
+    const pair = k.noPair ? [] : ['  cert_file: "tls/cert.pem"', '  key_file: "tls/key.pem"'];
+    const name = `${k.key.replace(/\W+/g, "-")}.conf`;
+    fs.writeFileSync(path.join(run, name), ["listen: 127.0.0.1:4222", "tls {", ...pair, ...k.lines.map((l) => `  ${l}`), "}", ""].join("\n"));
+    const r = spawnSync(bin, ["-t", "-c", name], { cwd: run, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8", timeout: 30_000 });
+    const server = { ok: r.status === 0, said: r.stderr.trim().split("\n").pop()! };
+    let reader: { ok: boolean; reason?: string };
+    try {
+      readServerConfig(path.join(run, name), {}, { cwd: run, serverVersion: version });
+      reader = { ok: true };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      reader = { ok: false, reason: e.reason };
+    }
+    // what was observed: accepted from the recorded version on; else refused, as unknown before the key's release
+    const want = k.accepted !== null && order.indexOf(version) >= order.indexOf(k.accepted);
+    expect({ version, server: server.ok, said: server.said }).toEqual({ version, server: want, said: server.said });
+    expect({ version, reader: reader.ok, reason: reader.reason }).toEqual({ version, reader: server.ok, reason: reader.reason });
+    if (!server.ok) {
+      const unknown = /unknown field/.test(server.said);
+      expect({ version, said: server.said, readerSays: reader.reason }).toEqual({ version, said: expect.stringContaining(unknown ? "unknown field" : reader.reason!), readerSays: unknown ? expect.stringContaining("unknown field") : expect.any(String) });
+      if (k.refusal && !unknown) expect(reader.reason).toBe(k.refusal);
+    }
+  });
+});
+
 describe("round trip: quoteConfString's output reads back exactly", () => {
   const HOSTILE = [
     'a"b',
