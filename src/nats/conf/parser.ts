@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MtlsError } from "../../errors";
 import { lexConfigTo, decodeRune, isGoDigit, Token } from "./lexer";
+import type { LexOptions } from "./lexer";
 
 // ---------------------------------------------------------------------------------------------
 // The tree
@@ -171,6 +172,12 @@ interface Shared {
   keyAtEofInvalid: boolean;
   /** 2.10.0 on: the lexer reads top-level braces as a block (nested ones too). */
   blockLexer: boolean;
+  /** The lexer's version-dependent rules. */
+  lex: LexOptions;
+  /** Whether a self-referencing environment variable is reported as a cycle (else the server overflows its stack). */
+  envCycles: boolean;
+  /** Environment variables whose values are being read (the server's envVarReferences). */
+  resolving: Set<string>;
   files: string[];
   variables: VariableRef[];
   /** Key names seen, to share one string per name. */
@@ -337,7 +344,7 @@ class Parser {
         const reason = `config is invalid (${this.file}:${t.line}:${t.col})`;
         throw new ConfigError(reason, posOf(this.file, t), reason);
       }
-    });
+    }, this.shared.lex);
     return this.root;
   }
 
@@ -449,21 +456,26 @@ class Parser {
         return { ...found.value, pos, usedVariable: false, fromVariable: name, fromEnv: undefined };
       }
     }
+    const failed = (why: string) => `variable reference for '${name}' on line ${t.serverLine} could not be parsed: ${why}`;
+    // 2.11.12, 2.12.4 and 2.14.0 on: a variable met again while its environment value is being read is a cycle
+    if (this.shared.envCycles && this.shared.resolving.has(name)) throw new ConfigError(failed(`variable reference cycle for '${name}'`), pos);
     const envValue = this.shared.env[name];
     if (envValue === undefined) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
     this.shared.variables.push({ name, pos, source: "env" });
-    const failed = (why: string) => `variable reference for '${name}' on line ${t.serverLine} could not be parsed: ${why}`;
     if (this.depth >= MAX_NESTING) {
       const why = "environment variables refer to each other without end (nats-server crashes with a stack overflow)";
       throw new CycleError(why, pos, why);
     }
     let sub: ConfMap;
+    this.shared.resolving.add(name);
     try {
       sub = new Parser(`$${name}`, ".", false, this.depth + 1, this.shared).run(Buffer.from(`pk=${envValue}`, "utf8"));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       if (e instanceof CycleError && this.depth > 0) throw e;
       throw new ConfigError(failed(e.serverMessage), pos);
+    } finally {
+      this.shared.resolving.delete(name);
     }
     const v = sub.entries.get("pk");
     if (!v) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
@@ -497,9 +509,15 @@ class Parser {
   }
 }
 
+/** "Fix config parsing with self referencing environment variables": 2.11.12, 2.12.4, 2.14.0 (2.10.27 still overflows its stack). */
+function envCycles(v: string): boolean {
+  return (atLeast(v, "2.11.12") && !atLeast(v, "2.12.0")) || (atLeast(v, "2.12.4") && !atLeast(v, "2.13.0")) || atLeast(v, "2.14.0");
+}
+
 /** Parses configuration text. `file` names it in positions; includes are relative to its directory. */
 export function parseConfigText(src: Buffer | string, file = "<config>", opts: ParseOptions = {}): ParsedConfig {
-  const shared: Shared = { env: opts.env ?? process.env, keyAtEofInvalid: atLeast(opts.serverVersion ?? "2.9.10", "2.9.22"), blockLexer: atLeast(opts.serverVersion ?? "2.9.10", "2.10.0"), files: [file], variables: [], names: new Map() };
+  const v = opts.serverVersion ?? "2.9.10";
+  const shared: Shared = { env: opts.env ?? process.env, keyAtEofInvalid: atLeast(v, "2.9.22"), blockLexer: atLeast(v, "2.10.0"), lex: { digitAfterSuffixIsString: atLeast(v, "2.14.10") }, envCycles: envCycles(v), resolving: new Set(), files: [file], variables: [], names: new Map() };
   const buf = typeof src === "string" ? Buffer.from(src, "utf8") : src;
   const root = new Parser(file, path.dirname(file), true, 0, shared).run(buf);
   return { root, files: shared.files, variables: shared.variables };

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate, createPrivateKey, KeyObject } from "node:crypto";
 import type { ConfEntry, ConfValue, Pos } from "./parser";
-import { goFileError } from "./parser";
+import { goFileError, goTypeName } from "./parser";
 import type { TlsConfig } from "./types";
 import { CheckContext, optionError, want } from "./context";
 import { goQuote, parseGoDuration } from "./go-values";
@@ -36,6 +36,20 @@ const LATER_TLS_KEYS: Record<string, { since: string; kinds: string[] }> = {
   cert_match_skip_invalid: { since: "2.10.23", kinds: ["bool"] },
   allow_insecure_cipher_suites: { since: "2.12.0", kinds: ["bool"] },
 };
+
+/** Go's %v of a scalar config value (for messages that print it). */
+function goValueV(v: ConfValue): string {
+  switch (v.kind) {
+    case "int":
+    case "float":
+    case "bool":
+      return String(v.value);
+    case "string":
+      return v.value;
+    default:
+      return goTypeName(v);
+  }
+}
 
 /**
  * The certificate-store keys' own checks (server/certstore): the stores are Windows' only, so on the
@@ -219,12 +233,15 @@ function tls(ctx: CheckContext, e: ConfEntry): TlsConfig | undefined {
           if (gate && atLeast(ctx.serverVersion, gate.since)) {
             const storeProblem = certStoreKey(k, v);
             if (storeProblem) fail(storeProblem, p);
+            // parseTLSVersion: anything but a string is refused with its value (%v)
+            if (k === "min_version" && v.kind !== "string") fail(`error parsing tls config: 'min_version' wrong type: ${goValueV(v)}`, p);
             if (k === "ocsp_peer") tc.ocspPeer = parseOcspPeer(v, p);
             else if (!gate.kinds.includes(v.kind)) fail(`error parsing tls config, '${k}' wrong type`, p);
             (tc.laterKeys ??= []).push(k);
             break;
           }
-          fail(`error parsing tls config, unknown field [${goQuote(f.key)}]`, p);
+          // 2.10.8 on (with tls.certs) the key is quoted without the brackets (observed on 2.10.27)
+          fail(atLeast(ctx.serverVersion, "2.10.8") ? `error parsing tls config, unknown field ${goQuote(f.key)}` : `error parsing tls config, unknown field [${goQuote(f.key)}]`, p);
         }
       }
     }
