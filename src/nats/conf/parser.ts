@@ -45,6 +45,12 @@ interface NodeBase {
   fromVariable?: string;
   /** Set when that variable came from the environment. */
   fromEnv?: boolean;
+  /**
+   * Set on every value inside an environment variable's value: the server parses that text in its
+   * plain mode, so these are bare values without a token, and an option parser that is handed the
+   * token instead of the value gets nil (see {@link nilToken}).
+   */
+  rawEnv?: boolean;
 }
 export interface ConfString extends NodeBase {
   kind: "string";
@@ -479,7 +485,8 @@ class Parser {
     }
     const v = sub.entries.get("pk");
     if (!v) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
-    return { ...v.value, pos, usedVariable: false, fromVariable: name, fromEnv: true };
+    markRawEnv(v.value);
+    return { ...v.value, pos, usedVariable: false, fromVariable: name, fromEnv: true, rawEnv: undefined };
   }
 
   private include(t: Token, pos: Pos): void {
@@ -507,6 +514,25 @@ class Parser {
     }
     for (const entry of sub.entries.values()) this.set(entry.value, { name: entry.key, pos: entry.keyPos });
   }
+}
+
+/** Marks everything inside an environment value as bare (the value itself becomes a token in the file). */
+function markRawEnv(v: ConfValue): void {
+  const children = v.kind === "map" ? [...v.entries.values()].map((e) => e.value) : v.kind === "array" ? v.items : [];
+  for (const c of children) {
+    c.rawEnv = true;
+    markRawEnv(c);
+  }
+}
+
+/**
+ * Where the server hands an option parser the entry's token rather than its value (parseUsers for
+ * authorization's `users`, parseUserPermissions, parsePermSubjects for `allow`/`deny`): a bare value
+ * from inside an environment variable has no token, and the parser sees nil. Observed on every server
+ * of the matrix (`authorization: $AUTH` with a users list: "Expected users field to be an array, got <nil>").
+ */
+export function nilToken(v: ConfValue): boolean {
+  return v.rawEnv === true;
 }
 
 /** "Fix config parsing with self referencing environment variables": 2.11.12, 2.12.4, 2.14.0 (2.10.27 still overflows its stack). */

@@ -66,6 +66,7 @@ export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: Re
  * cleanupUsedEnvVars walks the maps of the file and asserts that each value is a parser token; a
  * non-empty map that came from an environment variable holds plain values, and the server panics
  * (exit 2). Fixed in 2.12.6 and 2.14.0 ("ParseFileWithChecksDigest deletes referenced config entries").
+ * The type in the message is the first value the server visits: with several, Go's map order picks it.
  */
 function digestPanic(m: ConfMap): void {
   for (const e of m.entries.values()) {
