@@ -43,8 +43,9 @@ export { goQuote, parseGoDuration } from "./go-values";
 export { isValidPublicNkey } from "./nkey";
 
 /**
- * Reads a nats-server configuration file as nats-server 2.9.10 would, and collects what the verifier
- * needs. Throws a {@link ConfigError} (the server's reason text, with file, line and column) when the
+ * Reads a nats-server configuration file as the nats-server of `opts.serverVersion` would (default
+ * 2.9.10; the differences of later versions are each observed on the matrix by test/conf-reader.test.ts),
+ * and collects what the verifier needs. Throws a {@link ConfigError} (the server's reason text, with file, line and column) when the
  * server would refuse to load the file; the first problem is thrown, the others are in `others`.
  */
 export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: ReadOptions = {}): ServerConfig {
