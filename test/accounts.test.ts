@@ -2,11 +2,14 @@
  * Accounts and permissions (issue 10): `client issue/sign --account --allow-pub ...`, `client set`,
  * `nkey create/set --account`, the bulk columns, `config nats` writing accounts {}, and
  * `explain`/`verify` reporting the account and permissions the server binds, with
- * `--publish`/`--subscribe` answers. Proved against the real nats-server 2.9.10 with the npm
- * `nats` client: each client lands in its account (/connz?auth=true), another account does not
+ * `--publish`/`--subscribe` answers. Proved against real nats-servers with the nats.js 3
+ * client (`@nats-io/transport-node`): each client lands in its account (/connz?auth=true), another account does not
  * see its messages, and every publish or subscribe `explain` calls denied is refused by the server
  * (and every one it calls allowed goes through). A table of subjects x permission sets checks the
- * subject matcher against the server in one run. Missing tools fail the tests, never skip.
+ * subject matcher against the server in one run. Both server-backed blocks run in full on every
+ * server of the matrix (Debian's 2.9.10 and scripts/nats-versions.txt), one server at a time, each
+ * stopped after its version's block, `explain`/`verify` told that version (about 7 s a version on
+ * 2 cores). Missing tools fail the tests, never skip.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,7 +17,7 @@ import * as crypto from "node:crypto";
 import { connect, ConnectionOptions, errors, NatsConnection, nkeyAuthenticator } from "@nats-io/transport-node";
 import { spawnSync } from "node:child_process";
 import { makeStore, mtls, mtlsOk, RunResult, tool } from "./helpers/cli";
-import { startNatsServer, stopAllNatsServers, NatsServer } from "./helpers/nats";
+import { startNatsServer, stopAllNatsServers, NatsServer, natsServerMatrix } from "./helpers/nats";
 import { readServerConfig } from "../src/nats/conf/server-config";
 import { boundPermissions, checkPublish, checkSubscribe, subjectMatches, subjectIsSubset, BoundPermissions } from "../src/nats/permissions";
 import { readInventory, inventoryText } from "./helpers/inventory";
@@ -98,8 +101,10 @@ async function subscribes(c: Conn, subject: string, queue: string | null = null)
 // ---------------------------------------------------------------------------------------------
 // the store and the snippet
 
-function explain(name: string, configFile: string, extra: string[]): { r: RunResult; j: any } {
-  const r = cliRaw(["explain", crt(name), "--config", configFile, "--server-version", "2.9.10", "--json", ...extra]);
+const MATRIX = natsServerMatrix();
+
+function explain(name: string, configFile: string, version: string, extra: string[]): { r: RunResult; j: any } {
+  const r = cliRaw(["explain", crt(name), "--config", configFile, "--server-version", version, "--json", ...extra]);
   let j: any = null;
   try {
     j = JSON.parse(r.stdout);
@@ -180,14 +185,18 @@ describe("issue, bulk, set: the account and permissions are stored with the user
   });
 });
 
-describe("real nats-server 2.9.10: accounts and permissions from `config nats`", () => {
+describe.each(MATRIX)("real nats-server $version: accounts and permissions from `config nats`", ({ version, bin }) => {
   let server: NatsServer;
   let snippet: string;
   beforeAll(async () => {
-    cli(["nkey", "create", "svc", "--account", "ORDERS", "--allow-sub", "orders.>"]);
-    snippet = path.join(work, "mtls.conf");
+    // the store is shared by every version's block: the NKey user is made once
+    if (!fs.existsSync(path.join(store.dir, "nkeys", "svc.nk"))) cli(["nkey", "create", "svc", "--account", "ORDERS", "--allow-sub", "orders.>"]);
+    snippet = path.join(work, `mtls-${version}.conf`);
     cli(["config", "nats", "--out", snippet]);
-    server = await startNatsServer(snippet);
+    server = await startNatsServer(snippet, { bin });
+  });
+  afterAll(async () => {
+    await server?.stop(); // one server at a time
   });
 
   test("the snippet: global users in authorization, the others in quoted accounts {}, each user once", () => {
@@ -209,7 +218,7 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
       try {
         await c.nc.flush();
         const seen = await connzOf(server, c.name);
-        const v = JSON.parse(cli(["verify", crt(name), "--config", server.configFile, "--server-version", "2.9.10", "--json"]).stdout);
+        const v = JSON.parse(cli(["verify", crt(name), "--config", server.configFile, "--server-version", version, "--json"]).stdout);
         // /connz names the global account "$G" (or leaves it out); the verdict's contract says null
         const seenAccount = seen.account === undefined || seen.account === "$G" ? null : seen.account;
         expect({ name, server: { user: seen.authorized_user, account: seenAccount } }).toEqual({ name, server: { user: v.user, account } });
@@ -242,7 +251,7 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
 
   test("publish: the server refuses exactly what explain --publish calls denied", async () => {
     const subjects = ["orders.new", "orders.admin", "orders", "billing.x", "orders.a.b", "_INBOX.x"];
-    const { r, j } = explain("alice", server.configFile, subjects.flatMap((s) => ["--publish", s]));
+    const { r, j } = explain("alice", server.configFile, version, subjects.flatMap((s) => ["--publish", s]));
     expect(r.code).toBe(1); // some are denied
     expect(j.verdict.permissions).toMatchObject({ source: "user", publish: { allow: ["orders.>"], deny: ["orders.admin"] } });
     const predicted = Object.fromEntries(j.verdict.access.map((a: { subject: string; allowed: boolean }) => [a.subject, a.allowed]));
@@ -267,7 +276,7 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
       await a2.nc.close();
     }
     // all allowed: exit 0; the human output names the rule
-    const ok = cliRaw(["explain", crt("alice"), "--config", server.configFile, "--server-version", "2.9.10", "--publish", "orders.new"]);
+    const ok = cliRaw(["explain", crt("alice"), "--config", server.configFile, "--server-version", version, "--publish", "orders.new"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/publish "orders\.new": ALLOWED — allowed by publish allow "orders\.>"/);
   });
@@ -281,7 +290,7 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
       ["_INBOX.abc", null],
       ["orders.x", "workers"],
     ];
-    const { j } = explain("alice", server.configFile, questions.flatMap(([s, q]) => ["--subscribe", q ? `${s} ${q}` : s]));
+    const { j } = explain("alice", server.configFile, version, questions.flatMap(([s, q]) => ["--subscribe", q ? `${s} ${q}` : s]));
     const predicted = j.verdict.access.map((a: { allowed: boolean }) => a.allowed);
     expect(predicted).toEqual([false, true, true, false, true, true]);
     expect(j.verdict.access[1].notes.join(" ")).toMatch(/messages on "orders.secret" are not delivered/);
@@ -298,7 +307,7 @@ describe("real nats-server 2.9.10: accounts and permissions from `config nats`",
   test("the NKey user lands in its account with its permissions, as verify --nkey-seed says", async () => {
     const seed = path.join(store.dir, "nkeys", "svc.nk");
     const pub = inventory().nkeys.find((k: { name: string }) => k.name === "svc").publicKey;
-    const r = cliRaw(["verify", crt("carol"), "--nkey-seed", seed, "--config", server.configFile, "--server-version", "2.9.10", "--subscribe", "billing.x", "--subscribe", "orders.x", "--json"]);
+    const r = cliRaw(["verify", crt("carol"), "--nkey-seed", seed, "--config", server.configFile, "--server-version", version, "--subscribe", "billing.x", "--subscribe", "orders.x", "--json"]);
     expect(r.code).toBe(1); // billing.x is denied
     const v = JSON.parse(r.stdout.trim().split("\n")[0]);
     expect(v).toMatchObject({ accepted: true, user: pub, account: "ORDERS", matchedBy: "nkey", permissions: { subscribe: { allow: ["orders.>"], deny: [] }, source: "user" } });
@@ -354,7 +363,7 @@ const SUB_SUBJECTS: [string, string | null][] = [
   ["acct.y", null],
 ];
 
-describe("real nats-server 2.9.10: the subject matcher, subjects x permission sets", () => {
+describe.each(MATRIX)("real nats-server $version: the subject matcher, subjects x permission sets", ({ version, bin }) => {
   let server: NatsServer;
   let bound: Record<string, BoundPermissions | null>;
   beforeAll(async () => {
@@ -374,16 +383,19 @@ describe("real nats-server 2.9.10: the subject matcher, subjects x permission se
       `}`,
       ``,
     ].join("\n");
-    const file = path.join(work, "matrix.conf");
+    const file = path.join(work, `matrix-${version}.conf`);
     fs.writeFileSync(file, conf);
-    server = await startNatsServer(file);
-    const cfg = readServerConfig(server.configFile, process.env, { cwd: server.dir, serverVersion: "2.9.10" });
+    server = await startNatsServer(file, { bin });
+    const cfg = readServerConfig(server.configFile, process.env, { cwd: server.dir, serverVersion: version });
     bound = {};
     for (const u of Object.keys(SETS)) {
       const cu = cfg.users.find((x) => x.user === u)!;
       const acc = cfg.accounts.find((a) => a.name === cu.account);
       bound[u] = boundPermissions(cu.permissions, acc?.defaultPermissions, cfg.authorization?.defaultPermissions, cu.account !== null);
     }
+  });
+  afterAll(async () => {
+    await server?.stop(); // one server at a time
   });
 
   test("publish: every (user, subject) as the server decides", async () => {

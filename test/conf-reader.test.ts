@@ -1,7 +1,8 @@
 /**
  * The nats-server configuration reader (src/nats/conf): the lexer and parser rules of
  * nats-server 2.9.10 (reference §3.1), the server-side checks (§2.1, §3.3), a table of fixtures
- * whose verdict is checked against the real `nats-server -t -c`, and a round trip of hostile
+ * whose verdict is checked against the real `nats-server -t -c` of every server of the matrix (the
+ * reader told that version), and a round trip of hostile
  * strings through the writer's quoteConfString.
  */
 import * as fs from "node:fs";
@@ -12,6 +13,8 @@ import { parseConfigText, parseConfigFile, toPlain, ConfigError, ConfMap, ConfVa
 import { readServerConfig, ServerConfig, goQuote, parseGoDuration, isValidPublicNkey } from "../src/nats/conf/server-config";
 import { quoteConfString } from "../src/nats/confstring";
 import { openssl, tmpDir, tool } from "./helpers/cli";
+import { natsServerMatrix } from "./helpers/nats";
+import { atLeast } from "../src/nats/versions";
 
 const FIXTURES = path.join(__dirname, "fixtures", "conf");
 const L = "listen: 127.0.0.1:4222\n";
@@ -565,12 +568,23 @@ function makeKeyPair(dir: string): void {
 
 interface Fixture {
   name: string;
+  /** The verdict of Debian's 2.9.10 (`# expect:`). */
   expect: "accept" | "refuse";
+  /** 2.9.10's words (`# reason:`). */
   reason?: string;
   env: Record<string, string>;
+  /** `# since V: accept|refuse` lines: from V on (the newest step not above the server applies), as observed on the matrix. */
+  since: [version: string, verdict: "accept" | "refuse"][];
 }
 
-/** Fixtures: every *.conf at the top of test/fixtures/conf, with `# expect:`, `# reason:` and `# env:` header lines. */
+/** The fixture's verdict on this server version. */
+function expectFor(fx: Fixture, version: string): "accept" | "refuse" {
+  let v = fx.expect;
+  for (const [since, verdict] of fx.since) if (atLeast(version, since)) v = verdict;
+  return v;
+}
+
+/** Fixtures: every *.conf at the top of test/fixtures/conf, with `# expect:`, `# reason:`, `# since V:` and `# env:` header lines. */
 function loadFixtures(): Fixture[] {
   return fs
     .readdirSync(FIXTURES)
@@ -578,9 +592,14 @@ function loadFixtures(): Fixture[] {
     .sort()
     .map((f) => {
       const text = fs.readFileSync(path.join(FIXTURES, f), "latin1");
-      const fx: Fixture = { name: f, expect: "accept", env: {} };
+      const fx: Fixture = { name: f, expect: "accept", env: {}, since: [] };
       for (const line of text.split("\n")) {
         if (!line.startsWith("# ")) break;
+        const s = /^# since (\d+\.\d+\.\d+): (accept|refuse)\b/.exec(line);
+        if (s) {
+          fx.since.push([s[1], s[2] as "accept" | "refuse"]);
+          continue;
+        }
         const m = /^# (expect|reason|env): (.*)$/.exec(line);
         if (!m) continue;
         if (m[1] === "expect") fx.expect = m[2] === "refuse" ? "refuse" : "accept";
@@ -597,21 +616,27 @@ function loadFixtures(): Fixture[] {
     });
 }
 
-describe("fixtures: the reader's verdict equals `nats-server -t -c` (2.9.10)", () => {
-  const fixtures = loadFixtures();
+const fixtures = loadFixtures();
+
+test("there are fixtures for both verdicts", () => {
+  expect(fixtures.length).toBeGreaterThan(150);
+  expect(fixtures.filter((f) => f.expect === "accept").length).toBeGreaterThan(50);
+  expect(fixtures.filter((f) => f.expect === "refuse").length).toBeGreaterThan(50);
+  // and some whose verdict changes across the matrix
+  expect(fixtures.filter((f) => f.since.length > 0).length).toBeGreaterThan(10);
+});
+
+/**
+ * Every fixture on every server of the matrix, one version after another: the server's verdict is
+ * the one recorded for that version, and the reader, told the version, gives it too, in the words
+ * that server prints (on 2.9.10, also exactly the `# reason:` line, which is 2.9.10's).
+ */
+describe.each(natsServerMatrix())("fixtures: the reader's verdict equals `nats-server -t -c` ($version)", ({ version, bin }) => {
   let run: string;
-  let natsServer: string;
   beforeAll(() => {
-    natsServer = tool("nats-server");
     run = fs.mkdtempSync(path.join(scratch, "fixtures-"));
     fs.cpSync(FIXTURES, run, { recursive: true });
     makeKeyPair(run);
-  });
-
-  test("there are fixtures for both verdicts", () => {
-    expect(fixtures.length).toBeGreaterThan(150);
-    expect(fixtures.filter((f) => f.expect === "accept").length).toBeGreaterThan(50);
-    expect(fixtures.filter((f) => f.expect === "refuse").length).toBeGreaterThan(50);
   });
 
   test.each(fixtures.map((f) => [f.name, f] as const))("%s", (_name, fx) => {
@@ -619,7 +644,7 @@ describe("fixtures: the reader's verdict equals `nats-server -t -c` (2.9.10)", (
     let verdict: "accept" | "refuse" = "accept";
     let reason: string | undefined;
     try {
-      const c = readServerConfig(path.join(run, fx.name), fx.env, { cwd: run });
+      const c = readServerConfig(path.join(run, fx.name), fx.env, { cwd: run, serverVersion: version });
       const w = c.warnings.find((x) => x.kind === "server");
       if (w) {
         verdict = "refuse";
@@ -632,10 +657,22 @@ describe("fixtures: the reader's verdict equals `nats-server -t -c` (2.9.10)", (
       reason = e.reason.split(run + path.sep).join("");
     }
     // the real server
-    const r = spawnSync(natsServer, ["-t", "-c", fx.name], { cwd: run, env: { PATH: process.env.PATH ?? "", ...fx.env }, encoding: "latin1", timeout: 60_000 });
+    const r = spawnSync(bin, ["-t", "-c", fx.name], { cwd: run, env: { PATH: process.env.PATH ?? "", ...fx.env }, encoding: "latin1", timeout: 60_000 });
     const serverVerdict = r.status === 0 ? "accept" : "refuse";
     const serverText = Buffer.from(r.stderr ?? "", "latin1").toString("utf8");
-    expect({ server: serverVerdict, expected: fx.expect }).toEqual({ server: fx.expect, expected: fx.expect });
+    const want = expectFor(fx, version);
+    expect({ version, server: serverVerdict, serverText: serverVerdict === want ? undefined : serverText.trim().split("\n").slice(0, 3).join("\n") }).toEqual({ version, server: want, serverText: undefined });
+    if (version !== "2.9.10") {
+      expect({ version, reader: verdict, reason: verdict === want ? undefined : reason }).toEqual({ version, reader: want, reason: undefined });
+      // in the server's words: what it prints holds the reader's reason ("A || B": either, by Go's map
+      // order; a stack overflow is a crash with no message of its own)
+      if (verdict === "refuse") {
+        const alternatives = fx.reason?.split(" || ");
+        const words = alternatives?.includes(reason!) ? alternatives : reason!.includes("crashes with a stack overflow") ? ["fatal error: stack overflow"] : [reason!];
+        expect({ version, serverText, saysOneOf: words.some((w) => serverText.includes(w)) }).toEqual({ version, serverText, saysOneOf: true });
+      }
+      return;
+    }
     // "A || B": the server reports either, depending on the order it visits its keys (Go map order)
     const alternatives = fx.reason?.split(" || ");
     expect({ reader: verdict, reason: alternatives && alternatives.includes(reason!) ? fx.reason : reason }).toEqual({ reader: fx.expect, reason: fx.reason ?? reason });
@@ -644,6 +681,61 @@ describe("fixtures: the reader's verdict equals `nats-server -t -c` (2.9.10)", (
 });
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The tls keys later servers added, each in a config of its own, on every server of the matrix:
+ * `nats-server -t` decides, and the reader told that version must decide the same, in the same words
+ * where it refuses for a reason other than an unknown key (2.10 changed the quoting of that message).
+ * `want` records what was observed (the first version of the matrix that takes the key).
+ */
+/** `accepted`: the first server of the matrix that takes it (null: none does); `noPair`: the block has no cert_file/key_file. */
+const LATER_KEYS: { key: string; lines: string[]; accepted: string | null; refusal?: string; noPair?: boolean }[] = [
+  { key: "handshake_first", lines: ["handshake_first: true"], accepted: "2.10.27" },
+  // Windows' certificate stores: known from 2.9.20, refused on any other system
+  { key: "cert_store", lines: ['cert_store: "WindowsCurrentUser"'], accepted: null, refusal: "cert_store not compatible with current operating system" },
+  { key: "cert_store (unknown store)", lines: ['cert_store: "MacKeychain"'], accepted: null, refusal: "cert store type not implemented" },
+  { key: "cert_match_by", lines: ['cert_match_by: "Subject"'], accepted: "2.9.25" },
+  { key: "cert_match_by (unknown)", lines: ['cert_match_by: "Serial"'], accepted: null, refusal: "cert match by type not implemented" },
+  { key: "cert_match", lines: ['cert_match: "CN=localhost"'], accepted: "2.9.25" },
+  { key: "certs", lines: ['certs: [ { cert_file: "tls/cert.pem", key_file: "tls/key.pem" } ]'], accepted: "2.10.27", noPair: true },
+  { key: "certs with cert_file", lines: ['certs: [ { cert_file: "tls/cert.pem", key_file: "tls/key.pem" } ]'], accepted: null, refusal: "error parsing tls config, cannot combine 'cert_file' option with 'certs' option" },
+  { key: "ca_certs_match", lines: ['ca_certs_match: ["CN=localhost"]'], accepted: "2.10.27" },
+  { key: "cert_match_skip_invalid", lines: ["cert_match_skip_invalid: true"], accepted: "2.10.27" },
+  { key: "allow_insecure_cipher_suites", lines: ["allow_insecure_cipher_suites: true"], accepted: "2.12.15" },
+];
+
+describe.each(natsServerMatrix())("later tls keys on nats-server $version: the reader's verdict equals `nats-server -t`", ({ version, bin }) => {
+  let run: string;
+  beforeAll(() => {
+    run = fs.mkdtempSync(path.join(scratch, "later-keys-"));
+    makeKeyPair(run);
+  });
+  const order = ["2.9.10", "2.9.25", "2.10.27", "2.11.17", "2.12.15", "2.14.10", "2.15.3"];
+  test.each(LATER_KEYS.map((k) => [k.key, k] as const))("%s", (_k, k) => {
+    const pair = k.noPair ? [] : ['  cert_file: "tls/cert.pem"', '  key_file: "tls/key.pem"'];
+    const name = `${k.key.replace(/\W+/g, "-")}.conf`;
+    fs.writeFileSync(path.join(run, name), ["listen: 127.0.0.1:4222", "tls {", ...pair, ...k.lines.map((l) => `  ${l}`), "}", ""].join("\n"));
+    const r = spawnSync(bin, ["-t", "-c", name], { cwd: run, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8", timeout: 30_000 });
+    const server = { ok: r.status === 0, said: r.stderr.trim().split("\n").pop()! };
+    let reader: { ok: boolean; reason?: string };
+    try {
+      readServerConfig(path.join(run, name), {}, { cwd: run, serverVersion: version });
+      reader = { ok: true };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      reader = { ok: false, reason: e.reason };
+    }
+    // what was observed: accepted from the recorded version on; else refused, as unknown before the key's release
+    const want = k.accepted !== null && order.indexOf(version) >= order.indexOf(k.accepted);
+    expect({ version, server: server.ok, said: server.said }).toEqual({ version, server: want, said: server.said });
+    expect({ version, reader: reader.ok, reason: reader.reason }).toEqual({ version, reader: server.ok, reason: reader.reason });
+    if (!server.ok) {
+      const unknown = /unknown field/.test(server.said);
+      expect({ version, said: server.said, readerSays: reader.reason }).toEqual({ version, said: expect.stringContaining(unknown ? "unknown field" : reader.reason!), readerSays: unknown ? expect.stringContaining("unknown field") : expect.any(String) });
+      if (k.refusal && !unknown) expect(reader.reason).toBe(k.refusal);
+    }
+  });
+});
 
 describe("round trip: quoteConfString's output reads back exactly", () => {
   const HOSTILE = [

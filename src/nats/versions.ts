@@ -17,8 +17,18 @@ export type ServerVersion = string;
  *  - 2.14.4   password-less certificate users cannot log in by name on listeners without mapping
  *             (backported to 2.12.14; a config finding, reported by lint);
  *  - 2.10.26, 2.11.9 and 2.12.0: Go's negative-serial and small-RSA refusals (goRules below).
+ * The configuration language (src/nats/conf, each step observed with `nats-server -t` on the matrix
+ * by test/conf-reader.test.ts): 2.9.20 the certificate-store tls keys, 2.9.21 ocsp_peer, 2.9.22 a key
+ * at the end of a file is "config is invalid", 2.10.0 handshake_first and the top-level block lexer,
+ * 2.10.8 tls.certs and `unknown field "k"` without brackets, 2.10.21 tls.min_version, 2.10.23
+ * ca_certs_match and cert_match_skip_invalid, 2.11.0 server names without spaces and the config
+ * digest's panic on a map from the environment (fixed in 2.12.6 and 2.14.0), 2.11.12, 2.12.4 and
+ * 2.14.0 a self-referencing environment variable is an error (before: a stack overflow), 2.12.0
+ * allow_insecure_cipher_suites, 2.14.10 `1e3` is a string (seen on 2.14.10, not in 2.14.5's source),
+ * 2.15.0 `-t` validating the options as startup does (seen on 2.15.3; the 2.15 history before it is
+ * not at hand).
  */
-export const MODELLED_VERSIONS = ["2.9.10", "2.11.15", "2.12.6", "2.13.0", "2.14.1", "2.14.4"] as const;
+export const MODELLED_VERSIONS = ["2.9.10", "2.9.20", "2.9.21", "2.9.22", "2.10.0", "2.10.8", "2.10.21", "2.10.23", "2.11.0", "2.11.12", "2.11.15", "2.12.0", "2.12.4", "2.12.6", "2.13.0", "2.14.0", "2.14.1", "2.14.4", "2.14.10", "2.15.0"] as const;
 export const NEWEST_MODELLED = "2.15.3";
 
 /**

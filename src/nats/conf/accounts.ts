@@ -1,6 +1,6 @@
 /** `accounts {}`: the server's parseAccounts, as a list of names or a map of account blocks. */
 import type { ConfEntry } from "./parser";
-import { goTypeName } from "./parser";
+import { goTypeName, nilToken } from "./parser";
 import type { AccountBlock } from "./types";
 import { CheckContext, want } from "./context";
 import { goQuote, goValue } from "./go-values";
@@ -52,7 +52,7 @@ export function accounts(ctx: CheckContext, e: ConfEntry): void {
           });
           break;
         case "default_permissions":
-          ctx.guarded(() => permissions(ctx, f.value, f.keyPos));
+          ctx.guarded(() => permissions(ctx, f.value, f.keyPos, nilToken(f.value)));
           acc.defaultPermissions = f.value;
           break;
         case "imports":

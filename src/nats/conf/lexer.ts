@@ -121,7 +121,10 @@ class LexError {
     readonly pos: number,
   ) {}
 }
-class LexStop {}
+/** The end of input inside a value: the server emits its EOF item there, `pending` bytes (the escapes already read) before the cursor. */
+class LexStop {
+  constructor(readonly pending = 0) {}
+}
 
 class Lexer {
   private pos = 0;
@@ -134,6 +137,7 @@ class Lexer {
   constructor(
     private readonly src: Buffer,
     private readonly sink?: (t: Token) => void,
+    private readonly opts: LexOptions = {},
   ) {
     for (let i = src.indexOf(0x0a); i !== -1; i = src.indexOf(0x0a, i + 1)) this.nl.push(i);
   }
@@ -143,7 +147,8 @@ class Lexer {
       this.document();
       this.emit("eof", this.pos, Buffer.alloc(0));
     } catch (e) {
-      if (e instanceof LexStop) this.emit("eof", this.pos, Buffer.alloc(0));
+      // the server's EOF item is placed len(val) bytes before the cursor (its emit), val being the string parts read so far
+      if (e instanceof LexStop) this.emit("eof", this.pos - e.pending, Buffer.alloc(0));
       else if (e instanceof LexError) {
         const t = this.token("error", e.at, Buffer.from(e.message, "utf8"));
         t.serverLine = this.lineAt(e.pos);
@@ -625,7 +630,7 @@ class Lexer {
       }
       if (r === EOF) {
         if (this.pos > seg) this.fail("Unexpected EOF.");
-        throw new LexStop();
+        throw new LexStop(parts.reduce((n, b) => n + b.length, 0));
       }
     }
   }
@@ -733,7 +738,8 @@ class Lexer {
       const r = this.next();
       if (r === 0x62 || r === 0x42 || r === 0x69 || r === 0x49) continue;
       this.back(p);
-      if (Lexer.endsNumber(r)) this.emit("int", start, this.slice(start, p));
+      // a digit after the suffix ends the number (`1e3`: the int 1e, then '3'), until the server reads the whole token as a string
+      if (Lexer.endsNumber(r) && !(this.opts.digitAfterSuffixIsString && isGoDigit(r))) this.emit("int", start, this.slice(start, p));
       else this.bare(start, [], start);
       return;
     }
@@ -803,15 +809,24 @@ class Lexer {
   }
 }
 
+/** Where the lexer follows a later server's. */
+export interface LexOptions {
+  /**
+   * `1e3`, `0K1abc`: a digit after a size suffix makes the whole token a bare string (observed on
+   * 2.14.10 and 2.15.3; 2.14.5's source and 2.12.15 still end the number before the digit).
+   */
+  digitAfterSuffixIsString?: boolean;
+}
+
 /** Tokenizes a whole configuration text. The list ends with an `eof` or an `error` token. */
-export function lexConfig(src: Buffer | string): Token[] {
-  return new Lexer(typeof src === "string" ? Buffer.from(src, "utf8") : src).run();
+export function lexConfig(src: Buffer | string, opts: LexOptions = {}): Token[] {
+  return new Lexer(typeof src === "string" ? Buffer.from(src, "utf8") : src, undefined, opts).run();
 }
 
 /**
  * The same tokens, handed to `sink` one by one as they are read, so that a large file's tokens are
  * never all in memory at once. An exception thrown by `sink` stops the lexer and propagates.
  */
-export function lexConfigTo(src: Buffer, sink: (t: Token) => void): void {
-  new Lexer(src, sink).run();
+export function lexConfigTo(src: Buffer, sink: (t: Token) => void, opts: LexOptions = {}): void {
+  new Lexer(src, sink, opts).run();
 }

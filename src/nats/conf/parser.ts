@@ -18,10 +18,12 @@
  *    top-level `a` to an empty map, exactly like the server.
  * Errors carry the server's own reason text (see {@link ConfigError}).
  */
+import { atLeast } from "../versions";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MtlsError } from "../../errors";
 import { lexConfigTo, decodeRune, isGoDigit, Token } from "./lexer";
+import type { LexOptions } from "./lexer";
 
 // ---------------------------------------------------------------------------------------------
 // The tree
@@ -43,6 +45,12 @@ interface NodeBase {
   fromVariable?: string;
   /** Set when that variable came from the environment. */
   fromEnv?: boolean;
+  /**
+   * Set on every value inside an environment variable's value: the server parses that text in its
+   * plain mode, so these are bare values without a token, and an option parser that is handed the
+   * token instead of the value gets nil (see {@link nilToken}).
+   */
+  rawEnv?: boolean;
 }
 export interface ConfString extends NodeBase {
   kind: "string";
@@ -160,10 +168,22 @@ export class ConfigError extends MtlsError {
 export interface ParseOptions {
   /** Where `$VAR` falls back to; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The nats-server version whose parser to follow (default 2.9.10). */
+  serverVersion?: string;
 }
 
 interface Shared {
   env: NodeJS.ProcessEnv;
+  /** 2.9.22 on: a file whose last item is a key (no value before the end) is "config is invalid". */
+  keyAtEofInvalid: boolean;
+  /** 2.10.0 on: the lexer reads top-level braces as a block (nested ones too). */
+  blockLexer: boolean;
+  /** The lexer's version-dependent rules. */
+  lex: LexOptions;
+  /** Whether a self-referencing environment variable is reported as a cycle (else the server overflows its stack). */
+  envCycles: boolean;
+  /** Environment variables whose values are being read (the server's envVarReferences). */
+  resolving: Set<string>;
   files: string[];
   variables: VariableRef[];
   /** Key names seen, to share one string per name. */
@@ -313,9 +333,24 @@ class Parser {
 
   run(src: Buffer): ConfMap {
     // tokens are parsed as the lexer reads them: a large file's tokens are never all held at once
+    let last: Token | null = null;
     lexConfigTo(src, (t) => {
-      if (t.kind !== "eof") this.token(t);
-    });
+      if (t.kind !== "eof") {
+        last = t;
+        this.token(t);
+        return;
+      }
+      // 2.9.22 on (conf/parse.go): the end of a checked file right after a key, unless the key is a
+      // closing brace (JSON-like files), is refused; 2.9.10 drops the key. 2.10.0's lexer reads a
+      // top-level `{ ... }` as a block (lexBlockStart), nested braces too: the closing `}}` of `{{ ... }}`
+      // is no key there (observed: top-extra-open.conf, refused by 2.9.25, accepted by 2.10.27 on)
+      const prev = last as Token | null;
+      const closing = prev?.text === "}" || (this.shared.blockLexer && /^}+$/.test(prev?.text ?? ""));
+      if (this.pedantic && this.shared.keyAtEofInvalid && prev?.kind === "key" && !closing) {
+        const reason = `config is invalid (${this.file}:${t.line}:${t.col})`;
+        throw new ConfigError(reason, posOf(this.file, t), reason);
+      }
+    }, this.shared.lex);
     return this.root;
   }
 
@@ -427,25 +462,31 @@ class Parser {
         return { ...found.value, pos, usedVariable: false, fromVariable: name, fromEnv: undefined };
       }
     }
+    const failed = (why: string) => `variable reference for '${name}' on line ${t.serverLine} could not be parsed: ${why}`;
+    // 2.11.12, 2.12.4 and 2.14.0 on: a variable met again while its environment value is being read is a cycle
+    if (this.shared.envCycles && this.shared.resolving.has(name)) throw new ConfigError(failed(`variable reference cycle for '${name}'`), pos);
     const envValue = this.shared.env[name];
     if (envValue === undefined) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
     this.shared.variables.push({ name, pos, source: "env" });
-    const failed = (why: string) => `variable reference for '${name}' on line ${t.serverLine} could not be parsed: ${why}`;
     if (this.depth >= MAX_NESTING) {
       const why = "environment variables refer to each other without end (nats-server crashes with a stack overflow)";
       throw new CycleError(why, pos, why);
     }
     let sub: ConfMap;
+    this.shared.resolving.add(name);
     try {
       sub = new Parser(`$${name}`, ".", false, this.depth + 1, this.shared).run(Buffer.from(`pk=${envValue}`, "utf8"));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       if (e instanceof CycleError && this.depth > 0) throw e;
       throw new ConfigError(failed(e.serverMessage), pos);
+    } finally {
+      this.shared.resolving.delete(name);
     }
     const v = sub.entries.get("pk");
     if (!v) throw new ConfigError(`variable reference for '${name}' on line ${t.serverLine} can not be found`, pos);
-    return { ...v.value, pos, usedVariable: false, fromVariable: name, fromEnv: true };
+    markRawEnv(v.value);
+    return { ...v.value, pos, usedVariable: false, fromVariable: name, fromEnv: true, rawEnv: undefined };
   }
 
   private include(t: Token, pos: Pos): void {
@@ -475,9 +516,34 @@ class Parser {
   }
 }
 
+/** Marks everything inside an environment value as bare (the value itself becomes a token in the file). */
+function markRawEnv(v: ConfValue): void {
+  const children = v.kind === "map" ? [...v.entries.values()].map((e) => e.value) : v.kind === "array" ? v.items : [];
+  for (const c of children) {
+    c.rawEnv = true;
+    markRawEnv(c);
+  }
+}
+
+/**
+ * Where the server hands an option parser the entry's token rather than its value (parseUsers for
+ * authorization's `users`, parseUserPermissions, parsePermSubjects for `allow`/`deny`): a bare value
+ * from inside an environment variable has no token, and the parser sees nil. Observed on every server
+ * of the matrix (`authorization: $AUTH` with a users list: "Expected users field to be an array, got <nil>").
+ */
+export function nilToken(v: ConfValue): boolean {
+  return v.rawEnv === true;
+}
+
+/** "Fix config parsing with self referencing environment variables": 2.11.12, 2.12.4, 2.14.0 (2.10.27 still overflows its stack). */
+function envCycles(v: string): boolean {
+  return (atLeast(v, "2.11.12") && !atLeast(v, "2.12.0")) || (atLeast(v, "2.12.4") && !atLeast(v, "2.13.0")) || atLeast(v, "2.14.0");
+}
+
 /** Parses configuration text. `file` names it in positions; includes are relative to its directory. */
 export function parseConfigText(src: Buffer | string, file = "<config>", opts: ParseOptions = {}): ParsedConfig {
-  const shared: Shared = { env: opts.env ?? process.env, files: [file], variables: [], names: new Map() };
+  const v = opts.serverVersion ?? "2.9.10";
+  const shared: Shared = { env: opts.env ?? process.env, keyAtEofInvalid: atLeast(v, "2.9.22"), blockLexer: atLeast(v, "2.10.0"), lex: { digitAfterSuffixIsString: atLeast(v, "2.14.10") }, envCycles: envCycles(v), resolving: new Set(), files: [file], variables: [], names: new Map() };
   const buf = typeof src === "string" ? Buffer.from(src, "utf8") : src;
   const root = new Parser(file, path.dirname(file), true, 0, shared).run(buf);
   return { root, files: shared.files, variables: shared.variables };

@@ -14,7 +14,9 @@
  * tls.ts, users.ts, user-permissions.ts, accounts.ts, listeners.ts, leafnodes.ts, cross-checks.ts.
  * This file is the entry point; what it exports is the reader's whole interface.
  */
-import { ConfigError, parseConfigFile, parseConfigText } from "./parser";
+import { ConfigError, goTypeName, parseConfigFile, parseConfigText } from "./parser";
+import type { ConfMap } from "./parser";
+import { atLeast } from "../versions";
 import type { ReadOptions, ServerConfig } from "./types";
 import { CheckContext } from "./context";
 import { checkConfig } from "./top-level";
@@ -41,12 +43,15 @@ export { goQuote, parseGoDuration } from "./go-values";
 export { isValidPublicNkey } from "./nkey";
 
 /**
- * Reads a nats-server configuration file as nats-server 2.9.10 would, and collects what the verifier
- * needs. Throws a {@link ConfigError} (the server's reason text, with file, line and column) when the
+ * Reads a nats-server configuration file as the nats-server of `opts.serverVersion` would (default
+ * 2.9.10; the differences of later versions are each observed on the matrix by test/conf-reader.test.ts),
+ * and collects what the verifier needs. Throws a {@link ConfigError} (the server's reason text, with file, line and column) when the
  * server would refuse to load the file; the first problem is thrown, the others are in `others`.
  */
 export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: ReadOptions = {}): ServerConfig {
-  const parsed = opts.text !== undefined ? parseConfigText(opts.text, file, { env }) : parseConfigFile(file, { env });
+  const parsed = opts.text !== undefined ? parseConfigText(opts.text, file, { env, serverVersion: opts.serverVersion }) : parseConfigFile(file, { env, serverVersion: opts.serverVersion });
+  const v = opts.serverVersion ?? "2.9.10";
+  if (atLeast(v, "2.11.0") && !atLeast(v, "2.12.6")) digestPanic(parsed.root);
   const checker = new CheckContext(file, parsed.files, parsed.root, parsed.variables, opts);
   checkConfig(checker);
   if (opts.keepGoing) return { ...checker.result, errors: checker.errors };
@@ -55,4 +60,24 @@ export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: Re
     throw new ConfigError(first.reason, { file: first.file, line: first.line, col: first.col }, first.serverMessage, others);
   }
   return checker.result;
+}
+
+/**
+ * 2.11.0 to 2.12.5 (and every 2.11): before reading any option, the config digest's
+ * cleanupUsedEnvVars walks the maps of the file and asserts that each value is a parser token; a
+ * non-empty map that came from an environment variable holds plain values, and the server panics
+ * (exit 2). Fixed in 2.12.6 and 2.14.0 ("ParseFileWithChecksDigest deletes referenced config entries").
+ * The type in the message is the first value the server visits: with several, Go's map order picks it.
+ */
+function digestPanic(m: ConfMap): void {
+  for (const e of m.entries.values()) {
+    if (e.value.usedVariable || e.value.kind !== "map") continue; // a used variable's definition is deleted, not walked
+    if (e.value.fromEnv) {
+      const first = e.value.entries.values().next();
+      if (first.done) continue;
+      const reason = `panic: interface conversion: interface {} is ${goTypeName(first.value.value)}, not *conf.token`;
+      throw new ConfigError(reason, e.value.pos, reason);
+    }
+    digestPanic(e.value);
+  }
 }

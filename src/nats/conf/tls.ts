@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate, createPrivateKey, KeyObject } from "node:crypto";
 import type { ConfEntry, ConfValue, Pos } from "./parser";
-import { goFileError } from "./parser";
+import { goFileError, goTypeName } from "./parser";
 import type { TlsConfig } from "./types";
 import { CheckContext, optionError, want } from "./context";
 import { goQuote, parseGoDuration } from "./go-values";
@@ -16,22 +16,63 @@ import { parseOcspPeer } from "./ocsp-peer";
 /**
  * TLS keys that servers after 2.9.10 accept (reference §4), with the first release that has each.
  * None of them changes which user a certificate maps to; ocsp_peer can refuse certificates at the
- * handshake (src/nats/conf/ocsp-peer.ts reads it; the verdict's `ocspPeer` models it).
+ * handshake (src/nats/conf/ocsp-peer.ts reads it; the verdict's `ocspPeer` models it). Observed with
+ * `nats-server -t` on every server of the matrix (test/conf-reader.test.ts, "later tls keys"): the
+ * certificate-store keys came to 2.9 in 2.9.20 (2.9.25 knows them), `certs` in 2.10.8,
+ * `ca_certs_match` and `cert_match_skip_invalid` in 2.10.23 (2.10.27 knows them; 2.11.0 on too).
  */
 const LATER_TLS_KEYS: Record<string, { since: string; kinds: string[] }> = {
   ocsp_peer: { since: "2.9.21", kinds: ["bool", "map"] },
   handshake_first: { since: "2.10.0", kinds: ["bool", "string"] },
   first: { since: "2.10.0", kinds: ["bool", "string"] },
   immediate: { since: "2.10.0", kinds: ["bool", "string"] },
-  cert_store: { since: "2.10.0", kinds: ["string"] },
-  cert_match_by: { since: "2.10.0", kinds: ["string"] },
-  cert_match: { since: "2.10.0", kinds: ["string"] },
+  cert_store: { since: "2.9.20", kinds: ["string"] },
+  cert_match_by: { since: "2.9.20", kinds: ["string"] },
+  cert_match: { since: "2.9.20", kinds: ["string"] },
   min_version: { since: "2.10.21", kinds: ["string"] },
-  certs: { since: "2.11.0", kinds: ["array"] },
-  ca_certs_match: { since: "2.11.0", kinds: ["array", "string"] },
-  cert_match_skip_invalid: { since: "2.11.0", kinds: ["bool"] },
+  certs: { since: "2.10.8", kinds: ["array"] },
+  certificates: { since: "2.10.8", kinds: ["array"] },
+  ca_certs_match: { since: "2.10.23", kinds: ["array", "string"] },
+  cert_match_skip_invalid: { since: "2.10.23", kinds: ["bool"] },
   allow_insecure_cipher_suites: { since: "2.12.0", kinds: ["bool"] },
 };
+
+/** Go's %v of a scalar config value (for messages that print it). */
+function goValueV(v: ConfValue): string {
+  switch (v.kind) {
+    case "int":
+    case "float":
+    case "bool":
+      return String(v.value);
+    case "string":
+      return v.value;
+    default:
+      return goTypeName(v);
+  }
+}
+
+/**
+ * The certificate-store keys' own checks (server/certstore): the stores are Windows' only, so on the
+ * Linux or macOS server modelled here a known store is refused too.
+ */
+function certStoreKey(k: string, v: ConfValue): string | undefined {
+  const str = v.kind === "string" ? v.value : "";
+  switch (k) {
+    case "cert_store":
+      if (str === "") return "expected 'cert_store' to be a valid non-empty string";
+      if (!["windowscurrentuser", "windowslocalmachine"].includes(str.toLowerCase())) return "cert store type not implemented";
+      return "cert_store not compatible with current operating system";
+    case "cert_match_by":
+      if (str === "") return "expected 'cert_match_by' to be a valid non-empty string";
+      if (!["issuer", "subject", "thumbprint"].includes(str.toLowerCase())) return "cert match by type not implemented";
+      return undefined;
+    case "cert_match":
+      return str === "" ? "expected 'cert_match' to be a valid non-empty string" : undefined;
+    case "cert_match_skip_invalid":
+      return v.kind === "bool" ? undefined : "expected 'cert_match_skip_invalid' to be a boolean";
+  }
+  return undefined;
+}
 
 const CIPHERS = new Set([
   "TLS_RSA_WITH_RC4_128_SHA",
@@ -190,14 +231,24 @@ function tls(ctx: CheckContext, e: ConfEntry): TlsConfig | undefined {
           // keys later servers added (reference §4): accepted when the modelled version has them
           const gate = LATER_TLS_KEYS[k];
           if (gate && atLeast(ctx.serverVersion, gate.since)) {
+            const storeProblem = certStoreKey(k, v);
+            if (storeProblem) fail(storeProblem, p);
+            // parseTLSVersion: anything but a string is refused with its value (%v)
+            if (k === "min_version" && v.kind !== "string") fail(`error parsing tls config: 'min_version' wrong type: ${goValueV(v)}`, p);
             if (k === "ocsp_peer") tc.ocspPeer = parseOcspPeer(v, p);
             else if (!gate.kinds.includes(v.kind)) fail(`error parsing tls config, '${k}' wrong type`, p);
             (tc.laterKeys ??= []).push(k);
             break;
           }
-          fail(`error parsing tls config, unknown field [${goQuote(f.key)}]`, p);
+          // 2.10.8 on (with tls.certs) the key is quoted without the brackets (observed on 2.10.27)
+          fail(atLeast(ctx.serverVersion, "2.10.8") ? `error parsing tls config, unknown field ${goQuote(f.key)}` : `error parsing tls config, unknown field [${goQuote(f.key)}]`, p);
         }
       }
+    }
+    // 2.10.8 on: a certs list and cert_file are exclusive (reported at the tls block)
+    if (tc.certFile && tc.laterKeys?.some((k) => k === "certs" || k === "certificates") && m.entries.size > 0) {
+      const list = [...m.entries.values()].find((f) => ["certs", "certificates"].includes(f.key.toLowerCase()));
+      if (list && list.value.kind === "array" && list.value.items.length > 0) fail("error parsing tls config, cannot combine 'cert_file' option with 'certs' option", e.keyPos);
     }
     // verify: `verify` sets it, `verify_and_map: true` sets it too; the last one visited wins
     tc.map = mapVal ?? false;

@@ -11,7 +11,7 @@ import { authorization } from "./users";
 import { accounts } from "./accounts";
 import { listener } from "./listeners";
 import { leafnodes } from "./leafnodes";
-import { crossChecks } from "./cross-checks";
+import { crossChecks, validateLikeStartup } from "./cross-checks";
 import { parseOcspCache } from "./ocsp-peer";
 import { atLeast } from "../versions";
 
@@ -34,6 +34,7 @@ export function checkConfig(ctx: CheckContext): void {
     }
   }
   crossChecks(ctx);
+  validateLikeStartup(ctx);
 }
 
 /** One top-level key: a scalar option checked in place, or a block handed to its checker. */
@@ -52,8 +53,11 @@ function topLevel(ctx: CheckContext, e: ConfEntry): void {
       if (typeof hp === "string") ctx.error(hp, p);
       return;
     }
-    case "client_advertise":
     case "server_name":
+      // 2.11.0 on: "[FIXED/CHANGED] Reject server/cluster/gateway names with spaces"
+      if (str().includes(" ") && atLeast(ctx.serverVersion, "2.11.0")) ctx.error("server name cannot contain spaces", p);
+      return;
+    case "client_advertise":
     case "host":
     case "net":
     case "http_base_path":

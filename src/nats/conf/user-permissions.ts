@@ -4,7 +4,7 @@
  * interprets them).
  */
 import type { ConfValue, Pos } from "./parser";
-import { goTypeName } from "./parser";
+import { goTypeName, nilToken } from "./parser";
 import { CheckContext, optionError, want } from "./context";
 import { goQuote, goValue, parseGoDuration } from "./go-values";
 
@@ -25,7 +25,9 @@ function isValidSubject(s: string): boolean {
 }
 
 /** The server's parseUserPermissions (checked, not interpreted). */
-export function permissions(ctx: CheckContext, v: ConfValue, pos: Pos): void {
+export function permissions(ctx: CheckContext, v: ConfValue, pos: Pos, nil = false): void {
+  // handed a token that is not there (a bare value from inside an environment variable): nil
+  if (nil) throw optionError("Expected permissions to be a map/struct, got <nil>", pos);
   if (v.kind !== "map") throw optionError(`Expected permissions to be a map/struct, got ${goValue(v)}`, pos);
   for (const f of v.entries.values()) {
     switch (f.key.toLowerCase()) {
@@ -39,7 +41,8 @@ export function permissions(ctx: CheckContext, v: ConfValue, pos: Pos): void {
           if (f.value.kind === "map") {
             for (const g of f.value.entries.values()) {
               const k = g.key.toLowerCase();
-              if (k === "allow" || k === "deny") ctx.guarded(() => subjects(ctx, g.value, g.keyPos));
+              if ((k === "allow" || k === "deny") && nilToken(g.value)) ctx.error("Expected subject permissions to be a subject, or array of subjects, got <nil>", g.keyPos);
+              else if (k === "allow" || k === "deny") ctx.guarded(() => subjects(ctx, g.value, g.keyPos));
               else if (!g.value.usedVariable) ctx.error(`Unknown field name ${goQuote(g.key)} parsing subject permissions, only 'allow' or 'deny' are permitted`, g.keyPos);
             }
           } else subjects(ctx, f.value, f.keyPos);

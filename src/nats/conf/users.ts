@@ -4,7 +4,7 @@
  * authorization blocks share.
  */
 import type { ConfEntry } from "./parser";
-import { goTypeName } from "./parser";
+import { goTypeName, nilToken } from "./parser";
 import type { AuthorizationBlock, ConfigUser, SimpleAuth } from "./types";
 import { CheckContext, optionError, want } from "./context";
 import { goQuote, goValue } from "./go-values";
@@ -54,13 +54,17 @@ export function authorization(ctx: CheckContext, e: ConfEntry): void {
       }
       if (k === "users") {
         block.hasUsers = true;
+        if (nilToken(f.value)) {
+          ctx.error("Expected users field to be an array, got <nil>", f.keyPos);
+          return true;
+        }
         ctx.guarded(() => {
           users = usersArray(ctx, f, null);
         });
         return true;
       }
       if (k === "default_permission" || k === "default_permissions" || k === "permissions") {
-        ctx.guarded(() => permissions(ctx, f.value, f.keyPos));
+        ctx.guarded(() => permissions(ctx, f.value, f.keyPos, nilToken(f.value)));
         block.defaultPermissions = f.value;
         return true;
       }
@@ -112,7 +116,7 @@ export function usersArray(ctx: CheckContext, e: ConfEntry, account: string | nu
         case "permission":
         case "permissions":
         case "authorization":
-          ctx.guarded(() => permissions(ctx, f.value, f.keyPos));
+          ctx.guarded(() => permissions(ctx, f.value, f.keyPos, nilToken(f.value)));
           u.permissions = f.value;
           break;
         case "allowed_connection_types":
