@@ -461,6 +461,12 @@ export class PgStore implements Store {
     const sql = `SELECT record FROM certificates${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY seq`;
     return (await this.q(sql, vals)).rows.map((x) => x.record);
   }
+  /** The number of records of each status (`status`: one aggregate over the status index, not the rows). */
+  async countByStatus(): Promise<{ valid: number; revoked: number; superseded: number }> {
+    const out = { valid: 0, revoked: 0, superseded: 0 };
+    for (const r of (await this.q("SELECT status, count(*) AS n FROM certificates GROUP BY status")).rows) out[r.status as keyof typeof out] = Number(r.n);
+    return out;
+  }
   async nkeys(): Promise<NkeyRecord[]> {
     return (await this.q("SELECT record FROM nkeys ORDER BY seq")).rows.map((x) => x.record);
   }
