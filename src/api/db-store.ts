@@ -28,6 +28,7 @@ import { planRevocation, type RevokeTarget } from "../lifecycle/revoke";
 import { usageError } from "../errors";
 import { checkNextUpdateDays } from "../lifecycle/crl";
 import { statusOf, type StoreStatus } from "../lifecycle/status";
+import type { LintCert } from "../lint/certs";
 
 /** The whole inventory as one value, from the interface (header + records in inventory order). */
 export async function inventoryOf(store: StoreApi): Promise<Inventory> {
@@ -56,6 +57,32 @@ export async function listOf(store: StoreApi, expiringDays?: number) {
   }
   const rows = listRows(inv, (c: CertRecord) => users.get(c.serial) ?? null, expiringDays);
   return [...rows, ...nkeyRows(inv.nkeys ?? [], (rel) => rel, expiringDays)];
+}
+
+/**
+ * `lint --store --db`: what certsFromStore (src/lint/certs.ts) reads of a file store, from any store:
+ * every client certificate's SPKI pin (any status: a pinned_certs entry of a revoked one is found), and
+ * the valid ones to lint against the config. A certificate's "file" is its record's path as the store
+ * names it, with the store's location (a database has no file).
+ */
+export async function lintCertsOfStore(store: StoreApi): Promise<{ certs: LintCert[]; pins: Map<string, { name: string; status: string }[]> }> {
+  const clients = await store.list({ kind: "client" });
+  const certs: LintCert[] = [];
+  const pins = new Map<string, { name: string; status: string }[]>();
+  for (let i = 0; i < clients.length; i += 2000) {
+    const batch = clients.slice(i, i + 2000);
+    const pems = store.certificatePems ? await store.certificatePems(batch.map((c) => c.serial)) : null;
+    for (const rec of batch) {
+      const pem = pems ? pems.get(rec.serial.toLowerCase()) : await store.certificatePem(rec.serial);
+      if (pem === undefined) continue; // as the file store's: a record whose bytes are gone
+      const cert = readCertificates(Buffer.from(pem), store.location)[0];
+      const pin = spkiPin(cert);
+      pins.set(pin, [...(pins.get(pin) ?? []), { name: rec.name, status: rec.status }]);
+      if (rec.status !== "valid") continue;
+      certs.push({ file: `${rec.certFile} (${store.location})`, leaf: cert, intermediates: [], name: rec.name, intended: natsUserFor(cert).user });
+    }
+  }
+  return { certs, pins };
 }
 
 /** A store that counts its records by status itself (a database: one aggregate over its status index). */
