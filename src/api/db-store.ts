@@ -17,7 +17,8 @@ import * as path from "node:path";
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { checkSans } from "../pki/san";
 import { buildCsr, csrPem, type ParsedCsr } from "../pki/csr";
-import { describeKey, generateKey, KEY_TYPES, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
+import { describeKey, generateKey, isEncryptedKeyPem, KEY_TYPES, loadPrivateKey, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
+import type { PgStore } from "../store/pg/pg-store";
 import { writeFileAtomic } from "../store/atomic";
 import { checkName } from "../store/store";
 import { accessFromOptions } from "../config/access";
@@ -354,4 +355,66 @@ export async function natsConfigOfStore(store: StoreApi, o: NatsConfigApiOptions
     },
   };
   return buildNatsConfig(view, { ...o, version: o.version ?? packageVersion() });
+}
+
+/** What `ca passphrase --db` did. */
+export interface DbPassphraseChange {
+  encrypted: boolean;
+  /** The rows re-encrypted: "ca", then "previous CA <serial>" for each previous CA key. */
+  rows: string[];
+}
+
+/**
+ * `ca passphrase --db`: the CA key row (and each previous CA's key row) re-encrypted under the new
+ * passphrase (PKCS#8, PBES2 AES-256, the store's KDF: privateKeyPem), or written unencrypted when `next`
+ * is undefined; one transaction. `checkOld` first (before the new passphrase is asked for): a wrong old
+ * passphrase, a key of another CA or a key in a PKCS#11 token changes nothing (exit 3). A previous CA key
+ * that opens with neither passphrase is left as it is, with a warning (as the file store's changePassphrase).
+ */
+export async function checkDbCaPassphrase(store: PgStore, old: string | undefined): Promise<void> {
+  const [caCert, ref] = await Promise.all([store.caCertificate(), store.caKey()]);
+  if (ref.pkcs11Uri !== undefined) throw inputError("the CA key is in a PKCS#11 token: its PIN is the token's (change it with the token's tools), there is no key to re-encrypt", store.location);
+  const key = loadPrivateKey(ref.pem, `${store.location} (CA key)`, isEncryptedKeyPem(ref.pem) ? old : undefined);
+  if (!spkiOf(key).equals(caCert.spki)) throw inputError("the CA key in the database does not match the CA certificate", store.location);
+}
+
+export async function caKeyEncryptedInDb(store: PgStore): Promise<boolean> {
+  const ref = await store.caKey();
+  return ref.pem !== undefined && isEncryptedKeyPem(ref.pem);
+}
+
+export async function changeDbCaPassphrase(store: PgStore, old: string | undefined, next: string | undefined, warnings: string[]): Promise<DbPassphraseChange> {
+  const caCert = await store.caCertificate();
+  const rows: string[] = [];
+  await store.rewrapCaKeys(
+    (caPem, previous) => {
+      if (caPem === null) throw inputError("the CA key is in a PKCS#11 token: there is no key to re-encrypt", store.location);
+      const key = loadPrivateKey(caPem, `${store.location} (CA key)`, isEncryptedKeyPem(caPem) ? old : undefined);
+      if (!spkiOf(key).equals(caCert.spki)) throw inputError("the CA key in the database does not match the CA certificate", store.location);
+      rows.length = 0;
+      rows.push("ca");
+      const out: { serial: string; pem: string }[] = [];
+      for (const p of previous) {
+        const enc = isEncryptedKeyPem(p.pem);
+        let k: KeyObject | null = null;
+        for (const pass of enc ? [old, next] : [undefined]) {
+          if (enc && pass === undefined) continue;
+          try {
+            k = loadPrivateKey(p.pem, `${store.location} (previous CA ${p.serial})`, pass);
+            break;
+          } catch {
+            /* the next passphrase */
+          }
+        }
+        if (k) {
+          out.push({ serial: p.serial, pem: privateKeyPem(k, next) });
+          rows.push(`previous CA ${p.serial}`);
+        } else warnings.push(`${store.location}: the previous CA key (serial ${p.serial}) opens with neither passphrase: left as it is`);
+      }
+      return { ca: privateKeyPem(key, next), previous: out };
+    },
+    { action: "ca-passphrase", serial: caCert.serialHex, detail: { encrypted: next !== undefined } },
+  );
+  if (next === undefined) warnings.push(`the CA key is NOT encrypted (--no-encrypt): anyone who can read the database's ca table can sign as the CA`);
+  return { encrypted: next !== undefined, rows };
 }
