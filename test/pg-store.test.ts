@@ -47,11 +47,12 @@ describe("--db and --dir: one store", () => {
     expect(bad.stderr).toMatch(/--db takes a PostgreSQL URL/);
   });
 
-  test("a command without a database path refuses --db (exit 2) instead of using ./pki", () => {
+  test("a command without a database path refuses --db (exit 2), naming itself, instead of using ./pki", () => {
     const s = makeStore();
-    const r = mtls(["--db", "postgres://nobody@127.0.0.1:1/none", "config", "node"], s);
+    const r = mtls(["--db", "postgres://nobody@127.0.0.1:1/none", "ca", "rollover"], s);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/works on a file store only/);
+    expect(r.stderr).toMatch(/^mtlsctl: ca rollover works on a file store only, not yet on a database \(--db\)/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 });
 

@@ -6,6 +6,7 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { collect, intOption } from "./options";
 import { writeErr, writeOut } from "./out";
 import { registerOnline, registerStore, type Loader } from "./main-online";
+import { setCommandName } from "./context";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require("../../package.json").version;
@@ -15,6 +16,9 @@ function action(load: Loader) {
   return async function (this: Command) {
     const cmd = this;
     const opts = cmd.optsWithGlobals();
+    const names: string[] = [];
+    for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
+    setCommandName(names.join(" "));
     await load(opts).run(cmd.processedArgs as string[], opts, cmd);
   };
 }

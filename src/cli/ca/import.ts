@@ -20,6 +20,8 @@ import { checkSignerMatches } from "../../pki/signer";
 
 export async function run([certFile, keyFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
+  // a database store (issue 19): the CA is imported into a directory, then copied (as ca init --intermediate)
+  if (ctx.db !== undefined) throw usageError("ca import makes a file store: import into --dir DIR, then `mtlsctl store copy --from DIR --to URL` (an empty database)");
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   if (keyFile === undefined && o.pkcs11 === undefined) throw usageError("missing argument <ca.key> (or --pkcs11 URI for a key in a token)");
   const replacing = checkNewStoreDir(ctx.dir, o.force);
