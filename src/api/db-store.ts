@@ -17,12 +17,15 @@ import * as path from "node:path";
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { checkSans } from "../pki/san";
 import { buildCsr, csrPem, type ParsedCsr } from "../pki/csr";
-import { describeKey, generateKey, isEncryptedKeyPem, KEY_TYPES, loadPrivateKey, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
+import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, loadPrivateKey, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
 import type { PgStore } from "../store/pg/pg-store";
 import { writeFileAtomic } from "../store/atomic";
 import { checkName } from "../store/store";
 import { accessFromOptions } from "../config/access";
-import { subjectFor } from "../ca";
+import { buildSubject, checkDays, DEFAULT_CA_DAYS, record, subjectFor } from "../ca";
+import { buildCertificate, certificatePem, parseCertificate, profileExtensions } from "../pki/cert";
+import { keySigner } from "../pki/signer";
+import { LAYOUT } from "../store/layout";
 import { crlInStore, issueInStore, revokeInStore, unlockStoreCa, type IssuedInStore } from "../issue-store";
 import { parseReason } from "../lifecycle/crl";
 import { planRevocation, type RevokeTarget } from "../lifecycle/revoke";
@@ -417,4 +420,49 @@ export async function changeDbCaPassphrase(store: PgStore, old: string | undefin
   );
   if (next === undefined) warnings.push(`the CA key is NOT encrypted (--no-encrypt): anyone who can read the database's ca table can sign as the CA`);
   return { encrypted: next !== undefined, rows };
+}
+
+/**
+ * `ca rollover --db`: a new root key and certificate become the database's CA, the previous one stays
+ * trusted beside it (overlap) until `ca retire` — the file store's rollover (src/lifecycle/rollover.ts:
+ * the same checks, key type, subject, extensions and records), its commit one SQL transaction
+ * (PgStore.rolloverCa). The new key is encrypted with the current passphrase (plain when the current
+ * one is). A root CA whose key is in the database only: an intermediate, or a key in a PKCS#11 token, is refused.
+ */
+export async function rolloverInDb(store: PgStore, o: { keyType?: KeyType; subject?: string; name?: string; days?: number; passphrase?: string; now?: Date }, warnings: string[]) {
+  const days = checkDays(o.days, DEFAULT_CA_DAYS);
+  if (o.subject !== undefined && o.name !== undefined) throw inputError("give --name or --subject, not both");
+  const [oldCert, ref, chain] = await Promise.all([store.caCertificate(), store.caKey(), store.presentedChain()]);
+  if (chain.length || !oldCert.issuerRaw.equals(oldCert.subjectRaw))
+    throw inputError("ca rollover is for root stores: this store's CA is an intermediate (roll it over by issuing a new intermediate from its root's store)", store.location);
+  if (ref.pkcs11Uri !== undefined) throw inputError("ca rollover --db makes a new key in the database: this CA's key is in a PKCS#11 token (make the new CA in a directory with ca init --pkcs11)", store.location);
+  const encrypted = isEncryptedKeyPem(ref.pem);
+  const oldKey = loadPrivateKey(ref.pem, `${store.location} (CA key)`, encrypted ? o.passphrase : undefined); // proves the caller holds the CA, before a key is made
+  if (!spkiOf(oldKey).equals(oldCert.spki)) throw inputError("the CA key in the database does not match the CA certificate", store.location);
+  const keyType: KeyType = o.keyType ?? ((KEY_TYPES as readonly string[]).includes(describeKey(oldKey)) ? (describeKey(oldKey) as KeyType) : "ec-p256");
+  const subjectDer = o.subject !== undefined || o.name !== undefined ? buildSubject(o.subject ?? `CN=${o.name}`, warnings, "CA subject").der : oldCert.subjectRaw;
+  const key = generateKey(keyType);
+  const spki = spkiOf(key);
+  const now = o.now ?? new Date();
+  const notAfter = new Date(now.getTime() + days * 86_400_000);
+  let cert!: ParsedCertificate;
+  const r = await store.rolloverCa(oldCert.serialHex, (serial) => {
+    const der = buildCertificate(
+      { serial, issuer: subjectDer, subject: subjectDer, notBefore: new Date(now.getTime() - 60_000), notAfter, spki, extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: oldCert.basicConstraints?.pathLen }) },
+      keySigner(key),
+    );
+    cert = parseCertificate(der);
+    const old = oldCert.serialHex;
+    return {
+      record: { ...record("ca", "ca", cert, describeKey(key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), renews: old },
+      certPem: certificatePem(der),
+      keyPem: privateKeyPem(key, encrypted ? o.passphrase : undefined),
+      previous: (current) => ({ ...current, certFile: `previous/${old}.crt`, keyFile: `private/previous-${old}.key`, status: "superseded", renewedBy: cert.serialHex, caStatus: "overlap", replacedAt: now.toISOString(), replacedBy: cert.serialHex, retiredAt: null }),
+    };
+  });
+  if (!encrypted) warnings.push(`the new CA key is NOT encrypted (the previous one was not either): protect the database's ca table`);
+  const live = await store.list({ status: "valid" });
+  const stillOld = live.filter((c) => new Date(c.notAfter) > now); // as the file store counts them: every valid one
+  if (stillOld.length) warnings.push(`${stillOld.length} valid certificate(s) of the previous CA (${oldCert.serialHex}) keep working while it is in roots.pem: renew them (mtlsctl renew NAME) before mtlsctl ca retire`);
+  return { cert, keyType: describeKey(key), previous: r.previous, roots: r.roots, encrypted };
 }

@@ -529,6 +529,34 @@ export class PgStore implements Store {
       return { retired, roots, stranded };
     });
   }
+  /**
+   * `ca rollover --db`: the file store's rollover (src/lifecycle/rollover.ts) on the rows, in one
+   * transaction under the writer lock. `build` gets a new serial (one no row has) and returns the new
+   * CA (record, certificate, key PEM); the current CA becomes a previous CA in overlap (its row moved
+   * to previous_cas with its key as stored), the ca row's trust anchors are the new CA then the previous
+   * CAs in overlap, and every record the old CA signed is stamped with its serial (caSerial, appended
+   * to the record's JSON as the file store appends it). Refused when the CA changed since `expected`.
+   */
+  async rolloverCa(expected: string, build: (serial: Buffer) => { record: CertRecord; certPem: string; keyPem: string; previous: (current: CertRecord) => PreviousCa }): Promise<{ previous: PreviousCa; roots: string[] }> {
+    await this.ready();
+    return this.rawTransaction(async (c) => {
+      const ca = await c.query("SELECT record, cert_pem, key_pem, key_uri FROM ca WHERE id = 1");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      const current: CertRecord = ca.rows[0].record;
+      if (current.serial !== expected) throw inputError("the CA changed meanwhile (another mtlsctl?): run ca rollover again", this.location);
+      const serial = await new PgTransaction(c, this.location).reserveSerial(16);
+      const next = build(serial);
+      const previous = next.previous(current);
+      await c.query("INSERT INTO previous_cas (serial, record, cert_pem, key_pem, key_uri) VALUES ($1, $2, $3, $4, $5)", [current.serial.toLowerCase(), JSON.stringify(previous), ca.rows[0].cert_pem, ca.rows[0].key_pem, ca.rows[0].key_uri]);
+      const overlap = (await c.query("SELECT record, cert_pem FROM previous_cas ORDER BY seq")).rows.filter((r) => r.record.caStatus === "overlap");
+      const rootsPem = [next.certPem, ...overlap.map((r) => r.cert_pem as string)].map((x) => x.trim() + "\n").join("");
+      await c.query("UPDATE ca SET record = $1, cert_pem = $2, key_pem = $3, key_uri = NULL, chain_pem = NULL, roots_pem = $4 WHERE id = 1", [JSON.stringify(next.record), next.certPem, next.keyPem, rootsPem]);
+      // what the old CA signed keeps its name: "caSerial" appended as the last key (json keeps the order)
+      await c.query(`UPDATE certificates SET record = regexp_replace(record::text, '\\}\\s*$', ',"caSerial":' || to_json($1::text)::text || '}')::json WHERE record->>'caSerial' IS NULL`, [current.serial]);
+      await insertAudit(c, { action: "ca-rollover", serial: next.record.serial, detail: { previous: current.serial } });
+      return { previous, roots: [next.record.serial, ...overlap.map((r) => r.record.serial as string)] };
+    });
+  }
   async nkeys(): Promise<NkeyRecord[]> {
     return (await this.q("SELECT record FROM nkeys ORDER BY seq")).rows.map((x) => x.record);
   }
