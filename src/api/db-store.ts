@@ -457,7 +457,7 @@ export async function rolloverInDb(store: PgStore, o: { keyType?: KeyType; subje
       record: { ...record("ca", "ca", cert, describeKey(key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), renews: old },
       certPem: certificatePem(der),
       keyPem: privateKeyPem(key, encrypted ? o.passphrase : undefined),
-      previous: (current) => ({ ...current, certFile: `previous/${old}.crt`, keyFile: `private/previous-${old}.key`, status: "superseded", renewedBy: cert.serialHex, caStatus: "overlap", replacedAt: now.toISOString(), replacedBy: cert.serialHex, retiredAt: null }),
+      previous: (current) => ({ ...current, certFile: LAYOUT.previousCertRel(old), keyFile: LAYOUT.previousKeyRel(old), status: "superseded", renewedBy: cert.serialHex, caStatus: "overlap", replacedAt: now.toISOString(), replacedBy: cert.serialHex, retiredAt: null }),
     };
   });
   if (!encrypted) warnings.push(`the new CA key is NOT encrypted (the previous one was not either): protect the database's ca table`);
