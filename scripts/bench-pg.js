@@ -7,6 +7,15 @@
  *
  *   node scripts/bench-pg.js        BENCH_PG_SECONDS=6 BENCH_PG_CLIENTS=16 BENCH_PG_TOKENS=800
  *
+ * With --rows: `list --json --expiring 30` and `status --json` on a database of BENCH_PG_ROWS
+ * (default 1,000,000) certificate rows, made by one INSERT ... SELECT generate_series from one real
+ * client row (not through issuance): BENCH_PG_NAMES (default 10,000) names, each name's newest row
+ * valid (expiring over the next year), the older ones superseded (every 997th revoked) — a fleet's
+ * renewal history. Then VACUUM ANALYZE (what autovacuum does after such a load). Each command runs
+ * BENCH_PG_REPEAT (default 3) times; the row gives the median wall time of the whole CLI process.
+ *
+ *   node scripts/bench-pg.js --rows BENCH_PG_ROWS=1000000 BENCH_PG_NAMES=10000
+ *
  * Needs scripts/postgres.sh (it runs it) and a build (npm run build).
  */
 "use strict";
@@ -87,7 +96,77 @@ async function run(label, ports, tokens, caFile, csrBody) {
   return row;
 }
 
-(async () => {
+/** The generated rows: copies of the row of client `tmpl`, each with its own serial, name, status and notAfter. */
+const SEED_SQL = `
+INSERT INTO certificates (serial, name, kind, subject, sans, profile, key_type, not_before, not_after, status, revoked_at, revocation_reason, fingerprint, issued_at, renewed_by, record, cert_pem)
+SELECT s.serial, s.name, t.kind, t.subject, t.sans, t.profile, t.key_type, t.not_before, s.not_after, s.status, s.revoked_at, s.reason, t.fingerprint, t.issued_at, s.renewed_by,
+  (t.record::jsonb || jsonb_build_object('serial', s.serial, 'name', s.name, 'status', s.status, 'renewedBy', s.renewed_by, 'revocationReason', s.reason,
+     'notAfter', to_char(s.not_after AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'revokedAt', to_char(s.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::json,
+  t.cert_pem
+FROM (SELECT * FROM certificates WHERE name = 'tmpl') t,
+LATERAL (
+  SELECT '7' || lpad(to_hex(i), 31, '0') AS serial, 'dev' || (i % $2) AS name,
+    CASE WHEN i > $1 - $2 THEN 'valid' WHEN i % 997 = 0 THEN 'revoked' ELSE 'superseded' END AS status,
+    now() + make_interval(days => ((i::bigint * 7919) % 365)::int, secs => i % 86400) AS not_after,
+    CASE WHEN i % 997 = 0 AND i <= $1 - $2 THEN now() - interval '1 day' END AS revoked_at,
+    CASE WHEN i % 997 = 0 AND i <= $1 - $2 THEN 'keyCompromise' END AS reason,
+    CASE WHEN i <= $1 - $2 AND i % 997 <> 0 THEN '7' || lpad(to_hex(i + $2), 31, '0') END AS renewed_by
+  FROM generate_series(1, $1) AS i) s`;
+
+async function rowsBench() {
+  const ROWS = Number(process.env.BENCH_PG_ROWS ?? 1_000_000);
+  const NAMES = Number(process.env.BENCH_PG_NAMES ?? 10_000);
+  const REPEAT = Number(process.env.BENCH_PG_REPEAT ?? 3);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-pg-"));
+  const dir = path.join(work, "pki");
+  cli(["--dir", dir, "ca", "init", "--name", "Bench PG CA"]);
+  cli(["--dir", dir, "client", "issue", "tmpl", "--email", "tmpl@example.com"]);
+  const db = `mtlsctl_bench_${crypto.randomBytes(4).toString("hex")}`;
+  execFileSync("psql", [baseUrl, "-qAtc", `CREATE DATABASE ${db}`]);
+  const u = new URL(baseUrl);
+  u.pathname = "/" + db;
+  const url = u.toString();
+  const rows = [];
+  try {
+    cli(["store", "copy", "--from", dir, "--to", url]);
+    const store = openPgStore(url);
+    const t0 = Date.now();
+    await store.pool.query(SEED_SQL, [ROWS, NAMES]);
+    const seedSeconds = (Date.now() - t0) / 1000;
+    await store.pool.query("VACUUM ANALYZE certificates");
+    const counts = (await store.pool.query("SELECT status, count(*)::int AS n FROM certificates GROUP BY status ORDER BY status")).rows.map((r) => `${r.status} ${r.n}`).join(", ");
+    await store.close();
+    console.error(`seeded ${ROWS} rows in ${seedSeconds.toFixed(1)} s (${counts})`);
+    for (const args of [["list", "--json", "--expiring", "30"], ["status", "--json"]]) {
+      const times = [];
+      let bytes = 0;
+      for (let i = 0; i < REPEAT; i++) {
+        const s0 = process.hrtime.bigint();
+        // status exits 1 when something expires within the window: that is its answer, not a failure
+        const r = require("node:child_process").spawnSync(process.execPath, [BIN, ...args], { env: { ...env, MTLSCTL_DB: url }, encoding: "utf8", maxBuffer: 1 << 30 });
+        times.push(Number(process.hrtime.bigint() - s0) / 1e6);
+        if (r.status !== 0 && !(args[0] === "status" && r.status === 1)) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+        bytes = r.stdout.length;
+        if (i === 0) JSON.parse(r.stdout);
+      }
+      times.sort((a, b) => a - b);
+      const row = { label: `${args.join(" ")} on ${ROWS} rows`, medianMs: Math.round(times[Math.floor(times.length / 2)]), minMs: Math.round(times[0]), stdoutBytes: bytes, rows: counts };
+      console.log(JSON.stringify(row));
+      rows.push(row);
+    }
+  } finally {
+    execFileSync("psql", [baseUrl, "-qAtc", `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`]);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+(process.argv.includes("--rows") ? rowsBench() : enrolBench()).catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+
+async function enrolBench() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-pg-"));
   const dir = path.join(work, "pki");
   cli(["--dir", dir, "ca", "init", "--name", "Bench PG CA"]);
@@ -134,7 +213,4 @@ async function run(label, ports, tokens, caFile, csrBody) {
   }
   fs.rmSync(work, { recursive: true, force: true });
   return rows;
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+}

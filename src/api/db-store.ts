@@ -17,17 +17,22 @@ import * as path from "node:path";
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { checkSans } from "../pki/san";
 import { buildCsr, csrPem, type ParsedCsr } from "../pki/csr";
-import { describeKey, generateKey, KEY_TYPES, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
+import { describeKey, generateKey, isEncryptedKeyPem, isRsa, KEY_TYPES, loadPrivateKey, parseKeyType, privateKeyPem, spkiOf, type KeyType } from "../pki/keys";
+import type { PgStore } from "../store/pg/pg-store";
 import { writeFileAtomic } from "../store/atomic";
 import { checkName } from "../store/store";
 import { accessFromOptions } from "../config/access";
-import { subjectFor } from "../ca";
+import { buildSubject, checkDays, DEFAULT_CA_DAYS, record, subjectFor } from "../ca";
+import { buildCertificate, certificatePem, parseCertificate, profileExtensions } from "../pki/cert";
+import { keySigner } from "../pki/signer";
+import { LAYOUT } from "../store/layout";
 import { crlInStore, issueInStore, revokeInStore, unlockStoreCa, type IssuedInStore } from "../issue-store";
 import { parseReason } from "../lifecycle/crl";
 import { planRevocation, type RevokeTarget } from "../lifecycle/revoke";
 import { usageError } from "../errors";
 import { checkNextUpdateDays } from "../lifecycle/crl";
 import { statusOf, type StoreStatus } from "../lifecycle/status";
+import type { LintCert } from "../lint/certs";
 
 /** The whole inventory as one value, from the interface (header + records in inventory order). */
 export async function inventoryOf(store: StoreApi): Promise<Inventory> {
@@ -58,10 +63,52 @@ export async function listOf(store: StoreApi, expiringDays?: number) {
   return [...rows, ...nkeyRows(inv.nkeys ?? [], (rel) => rel, expiringDays)];
 }
 
-/** What `status --json` prints, from any store. */
-export async function statusOfStore(store: StoreApi, o: { expiringDays?: number; now?: Date } = {}): Promise<StoreStatus> {
-  const [inv, crl] = await Promise.all([inventoryOf(store), store.crlPem()]);
-  return statusOf(inv, crl === undefined ? null : { data: Buffer.from(crl), file: store.location + " (crl)" }, o);
+/**
+ * `lint --store --db`: what certsFromStore (src/lint/certs.ts) reads of a file store, from any store:
+ * every client certificate's SPKI pin (any status: a pinned_certs entry of a revoked one is found), and
+ * the valid ones to lint against the config. A certificate's "file" is its record's path as the store
+ * names it, with the store's location (a database has no file).
+ */
+export async function lintCertsOfStore(store: StoreApi): Promise<{ certs: LintCert[]; pins: Map<string, { name: string; status: string }[]> }> {
+  const clients = await store.list({ kind: "client" });
+  const certs: LintCert[] = [];
+  const pins = new Map<string, { name: string; status: string }[]>();
+  for (let i = 0; i < clients.length; i += 2000) {
+    const batch = clients.slice(i, i + 2000);
+    const pems = store.certificatePems ? await store.certificatePems(batch.map((c) => c.serial)) : null;
+    for (const rec of batch) {
+      const pem = pems ? pems.get(rec.serial.toLowerCase()) : await store.certificatePem(rec.serial);
+      if (pem === undefined) continue; // as the file store's: a record whose bytes are gone
+      const cert = readCertificates(Buffer.from(pem), store.location)[0];
+      const pin = spkiPin(cert);
+      pins.set(pin, [...(pins.get(pin) ?? []), { name: rec.name, status: rec.status }]);
+      if (rec.status !== "valid") continue;
+      certs.push({ file: `${rec.certFile} (${store.location})`, leaf: cert, intermediates: [], name: rec.name, intended: natsUserFor(cert).user });
+    }
+  }
+  return { certs, pins };
+}
+
+/** A store that counts its records by status itself (a database: one aggregate over its status index). */
+interface CountingStore {
+  countByStatus(): Promise<StoreStatus["counts"]>;
+}
+const counting = (s: StoreApi): (StoreApi & CountingStore) | null => (typeof (s as Partial<CountingStore>).countByStatus === "function" ? (s as StoreApi & CountingStore) : null);
+
+/**
+ * What `status --json` prints, from any store. A store that counts in SQL (a database) is asked for the
+ * valid records only (its status index) and the counts (an aggregate): a million rows of history are
+ * never loaded. `inMemory` takes the whole inventory instead (what the test compares it with).
+ */
+export async function statusOfStore(store: StoreApi, o: { expiringDays?: number; now?: Date; inMemory?: boolean } = {}): Promise<StoreStatus> {
+  const crlOf = (crl: string | undefined) => (crl === undefined ? null : { data: Buffer.from(crl), file: store.location + " (crl)" });
+  const c = o.inMemory ? null : counting(store);
+  if (c === null) {
+    const [inv, crl] = await Promise.all([inventoryOf(store), store.crlPem()]);
+    return statusOf(inv, crlOf(crl), o);
+  }
+  const [h, valid, counts, crl] = await Promise.all([store.header(), store.list({ status: "valid" }), c.countByStatus(), store.crlPem()]);
+  return statusOf({ ...h, certificates: valid }, crlOf(crl), o, counts);
 }
 
 /** Where an issuance on a store that keeps no leaf key puts its files: refused when they exist (without force). */
@@ -311,4 +358,111 @@ export async function natsConfigOfStore(store: StoreApi, o: NatsConfigApiOptions
     },
   };
   return buildNatsConfig(view, { ...o, version: o.version ?? packageVersion() });
+}
+
+/** What `ca passphrase --db` did. */
+export interface DbPassphraseChange {
+  encrypted: boolean;
+  /** The rows re-encrypted: "ca", then "previous CA <serial>" for each previous CA key. */
+  rows: string[];
+}
+
+/**
+ * `ca passphrase --db`: the CA key row (and each previous CA's key row) re-encrypted under the new
+ * passphrase (PKCS#8, PBES2 AES-256, the store's KDF: privateKeyPem), or written unencrypted when `next`
+ * is undefined; one transaction. `checkOld` first (before the new passphrase is asked for): a wrong old
+ * passphrase, a key of another CA or a key in a PKCS#11 token changes nothing (exit 3). A previous CA key
+ * that opens with neither passphrase is left as it is, with a warning (as the file store's changePassphrase).
+ */
+export async function checkDbCaPassphrase(store: PgStore, old: string | undefined): Promise<void> {
+  const [caCert, ref] = await Promise.all([store.caCertificate(), store.caKey()]);
+  if (ref.pkcs11Uri !== undefined) throw inputError("the CA key is in a PKCS#11 token: its PIN is the token's (change it with the token's tools), there is no key to re-encrypt", store.location);
+  const key = loadPrivateKey(ref.pem, `${store.location} (CA key)`, isEncryptedKeyPem(ref.pem) ? old : undefined);
+  if (!spkiOf(key).equals(caCert.spki)) throw inputError("the CA key in the database does not match the CA certificate", store.location);
+}
+
+export async function caKeyEncryptedInDb(store: PgStore): Promise<boolean> {
+  const ref = await store.caKey();
+  return ref.pem !== undefined && isEncryptedKeyPem(ref.pem);
+}
+
+export async function changeDbCaPassphrase(store: PgStore, old: string | undefined, next: string | undefined, warnings: string[]): Promise<DbPassphraseChange> {
+  const caCert = await store.caCertificate();
+  const rows: string[] = [];
+  await store.rewrapCaKeys(
+    (caPem, previous) => {
+      if (caPem === null) throw inputError("the CA key is in a PKCS#11 token: there is no key to re-encrypt", store.location);
+      const key = loadPrivateKey(caPem, `${store.location} (CA key)`, isEncryptedKeyPem(caPem) ? old : undefined);
+      if (!spkiOf(key).equals(caCert.spki)) throw inputError("the CA key in the database does not match the CA certificate", store.location);
+      rows.length = 0;
+      rows.push("ca");
+      const out: { serial: string; pem: string }[] = [];
+      for (const p of previous) {
+        const enc = isEncryptedKeyPem(p.pem);
+        let k: KeyObject | null = null;
+        for (const pass of enc ? [old, next] : [undefined]) {
+          if (enc && pass === undefined) continue;
+          try {
+            k = loadPrivateKey(p.pem, `${store.location} (previous CA ${p.serial})`, pass);
+            break;
+          } catch {
+            /* the next passphrase */
+          }
+        }
+        if (k) {
+          out.push({ serial: p.serial, pem: privateKeyPem(k, next) });
+          rows.push(`previous CA ${p.serial}`);
+        } else warnings.push(`${store.location}: the previous CA key (serial ${p.serial}) opens with neither passphrase: left as it is`);
+      }
+      return { ca: privateKeyPem(key, next), previous: out };
+    },
+    { action: "ca-passphrase", serial: caCert.serialHex, detail: { encrypted: next !== undefined } },
+  );
+  if (next === undefined) warnings.push(`the CA key is NOT encrypted (--no-encrypt): anyone who can read the database's ca table can sign as the CA`);
+  return { encrypted: next !== undefined, rows };
+}
+
+/**
+ * `ca rollover --db`: a new root key and certificate become the database's CA, the previous one stays
+ * trusted beside it (overlap) until `ca retire` — the file store's rollover (src/lifecycle/rollover.ts:
+ * the same checks, key type, subject, extensions and records), its commit one SQL transaction
+ * (PgStore.rolloverCa). The new key is encrypted with the current passphrase (plain when the current
+ * one is). A root CA whose key is in the database only: an intermediate, or a key in a PKCS#11 token, is refused.
+ */
+export async function rolloverInDb(store: PgStore, o: { keyType?: KeyType; subject?: string; name?: string; days?: number; passphrase?: string; now?: Date }, warnings: string[]) {
+  const days = checkDays(o.days, DEFAULT_CA_DAYS);
+  if (o.subject !== undefined && o.name !== undefined) throw inputError("give --name or --subject, not both");
+  const [oldCert, ref, chain] = await Promise.all([store.caCertificate(), store.caKey(), store.presentedChain()]);
+  if (chain.length || !oldCert.issuerRaw.equals(oldCert.subjectRaw))
+    throw inputError("ca rollover is for root stores: this store's CA is an intermediate (roll it over by issuing a new intermediate from its root's store)", store.location);
+  if (ref.pkcs11Uri !== undefined) throw inputError("ca rollover --db makes a new key in the database: this CA's key is in a PKCS#11 token (make the new CA in a directory with ca init --pkcs11)", store.location);
+  const encrypted = isEncryptedKeyPem(ref.pem);
+  const oldKey = loadPrivateKey(ref.pem, `${store.location} (CA key)`, encrypted ? o.passphrase : undefined); // proves the caller holds the CA, before a key is made
+  if (!spkiOf(oldKey).equals(oldCert.spki)) throw inputError("the CA key in the database does not match the CA certificate", store.location);
+  const keyType: KeyType = o.keyType ?? ((KEY_TYPES as readonly string[]).includes(describeKey(oldKey)) ? (describeKey(oldKey) as KeyType) : "ec-p256");
+  const subjectDer = o.subject !== undefined || o.name !== undefined ? buildSubject(o.subject ?? `CN=${o.name}`, warnings, "CA subject").der : oldCert.subjectRaw;
+  const key = generateKey(keyType);
+  const spki = spkiOf(key);
+  const now = o.now ?? new Date();
+  const notAfter = new Date(now.getTime() + days * 86_400_000);
+  let cert!: ParsedCertificate;
+  const r = await store.rolloverCa(oldCert.serialHex, (serial) => {
+    const der = buildCertificate(
+      { serial, issuer: subjectDer, subject: subjectDer, notBefore: new Date(now.getTime() - 60_000), notAfter, spki, extensions: profileExtensions("ca", { spki, rsa: isRsa(key), pathLen: oldCert.basicConstraints?.pathLen }) },
+      keySigner(key),
+    );
+    cert = parseCertificate(der);
+    const old = oldCert.serialHex;
+    return {
+      record: { ...record("ca", "ca", cert, describeKey(key), { cert: LAYOUT.caCertRel, key: LAYOUT.caKeyRel, csr: null }), renews: old },
+      certPem: certificatePem(der),
+      keyPem: privateKeyPem(key, encrypted ? o.passphrase : undefined),
+      previous: (current) => ({ ...current, certFile: LAYOUT.previousCertRel(old), keyFile: LAYOUT.previousKeyRel(old), status: "superseded", renewedBy: cert.serialHex, caStatus: "overlap", replacedAt: now.toISOString(), replacedBy: cert.serialHex, retiredAt: null }),
+    };
+  });
+  if (!encrypted) warnings.push(`the new CA key is NOT encrypted (the previous one was not either): protect the database's ca table`);
+  const live = await store.list({ status: "valid" });
+  const stillOld = live.filter((c) => new Date(c.notAfter) > now); // as the file store counts them: every valid one
+  if (stillOld.length) warnings.push(`${stillOld.length} valid certificate(s) of the previous CA (${oldCert.serialHex}) keep working while it is in roots.pem: renew them (mtlsctl renew NAME) before mtlsctl ca retire`);
+  return { cert, keyType: describeKey(key), previous: r.previous, roots: r.roots, encrypted };
 }

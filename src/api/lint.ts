@@ -16,6 +16,8 @@ export interface LintOptions {
   serverVersion?: string;
   /** Also lint the certificates of this store directory against the config (`lint --store`). */
   store?: string;
+  /** @internal A store's certificates read beforehand (`lint --store --db`: a database's, src/api/db-store.ts lintCertsOfStore), instead of `store`. */
+  storeCerts?: { certs: LintCert[]; pins: Map<string, { name: string; status: string }[]> };
   /** Also lint every certificate file in this directory (`lint --certs DIR`). */
   certs?: string;
   serverCwd?: string;
@@ -33,7 +35,7 @@ export interface LintReport {
 
 /** @internal `lint` with the config file's shown name, for the CLI's summary line. */
 export function lintDetailed(configPath: string, o: LintOptions = {}): { report: LintReport; file: string } {
-  if (o.certs !== undefined && o.store !== undefined) throw usageError("give --certs DIR or --store, not both");
+  if (o.certs !== undefined && (o.store !== undefined || o.storeCerts !== undefined)) throw usageError("give --certs DIR or --store, not both");
   const { version, source } = resolveServerVersion(o.serverVersion);
   const serverCwd = path.resolve(o.serverCwd ?? process.cwd());
   let certs: LintCert[] | undefined;
@@ -45,6 +47,9 @@ export function lintDetailed(configPath: string, o: LintOptions = {}): { report:
     extra.push(...r.findings);
     knownPins = new Map();
     for (const c of certs) knownPins.set(spkiPin(c.leaf), [{ name: path.basename(c.file), status: "valid" }]);
+  } else if (o.storeCerts !== undefined) {
+    certs = o.storeCerts.certs;
+    knownPins = o.storeCerts.pins;
   } else if (o.store !== undefined) {
     const r = certsFromStore(Store.open(path.resolve(o.store)));
     certs = r.certs;

@@ -35,9 +35,9 @@ export class Ctx {
     this.g = g;
   }
 
-  /** The file store's directory; a command that has no database path refuses a --db (exit 2). */
+  /** The file store's directory; a command that has no database path refuses a --db (exit 2), naming itself. */
   get dir(): string {
-    if (this.target.kind === "db") throw usageError("this command works on a file store only (--dir), not yet on a database (--db / MTLSCTL_DB)");
+    if (this.target.kind === "db") throw usageError(`${commandName || "this command"} works on a file store only (--dir), not on a database (--db / MTLSCTL_DB)`);
     return this.target.dir;
   }
   /** The database URL when a database store is named, else undefined. */
@@ -87,6 +87,12 @@ export class Ctx {
   bold(s: string): string {
     return this.color ? `\x1b[1m${s}\x1b[0m` : s;
   }
+}
+
+/** The command being run ("ca rollover"), set by the command loader (main.ts), for messages. */
+let commandName = "";
+export function setCommandName(name: string): void {
+  commandName = name;
 }
 
 let stdinUsed = false;

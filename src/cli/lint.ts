@@ -5,10 +5,16 @@
  */
 import { Ctx } from "./context";
 import { lintDetailed } from "../api/lint";
+import { lintCertsOfStore } from "../api/db-store";
+import { withDb } from "./store/open";
+import { usageError } from "../errors";
 
-export function run([configFile]: string[], o: Record<string, any>): void {
+export async function run([configFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const { report, file } = lintDetailed(configFile, { serverVersion: o.serverVersion, certs: o.certs, store: o.store ? ctx.dir : undefined, serverCwd: o.serverCwd });
+  // a database store (issue 19): its client certificates, read from its rows beforehand
+  if (o.store && o.certs !== undefined) throw usageError("give --certs DIR or --store, not both");
+  const storeCerts = o.store && ctx.db !== undefined ? await withDb(ctx, (db) => lintCertsOfStore(db)) : undefined;
+  const { report, file } = lintDetailed(configFile, { serverVersion: o.serverVersion, certs: o.certs, store: o.store && ctx.db === undefined ? ctx.dir : undefined, storeCerts, serverCwd: o.serverCwd });
   const { findings, summary } = report;
   ctx.result(report, () => {
     const lines: string[] = [];

@@ -6,6 +6,7 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { collect, intOption } from "./options";
 import { writeErr, writeOut } from "./out";
 import { registerOnline, registerStore, type Loader } from "./main-online";
+import { setCommandName } from "./context";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require("../../package.json").version;
@@ -15,6 +16,9 @@ function action(load: Loader) {
   return async function (this: Command) {
     const cmd = this;
     const opts = cmd.optsWithGlobals();
+    const names: string[] = [];
+    for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
+    setCommandName(names.join(" "));
     await load(opts).run(cmd.processedArgs as string[], opts, cmd);
   };
 }
@@ -405,6 +409,9 @@ export function buildProgram(argv?: string[]): Command {
     .command("node")
     .description("a Node.js https server that requires client certificates from this CA (requestCert, rejectUnauthorized)")
     .option("--server <name>", "the server certificate to use (default: the newest valid one)")
+    .option("--cert-file <file>", "the server's certificate file (default: the store's; needed with --db)")
+    .option("--key-file <file>", "its key file (with --cert-file; a database store keeps no leaf key)")
+    .option("--ca-file <file>", "with --db: the CA certificate file the program reads (a database has no files: mtlsctl export ca --out FILE)")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
     .addHelpText("after", examples(["mtlsctl config node --out server.js && PORT=8443 node server.js"]))
@@ -414,6 +421,9 @@ export function buildProgram(argv?: string[]): Command {
     .description("the curl command that calls the server as client <name> (--cert, --key, --cacert; never -k)")
     .option("--url <url>", "the URL to call (default: https://<the server certificate's first DNS name or IP>:8443/)")
     .option("--server <name>", "the server certificate whose name goes into the default URL (default: the newest valid one)")
+    .option("--cert-file <file>", "the client's certificate file (default: the store's; needed with --db)")
+    .option("--key-file <file>", "its key file (with --cert-file; a database store keeps no leaf key)")
+    .option("--ca-file <file>", "with --db: the CA certificate file the program reads (a database has no files: mtlsctl export ca --out FILE)")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
     .addHelpText("after", examples(["mtlsctl config curl alice", "mtlsctl config curl alice --url https://api.example.com/health"]))
@@ -425,6 +435,9 @@ export function buildProgram(argv?: string[]): Command {
     .option("--server <name>", "the server certificate (default: the newest valid one)")
     .option("--p12-dir <dir>", "where the .p12 files are (or will be) exported (default: the current directory)")
     .option("--url <url>", "--client: the URL to call (default: https://<the server's first DNS name or IP>:8443/)")
+    .option("--cert-file <file>", "with --db: the certificate file of the server (or --client) whose .p12 the snippet loads (openssl pkcs12 makes it)")
+    .option("--key-file <file>", "its key file (with --cert-file; a database store keeps no leaf key)")
+    .option("--ca-file <file>", "with --db: the CA certificate file the program reads (a database has no files: mtlsctl export ca --out FILE)")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
     .addHelpText("after", examples(["mtlsctl config java --out MtlsServer.java", "mtlsctl config java --client alice --out MtlsClient.java"]))
@@ -437,6 +450,10 @@ export function buildProgram(argv?: string[]): Command {
     .option("--cert <name>", "also present this client certificate (needed when the server's tls {} has verify or verify_and_map, as `config nats` emits)")
     .option("--url <url>", "the server URL (default: nats://<the server certificate's first DNS name or IP>:4222; NATS_URL overrides it at run time)")
     .option("--server <name>", "the server certificate whose name goes into the default URL (default: the newest valid one)")
+    .option("--cert-file <file>", "with --cert: that certificate's file (default: the store's; needed with --db)")
+    .option("--key-file <file>", "its key file (with --cert-file; a database store keeps no leaf key)")
+    .option("--ca-file <file>", "with --db: the CA certificate file the program reads (a database has no files: mtlsctl export ca --out FILE)")
+    .option("--seed-file <file>", "with --db: the seed file, for an NKey copied from a directory (default: where nkey create --db wrote it)")
     .option("--out <file>", "write to a file instead of standard output")
     .option("--force", "replace an existing --out file")
     .addHelpText("after", examples(["mtlsctl config nkey-client node svc-nk --cert svc --out client.js && node client.js", "mtlsctl config nkey-client go svc-nk --cert svc --out main.go"]))

@@ -5,12 +5,23 @@
  */
 import * as path from "node:path";
 import { inputError } from "../errors";
-import { CertRecord, Inventory, Store } from "../store/store";
+import { CertRecord, Inventory } from "../store/store";
+
+/**
+ * What the snippets read of a store: the file store (Store), or (issue 19) a database store's view,
+ * whose `dir` is its URL without a password and `db` that URL (the export commands then name --db).
+ */
+export interface SnippetStore {
+  readonly dir: string;
+  readonly inventoryFile: string;
+  readonly db?: string;
+  findByName(inv: Inventory, name: string): CertRecord | undefined;
+}
 
 const isLive = (c: CertRecord, now: Date) => c.status === "valid" && new Date(c.notAfter) > now;
 
 /** The named server certificate, else the newest valid one; null when the store has none. */
-export function pickServer(store: Store, inv: Inventory, name?: string): CertRecord | null {
+export function pickServer(store: SnippetStore, inv: Inventory, name?: string): CertRecord | null {
   const now = new Date();
   const servers = inv.certificates.filter((c) => c.kind === "server" && isLive(c, now));
   if (name !== undefined) {
@@ -21,7 +32,7 @@ export function pickServer(store: Store, inv: Inventory, name?: string): CertRec
   return servers.sort((a, b) => b.notBefore.localeCompare(a.notBefore) || b.issuedAt.localeCompare(a.issuedAt))[0] ?? null;
 }
 
-export function requireServer(store: Store, inv: Inventory, name?: string): CertRecord & { keyFile: string } {
+export function requireServer(store: SnippetStore, inv: Inventory, name?: string): CertRecord & { keyFile: string } {
   const s = pickServer(store, inv, name);
   if (!s) throw inputError("no valid server certificate in the store (run `mtlsctl server issue NAME --dns HOST`)", store.inventoryFile);
   if (!s.keyFile) throw inputError(`server certificate "${s.name}" has no key in the store`, store.inventoryFile);
@@ -29,7 +40,7 @@ export function requireServer(store: Store, inv: Inventory, name?: string): Cert
 }
 
 /** A live certificate of that name (client or server), for the client side of a snippet. */
-export function requireCert(store: Store, inv: Inventory, name: string): CertRecord {
+export function requireCert(store: SnippetStore, inv: Inventory, name: string): CertRecord {
   const rec = store.findByName(inv, name);
   if (!rec) throw inputError(`no certificate named "${name}" in the store`, store.inventoryFile);
   if (!isLive(rec, new Date())) throw inputError(`"${name}" is ${rec.status === "valid" ? "expired" : rec.status}`, store.inventoryFile);
@@ -84,11 +95,11 @@ export function javaString(s: string): string {
 }
 
 /** The header values every template starts with. */
-export function headerVars(store: Store): { version: string; date: string; store: string } {
+export function headerVars(store: SnippetStore): { version: string; date: string; store: string } {
   return { version: require("../../package.json").version, date: new Date().toISOString().slice(0, 10), store: store.dir };
 }
 
 /** The `mtlsctl export` command that writes a file the snippet loads (for a comment line). */
-export function exportCommand(store: Store, name: string, format: "p12" | "truststore", out: string): string {
-  return ["mtlsctl", "--dir", shellQuote(store.dir), "export", shellQuote(name), "--format", format, "--out", shellQuote(path.resolve(out))].join(" ");
+export function exportCommand(store: SnippetStore, name: string, format: "p12" | "truststore", out: string): string {
+  return ["mtlsctl", ...(store.db !== undefined ? ["--db", shellQuote(store.db)] : ["--dir", shellQuote(store.dir)]), "export", shellQuote(name), "--format", format, "--out", shellQuote(path.resolve(out))].join(" ");
 }

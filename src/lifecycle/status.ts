@@ -59,8 +59,12 @@ export function storeStatus(store: Store, o: { expiringDays?: number; now?: Date
   return statusOf(store.readInventory(), fs.existsSync(crlFile) ? { data: fs.readFileSync(crlFile), file: crlFile } : null, o);
 }
 
-/** storeStatus over an inventory and its latest CRL from any store (issue 19: a database's). */
-export function statusOf(inv: Inventory, latestCrl: { data: Buffer; file: string } | null, o: { expiringDays?: number; now?: Date } = {}): StoreStatus {
+/**
+ * storeStatus over an inventory and its latest CRL from any store (issue 19: a database's). With
+ * `counts` (a database counts its rows in SQL), `inv.certificates` need hold only the valid records:
+ * the counts, and whether any is revoked, come from `counts`.
+ */
+export function statusOf(inv: Inventory, latestCrl: { data: Buffer; file: string } | null, o: { expiringDays?: number; now?: Date } = {}, counts?: StoreStatus["counts"]): StoreStatus {
   const windowDays = checkWindow(o.expiringDays);
   const now = o.now ?? new Date();
   const entry = (c: CertRecord): StatusEntry => ({
@@ -92,7 +96,7 @@ export function statusOf(inv: Inventory, latestCrl: { data: Buffer; file: string
     const recorded = inv.crl?.number ?? null;
     if (recorded !== null && (p.number === null || p.number < recorded))
       warnings.push(`crl.pem (CRL number ${p.number ?? "none"}) is older than the inventory's latest CRL (number ${recorded}): a revoke or crl was interrupted; run \`mtlsctl crl\``);
-  } else if (inv.certificates.some((c) => c.status === "revoked")) warnings.push("certificates are revoked but there is no crl.pem: run `mtlsctl crl`");
+  } else if (counts ? counts.revoked > 0 : inv.certificates.some((c) => c.status === "revoked")) warnings.push("certificates are revoked but there is no crl.pem: run `mtlsctl crl`");
   for (const st of ["overlap", "retired"] as const) {
     const hit = leaves.filter((c) => c.caStatus === st && !c.expired);
     if (hit.length)
@@ -109,7 +113,7 @@ export function statusOf(inv: Inventory, latestCrl: { data: Buffer; file: string
     windowDays,
     certificates,
     expiring: certificates.filter((c) => c.expiring).map((c) => c.name),
-    counts: { valid: count("valid"), revoked: count("revoked"), superseded: count("superseded") },
+    counts: counts ? { valid: counts.valid, revoked: counts.revoked, superseded: counts.superseded } : { valid: count("valid"), revoked: count("revoked"), superseded: count("superseded") },
     crl,
     warnings,
   };

@@ -23,6 +23,9 @@ export const LAYOUT = {
   csrRel: (name: string) => `reqs/${name}.csr`,
   fullchainRel: (name: string) => `issued/${name}.fullchain.pem`,
   renewedRel: (serial: string, ext: string) => `renewed/${serial}.${ext}`,
+  /** A CA replaced by `ca rollover`: its certificate and key (the names a database's previous_cas rows record too). */
+  previousCertRel: (serial: string) => `previous/${serial}.crt`,
+  previousKeyRel: (serial: string) => `private/previous-${serial}.key`,
   nkeySeedRel: (name: string) => `nkeys/${name}.nk`,
   /** Directories whose files are secrets (0600 files, 0700 directories). */
   secretDirs: ["private", "nkeys"],

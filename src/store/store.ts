@@ -135,10 +135,10 @@ export class FileStore {
   }
   /** A CA replaced by `ca rollover`: its certificate and key. */
   previousCertRel(serial: string): string {
-    return `previous/${serial}.crt`;
+    return LAYOUT.previousCertRel(serial);
   }
   previousKeyRel(serial: string): string {
-    return `private/previous-${serial}.key`;
+    return LAYOUT.previousKeyRel(serial);
   }
   /** `ca rollover` stages the new CA key here before its commit (see recoverStagedCa). */
   stagedCaKeyRel(serial: string): string {

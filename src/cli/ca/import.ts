@@ -17,12 +17,43 @@ import { readFileChecked } from "../../input";
 import { pkcs11Signer } from "../../pki/pkcs11";
 import { parsePkcs11Uri, redactUri } from "../../pki/pkcs11-uri";
 import { checkSignerMatches } from "../../pki/signer";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { withDb } from "../store/open";
+import { copyFileToPg } from "../../store/pg/copy";
 
-export async function run([certFile, keyFile]: string[], o: Record<string, any>): Promise<void> {
+type Report = (json: Record<string, unknown>, human: () => string) => void;
+
+export async function run(args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
+  if (ctx.db === undefined) return importInto(ctx, ctx.dir, args, o, (json, human) => ctx.result(json, human));
+  // a database store (issue 19): on an empty database only (as ca init --db): the CA is imported as into
+  // a store directory, in a private temporary one (removed afterwards, whatever happens), then copied
+  // into the database by store copy's one transaction
+  if (o.force) throw usageError("ca import --db never replaces a store: it needs an empty database");
+  await withDb(ctx, async (db) => {
+    if (!(await db.isEmpty())) throw inputError("the database already holds a store: ca import --db needs an empty one", db.location, "exists");
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-import-"));
+    try {
+      const dir = path.join(tmp, "pki");
+      let made: Parameters<Report> | null = null;
+      await importInto(ctx, dir, args, o, (json, human) => (made = [json, human]));
+      await copyFileToPg(dir, db);
+      const [json, human] = made! as Parameters<Report>;
+      // the store's files are the database's rows now
+      const here = (v: unknown) => (typeof v === "string" && (v === dir || v.startsWith(dir + path.sep)) ? db.location : v);
+      const out = Object.fromEntries(Object.entries(json).map(([k, v]) => [k, here(v)]));
+      ctx.result(out, () => human().split("\n").map((l) => l.replace(new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\S*`, "g"), db.location)).join("\n"));
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+}
+
+async function importInto(ctx: Ctx, dir: string, [certFile, keyFile]: string[], o: Record<string, any>, report: Report): Promise<void> {
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   if (keyFile === undefined && o.pkcs11 === undefined) throw usageError("missing argument <ca.key> (or --pkcs11 URI for a key in a token)");
-  const replacing = checkNewStoreDir(ctx.dir, o.force);
+  const replacing = checkNewStoreDir(dir, o.force);
 
   // the certificate: one, a CA, current
   const certs = readCertificates(readFileChecked(certFile, "CA certificate"), certFile);
@@ -38,7 +69,7 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
   if (!selfIssued)
     ctx.warn(`${certFile}: not a root (issued by ${formatRfc4514(decodeName(cert.issuerRaw))}): verifiers that need the whole chain must also trust its issuer`);
 
-  if (o.pkcs11 !== undefined) return importPkcs11(ctx, o, cert, certFile, keyFile, replacing);
+  if (o.pkcs11 !== undefined) return importPkcs11(ctx, dir, o, cert, certFile, keyFile, replacing, report);
   // the key: PEM, decrypted if need be, the certificate's own, and one mtlsctl can sign with
   const pem = readFileChecked(keyFile, "CA key").toString("utf8");
   const encrypted = isEncryptedKeyPem(pem) || /Proc-Type: 4,ENCRYPTED/.test(pem);
@@ -58,11 +89,11 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
   const passphrase =
     o.encrypt === false ? undefined : await getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
   const warnings: string[] = [];
-  const store = createStore(ctx.dir, { cert, key, passphrase, replacing }, warnings);
+  const store = createStore(dir, { cert, key, passphrase, replacing }, warnings);
   ctx.warnAll(warnings);
-  ctx.result(
+  report(
     {
-      dir: ctx.dir,
+      dir,
       imported: { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile) },
       subject: formatRfc4514(cert.subject),
       keyType: describeKey(key),
@@ -78,7 +109,7 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
     () =>
       [
         `Imported CA ${ctx.bold(formatRfc4514(cert.subject))} (${describeKey(key)}), valid until ${cert.notAfter.toISOString()}`,
-        `  store        ${ctx.dir}`,
+        `  store        ${dir}`,
         `  certificate  ${store.caCertFile}`,
         `  key          ${store.caKeyFile} (${passphrase !== undefined ? "encrypted, AES-256" : "NOT encrypted"})`,
         `  SHA-256      ${cert.fingerprint}`,
@@ -87,7 +118,7 @@ export async function run([certFile, keyFile]: string[], o: Record<string, any>)
 }
 
 /** `ca import ca.crt --pkcs11 URI`: the key already in a token; its public key must be the certificate's. */
-async function importPkcs11(ctx: Ctx, o: Record<string, any>, cert: ReturnType<typeof readCertificates>[number], certFile: string, keyFile: string | undefined, replacing: boolean): Promise<void> {
+async function importPkcs11(ctx: Ctx, dir: string, o: Record<string, any>, cert: ReturnType<typeof readCertificates>[number], certFile: string, keyFile: string | undefined, replacing: boolean, report: Report): Promise<void> {
   if (keyFile !== undefined) throw usageError("give <ca.key> or --pkcs11, not both");
   if (o.encrypt === false || o.keyPassphraseFile !== undefined) throw usageError("--no-encrypt and --key-passphrase-file go with a key file, not --pkcs11");
   const uri = parsePkcs11Uri(o.pkcs11);
@@ -101,12 +132,12 @@ async function importPkcs11(ctx: Ctx, o: Record<string, any>, cert: ReturnType<t
     signer.close();
   }
   const warnings: string[] = [];
-  const store = createStore(ctx.dir, { cert, pkcs11: { uri: o.pkcs11, keyType }, replacing }, warnings);
+  const store = createStore(dir, { cert, pkcs11: { uri: o.pkcs11, keyType }, replacing }, warnings);
   ctx.warnAll(warnings);
   const stored = (store.caKeyRef() as { uri: string }).uri;
-  ctx.result(
+  report(
     {
-      dir: ctx.dir,
+      dir,
       imported: { certFile: path.resolve(certFile), keyFile: null, pkcs11: stored },
       subject: formatRfc4514(cert.subject),
       keyType,
@@ -124,7 +155,7 @@ async function importPkcs11(ctx: Ctx, o: Record<string, any>, cert: ReturnType<t
     () =>
       [
         `Imported CA ${ctx.bold(formatRfc4514(cert.subject))} (${keyType}, key in a PKCS#11 token), valid until ${cert.notAfter.toISOString()}`,
-        `  store        ${ctx.dir}`,
+        `  store        ${dir}`,
         `  certificate  ${store.caCertFile}`,
         `  key          in the token (${stored}), named by ${store.caPkcs11File}`,
         `  SHA-256      ${cert.fingerprint}`,

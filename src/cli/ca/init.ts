@@ -95,7 +95,9 @@ async function pending(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typ
  * the database by `store copy`'s one transaction (which also creates the schema).
  */
 async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>, nameConstraints: ReturnType<typeof constraintsFromOptions>): Promise<void> {
-  if (o.intermediate) throw usageError("ca init --intermediate makes a file store: make it with --dir, then `mtlsctl store copy --from DIR --to URL`");
+  // --intermediate --root-dir: the root's file store signs now, the sub-CA goes into the database; a
+  // pending one (--csr-out, completed by ca install) is a file store's state
+  if (o.intermediate && o.csrOut !== undefined) throw usageError("ca init --intermediate --csr-out makes a pending file store (completed by ca install), not a database (--db): make it with --dir, then `mtlsctl store copy --from DIR --to URL`; or sign now with --root-dir ROOT");
   if (o.force) throw usageError("ca init --db never replaces a store: it needs an empty database");
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   await withDb(ctx, async (db) => {
@@ -103,15 +105,33 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-init-"));
     try {
       const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+      const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
       const dir = path.join(tmp, "pki");
-      const j = await openStore(dir).initCa({ keyType, name: o.name, subject: o.subject, days: o.days, pathLen: o.pathLen, nameConstraints, passphrase: o.encrypt === false ? null : newPassphrase });
+      const j = await openStore(dir).initCa({
+        keyType,
+        name: o.name,
+        subject: o.subject,
+        days: o.days,
+        pathLen: o.pathLen,
+        nameConstraints,
+        passphrase: o.encrypt === false ? null : newPassphrase,
+        ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
+      });
       await copyFileToPg(dir, db);
-      const out = { ...j, dir: db.location, certFile: db.location, keyFile: db.location, warnings: j.warnings.map((w: string) => w.split(dir).join(db.location)) };
+      const out = {
+        ...j,
+        dir: db.location,
+        certFile: db.location,
+        keyFile: db.location,
+        ...(j.intermediate ? { chainFile: `${db.location} (ca chain)`, rootsFile: `${db.location} (ca roots)` } : {}),
+        warnings: j.warnings.map((w: string) => w.split(dir).join(db.location)),
+      };
       ctx.warnAll(out.warnings);
       ctx.result(out, () =>
         [
-          `Created CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
+          `Created ${j.intermediate ? "intermediate " : ""}CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
           `  store        ${db.location}`,
+          ...(j.intermediate ? [`  issuer       ${j.issuer} (recorded as "${j.recordedAs}" in ${j.rootDir})`] : []),
           `  key          in the database (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
           `  SHA-256      ${j.fingerprint}`,
           ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),

@@ -6,9 +6,12 @@ import { readFileChecked } from "../../input";
 import { formatRfc4514 } from "../../pki/name";
 import { constraintsSummary, parseNameConstraints } from "../../pki/constraints";
 import { installIntermediate } from "../../hierarchy";
+import { usageError } from "../../errors";
 
 export function run([certFile]: string[], o: Record<string, any>): void {
   const ctx = new Ctx(o);
+  // a database store (issue 19): a pending intermediate is a file store (ca init --intermediate makes one)
+  if (ctx.db !== undefined) throw usageError("ca install completes a pending intermediate file store (ca init --intermediate --dir DIR): install it there, then `mtlsctl store copy --from DIR --to URL` (an empty database)");
   const certs = readCertificates(readFileChecked(certFile, "certificate"), certFile);
   const roots = readCertificates(readFileChecked(o.root, "root certificate"), o.root);
   const above = o.chain !== undefined ? readCertificates(readFileChecked(o.chain, "chain"), o.chain) : [];

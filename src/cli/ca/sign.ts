@@ -18,6 +18,10 @@ import { certificatePem } from "../../pki/cert";
 import { formatRfc4514 } from "../../pki/name";
 import { constraintsFromOptions, constraintsSummary, describeConstraints, parseNameConstraints } from "../../pki/constraints";
 import { recordNameFor, subCaDays } from "../../hierarchy";
+import { issueInStore, unlockStoreCa } from "../../issue-store";
+import { getSecret } from "../context";
+import { withDb } from "../store/open";
+import type { ParsedCsr } from "../../pki/csr";
 
 export async function run([csrFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -30,6 +34,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
   const nameConstraints = constraintsFromOptions(o);
   if (o.out !== undefined && o.out !== "-" && !o.force && fs.existsSync(path.resolve(o.out))) throw inputError("already exists (use --force to replace it)", path.resolve(o.out));
   if (o.out === undefined && o.json) throw usageError("with --json give --out FILE for the certificate");
+  if (ctx.db !== undefined) return signOnDb(ctx, o, { name, subjectDer, csr, nameConstraints });
   const ca = await openCa(ctx, { passphraseFile: o.passphraseFile, force: o.force }, name);
   const warnings: string[] = [];
   const issued = issue(
@@ -84,4 +89,58 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
             `Give it, with the root certificate (${ca.store.trustFile})${ca.store.presentedChain().length ? ` and this CA's chain (${ca.store.chainFile})` : ""}, to: mtlsctl ca install ${path.basename(o.out)} --root ROOT.crt${ca.store.presentedChain().length ? " --chain CHAIN.pem" : ""}`,
           ].join("\n"),
   );
+}
+
+/**
+ * A database store (issue 19): the sub-CA signed by the database's CA and recorded in its rows (kind
+ * ca, profile sub-ca) through issueInStore, in one transaction; the certificate goes to --out (or
+ * stdout) as on a file store. An existing name is refused before the passphrase is asked for.
+ */
+async function signOnDb(ctx: Ctx, o: Record<string, any>, r: { name: string; subjectDer: Buffer; csr: ParsedCsr; nameConstraints: ReturnType<typeof constraintsFromOptions> }): Promise<void> {
+  await withDb(ctx, async (db) => {
+    const existing = await db.findByName(r.name);
+    if (existing && !o.force) throw inputError(`"${r.name}" already exists (serial ${existing.serial}; use --force to replace it)`, db.location);
+    const { caCert, signer } = await unlockStoreCa(db, () => getSecret(ctx, { what: "CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" }));
+    const warnings: string[] = [];
+    const issued = await issueInStore(
+      db,
+      signer,
+      caCert,
+      { profile: "ca", name: r.name, subjectDer: r.subjectDer, spki: r.csr.spki, publicKey: r.csr.publicKey, sans: emptySans(), days: subCaDays(o.days, caCert), pathLen: o.pathLen, nameConstraints: r.nameConstraints, force: o.force, keyType: describeKey(r.csr.publicKey), csrPem: csrPem(r.csr.der) },
+      warnings,
+    );
+    ctx.warnAll(warnings);
+    writeOutput(o.out, issued.certPem, { force: true }); // existence checked before signing
+    const c = issued.cert;
+    const nc = parseNameConstraints(c).nc;
+    const above = (await db.presentedChain()).length > 0;
+    ctx.result(
+      {
+        name: r.name,
+        subject: formatRfc4514(c.subject),
+        issuer: formatRfc4514(caCert.subject),
+        serial: c.serialHex,
+        notBefore: c.notBefore.toISOString(),
+        notAfter: c.notAfter.toISOString(),
+        fingerprint: c.fingerprint,
+        pathLen: c.basicConstraints?.pathLen ?? null,
+        nameConstraints: nc ? describeConstraints(nc) : null,
+        out: o.out === undefined || o.out === "-" ? null : path.resolve(o.out),
+        certFile: `${db.location} (${issued.record.certFile})`,
+        rootFile: `${db.location} (ca)`,
+        chainFile: above ? `${db.location} (ca chain)` : null,
+        warnings: ctx.warnings,
+      },
+      () =>
+        o.out === undefined || o.out === "-"
+          ? ""
+          : [
+              `Signed intermediate CA ${ctx.bold(formatRfc4514(c.subject))}: serial ${c.serialHex}, valid until ${c.notAfter.toISOString()} (recorded as "${r.name}")`,
+              `  certificate  ${path.resolve(o.out)}`,
+              ...(c.basicConstraints?.pathLen !== undefined ? [`  path length  ${c.basicConstraints.pathLen}`] : []),
+              ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
+              `Give it, with the root certificate (mtlsctl export ca --out ROOT.crt)${above ? " and this CA's chain (mtlsctl export ca --format chain --out CHAIN.pem)" : ""}, to: mtlsctl ca install ${path.basename(o.out)} --root ROOT.crt${above ? " --chain CHAIN.pem" : ""}`,
+            ].join("\n"),
+    );
+  });
 }

@@ -1,16 +1,18 @@
 /** `config curl <name>`: the curl command that calls the server as client <name> (templates/curl.sh). */
 import * as path from "node:path";
 import { Ctx } from "../context";
-import { Store } from "../../store/store";
 import { renderTemplate } from "../../templates";
 import { writeOutput } from "../common";
 import { checkUrl, defaultUrl, headerVars, pickServer, requireCert, shellQuote } from "../../export/snippets";
+import { snippetSource } from "./source";
 
-export function run([name]: string[], o: Record<string, any>): void {
+export async function run([name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const inv = store.readInventory();
+  // a database store (issue 19): the same command, naming the files given (--ca-file, --cert-file/--key-file)
+  const src = await snippetSource(ctx, o, "config curl", [name], true);
+  const { view: store, inv } = src;
   const rec = requireCert(store, inv, name);
+  const files = src.leafFiles(rec);
   const notes: string[] = [];
   let url = o.url !== undefined ? checkUrl(o.url) : defaultUrl(pickServer(store, inv, o.server));
   if (url === null) {
@@ -19,7 +21,7 @@ export function run([name]: string[], o: Record<string, any>): void {
     notes.push("The URL is a placeholder: no server certificate in the store names a host (mtlsctl config curl --url).");
   }
   let keyFile: string;
-  if (rec.keyFile) keyFile = store.path(rec.keyFile);
+  if (files.keyFile) keyFile = files.keyFile;
   else {
     keyFile = `${name}.key`;
     ctx.warn(`"${name}" was signed from a request: its key is not in the store; the command uses ./${name}.key, where \`mtlsctl client csr\` wrote it`);
@@ -29,9 +31,9 @@ export function run([name]: string[], o: Record<string, any>): void {
     ...headerVars(store),
     name,
     notes: notes.map((n) => "\n# " + n).join(""),
-    cert_file: shellQuote(store.path(rec.certFile)),
+    cert_file: shellQuote(files.certFile),
     key_file: shellQuote(keyFile),
-    ca_file: shellQuote(store.trustFile),
+    ca_file: shellQuote(src.trustFile),
     url: shellQuote(url),
   });
   if (ctx.json) {

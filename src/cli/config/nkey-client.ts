@@ -5,11 +5,12 @@
  */
 import * as path from "node:path";
 import { Ctx } from "../context";
-import { Store, CertRecord } from "../../store/store";
+import type { CertRecord } from "../../store/store";
 import { renderTemplate } from "../../templates";
 import { writeOutput } from "../common";
 import { headerVars, jsString, pickServer, requireCert } from "../../export/snippets";
 import { inputError, usageError } from "../../errors";
+import { snippetSource } from "./source";
 
 function refuseControl(s: string): string {
   if (/[\u0000-\u001f\u007f]/.test(s)) throw inputError(`a control character in "${s.replace(/[\u0000-\u001f\u007f]/g, "?")}" cannot go into a snippet`);
@@ -46,14 +47,16 @@ function checkNatsUrl(url: string): string {
 /** Comment text: no line breaks can escape the comment. */
 const comment = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, "?");
 
-export function run([lang, name]: string[], o: Record<string, any>): void {
+export async function run([lang, name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   if (lang !== "node" && lang !== "go") throw usageError(`config nkey-client: the language is node or go (got "${lang}")`);
-  const store = Store.open(ctx.dir);
-  const inv = store.readInventory();
+  // a database store (issue 19): the same snippet, naming the files given (--ca-file; --cert-file/--key-file with --cert; --seed-file for a copied NKey)
+  if (o.cert === undefined && o.certFile !== undefined) throw usageError("config nkey-client: --cert-file and --key-file go with --cert NAME");
+  const src = await snippetSource(ctx, o, "config nkey-client", o.cert !== undefined ? [o.cert] : [], true);
+  const { view: store, inv } = src;
   const rec = (inv.nkeys ?? []).find((k) => k.name === name);
   if (!rec) throw inputError(`no NKey named "${name}" in the store (mtlsctl nkey create ${name})`, store.inventoryFile);
-  const seedFile = store.path(rec.seedFile);
+  const seedFile = src.seedFile(rec);
   const notes: string[] = [];
 
   let url = o.url !== undefined ? checkNatsUrl(o.url) : defaultNatsUrl(pickServer(store, inv, o.server));
@@ -66,14 +69,15 @@ export function run([lang, name]: string[], o: Record<string, any>): void {
   if (o.cert !== undefined) {
     const c = requireCert(store, inv, o.cert);
     if (c.kind !== "client") throw inputError(`"${o.cert}" is a ${c.kind} certificate, not a client certificate`, store.inventoryFile);
+    const files = src.leafFiles(c);
     let keyFile: string;
-    if (c.keyFile) keyFile = store.path(c.keyFile);
+    if (files.keyFile) keyFile = files.keyFile;
     else {
       keyFile = `${o.cert}.key`;
       ctx.warn(`"${o.cert}" was signed from a request: its key is not in the store; the snippet uses ./${o.cert}.key, where \`mtlsctl client csr\` wrote it`);
       notes.push(`The key is not in the store: ${o.cert}.key is where \`mtlsctl client csr ${o.cert}\` wrote it.`);
     }
-    cert = { certFile: store.path(c.certFile), keyFile };
+    cert = { certFile: files.certFile, keyFile };
   } else {
     ctx.warn(
       "no --cert: the client presents no certificate. The tls {} block that `mtlsctl config nats` emits (verify_and_map) asks every client for one, NKey clients too: against such a server add --cert NAME (the nkey still decides the user)",
@@ -100,7 +104,7 @@ export function run([lang, name]: string[], o: Record<string, any>): void {
     notes: notes.map((n) => "\n// " + comment(n)).join(""),
     seed_file: q(seedFile),
     url: q(url),
-    ca_file: q(store.trustFile),
+    ca_file: q(src.trustFile),
     client_cert: clientCert,
     client_name: q(name),
   });

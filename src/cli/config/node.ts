@@ -1,21 +1,23 @@
 /** `config node`: a Node.js https server that requires client certificates from this CA (templates/node-server.js). */
 import * as path from "node:path";
 import { Ctx } from "../context";
-import { Store } from "../../store/store";
 import { renderTemplate } from "../../templates";
 import { writeOutput } from "../common";
-import { headerVars, jsString, requireServer } from "../../export/snippets";
+import { headerVars, jsString, pickServer, requireServer } from "../../export/snippets";
+import { snippetSource } from "./source";
 
-export function run(_args: string[], o: Record<string, any>): void {
+export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  const store = Store.open(ctx.dir);
-  const server = requireServer(store, store.readInventory(), o.server);
+  // a database store (issue 19): the same snippet, naming the files given (--ca-file, --cert-file/--key-file)
+  const src = await snippetSource(ctx, o, "config node", [], true);
+  const server = src.db || o.certFile !== undefined ? pickServer(src.view, src.inv, o.server) ?? requireServer(src.view, src.inv, o.server) : requireServer(src.view, src.inv, o.server);
+  const files = src.leafFiles(server);
   const text = renderTemplate("node-server.js", {
-    ...headerVars(store),
+    ...headerVars(src.view),
     server_name: server.name,
-    key_file: jsString(store.path(server.keyFile)),
-    cert_file: jsString(store.path(server.certFile)),
-    ca_file: jsString(store.trustFile),
+    key_file: jsString(files.keyFile!),
+    cert_file: jsString(files.certFile),
+    ca_file: jsString(src.trustFile),
   });
   if (ctx.json) {
     // the snippet inside the JSON; with --out it is also written to the file

@@ -476,6 +476,102 @@ export class PgStore implements Store {
     const sql = `SELECT record FROM certificates${where.length ? " WHERE " + where.join(" AND ") : ""} ORDER BY seq`;
     return (await this.q(sql, vals)).rows.map((x) => x.record);
   }
+  /** The number of records of each status (`status`: one aggregate over the status index, not the rows). */
+  async countByStatus(): Promise<{ valid: number; revoked: number; superseded: number }> {
+    const out = { valid: 0, revoked: 0, superseded: 0 };
+    for (const r of (await this.q("SELECT status, count(*) AS n FROM certificates GROUP BY status")).rows) out[r.status as keyof typeof out] = Number(r.n);
+    return out;
+  }
+  /**
+   * `ca passphrase --db`: replaces the CA key (and the previous CAs' keys) by `rewrap`'s PEMs in one
+   * transaction under the writer lock, with an audit event. `rewrap` gets the rows as they are inside
+   * the transaction (a concurrent change is seen) and may throw: then nothing changes.
+   */
+  async rewrapCaKeys(rewrap: (ca: string | null, previous: { serial: string; pem: string }[]) => { ca: string; previous: { serial: string; pem: string }[] }, event: AuditEvent): Promise<void> {
+    await this.ready();
+    await this.rawTransaction(async (c) => {
+      const ca = await c.query("SELECT key_pem FROM ca WHERE id = 1");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      const prev = await c.query("SELECT serial, key_pem FROM previous_cas WHERE key_pem IS NOT NULL ORDER BY seq");
+      const out = rewrap(ca.rows[0].key_pem, prev.rows.map((r) => ({ serial: r.serial, pem: r.key_pem })));
+      await c.query("UPDATE ca SET key_pem = $1 WHERE id = 1", [out.ca]);
+      for (const p of out.previous) await c.query("UPDATE previous_cas SET key_pem = $2 WHERE serial = $1", [p.serial, p.pem]);
+      await insertAudit(c, event);
+    });
+  }
+  /**
+   * `ca retire --db`: the file store's retire (src/lifecycle/rollover.ts) on the rows, in one transaction
+   * under the writer lock: the chosen previous CAs (in overlap) become retired, the ca row's roots_pem is
+   * the current CA then the previous CAs still in overlap, and an audit event. The same refusals, in
+   * the same order, before anything changes. Returns the retired CAs, the roots (serials) and the valid
+   * certificates the retired CAs signed (stranded).
+   */
+  async retirePrevious(o: { serials?: string[]; all?: boolean; now?: Date }): Promise<{ retired: PreviousCa[]; roots: string[]; stranded: CertRecord[] }> {
+    const now = o.now ?? new Date();
+    const wanted = (o.serials ?? []).map((s) => s.toLowerCase().replace(/^0x/, "").replace(/:/g, ""));
+    if (!o.all && !wanted.length) throw inputError("name the previous CA to retire (its serial; see mtlsctl ca show) or give --all-previous");
+    if (o.all && wanted.length) throw inputError("give serials or --all-previous, not both");
+    const same = (a: string, b: string) => a === b || a.replace(/^0+/, "") === b.replace(/^0+/, "");
+    await this.ready();
+    return this.rawTransaction(async (c) => {
+      const ca = await c.query("SELECT record, cert_pem FROM ca WHERE id = 1");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      const current: CertRecord = ca.rows[0].record;
+      const prev = (await c.query("SELECT serial, record, cert_pem FROM previous_cas ORDER BY seq")).rows as { serial: string; record: PreviousCa; cert_pem: string }[];
+      for (const s of wanted) {
+        if (s === current.serial) throw inputError(`${s} is the store's current CA: only a previous CA can be retired`, this.location);
+        const p = prev.find((x) => same(x.record.serial, s));
+        if (!p) throw inputError(`no previous CA with serial ${s} (see mtlsctl ca show)`, this.location);
+        if (p.record.caStatus === "retired") throw inputError(`the previous CA ${p.record.serial} is already retired`, this.location);
+      }
+      const overlap = prev.filter((p) => p.record.caStatus === "overlap");
+      const chosen = o.all ? overlap : overlap.filter((p) => wanted.some((s) => same(p.record.serial, s)));
+      if (!chosen.length) throw inputError("no previous CA is in overlap: nothing to retire", this.location);
+      const retired: PreviousCa[] = [];
+      for (const p of chosen) {
+        const rec: PreviousCa = { ...p.record, caStatus: "retired", retiredAt: now.toISOString() };
+        await c.query("UPDATE previous_cas SET record = $2 WHERE serial = $1", [p.serial, JSON.stringify(rec)]);
+        retired.push(rec);
+        p.record = rec;
+      }
+      const still = prev.filter((p) => p.record.caStatus === "overlap");
+      const roots = [current.serial, ...still.map((p) => p.record.serial)];
+      const rootsPem = [ca.rows[0].cert_pem as string, ...still.map((p) => p.cert_pem)].map((x) => x.trim() + "\n").join("");
+      await c.query("UPDATE ca SET roots_pem = $1 WHERE id = 1", [rootsPem]);
+      const ids = retired.map((p) => p.serial.toLowerCase());
+      const stranded = (await c.query("SELECT record FROM certificates WHERE status = 'valid' AND not_after > $1 AND lower(record->>'caSerial') = ANY($2) ORDER BY seq", [now.toISOString(), ids])).rows.map((x) => x.record as CertRecord);
+      await insertAudit(c, { action: "ca-retire", detail: { serials: retired.map((p) => p.serial) } });
+      return { retired, roots, stranded };
+    });
+  }
+  /**
+   * `ca rollover --db`: the file store's rollover (src/lifecycle/rollover.ts) on the rows, in one
+   * transaction under the writer lock. `build` gets a new serial (one no row has) and returns the new
+   * CA (record, certificate, key PEM); the current CA becomes a previous CA in overlap (its row moved
+   * to previous_cas with its key as stored), the ca row's trust anchors are the new CA then the previous
+   * CAs in overlap, and every record the old CA signed is stamped with its serial (caSerial, appended
+   * to the record's JSON as the file store appends it). Refused when the CA changed since `expected`.
+   */
+  async rolloverCa(expected: string, build: (serial: Buffer) => { record: CertRecord; certPem: string; keyPem: string; previous: (current: CertRecord) => PreviousCa }): Promise<{ previous: PreviousCa; roots: string[] }> {
+    await this.ready();
+    return this.rawTransaction(async (c) => {
+      const ca = await c.query("SELECT record, cert_pem, key_pem, key_uri FROM ca WHERE id = 1");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      const current: CertRecord = ca.rows[0].record;
+      if (current.serial !== expected) throw inputError("the CA changed meanwhile (another mtlsctl?): run ca rollover again", this.location);
+      const serial = await new PgTransaction(c, this.location).reserveSerial(16);
+      const next = build(serial);
+      const previous = next.previous(current);
+      await c.query("INSERT INTO previous_cas (serial, record, cert_pem, key_pem, key_uri) VALUES ($1, $2, $3, $4, $5)", [current.serial.toLowerCase(), JSON.stringify(previous), ca.rows[0].cert_pem, ca.rows[0].key_pem, ca.rows[0].key_uri]);
+      const overlap = (await c.query("SELECT record, cert_pem FROM previous_cas ORDER BY seq")).rows.filter((r) => r.record.caStatus === "overlap");
+      const rootsPem = [next.certPem, ...overlap.map((r) => r.cert_pem as string)].map((x) => x.trim() + "\n").join("");
+      await c.query("UPDATE ca SET record = $1, cert_pem = $2, key_pem = $3, key_uri = NULL, chain_pem = NULL, roots_pem = $4 WHERE id = 1", [JSON.stringify(next.record), next.certPem, next.keyPem, rootsPem]);
+      // what the old CA signed keeps its name: "caSerial" appended as the last key (json keeps the order)
+      await c.query(`UPDATE certificates SET record = regexp_replace(record::text, '\\}\\s*$', ',"caSerial":' || to_json($1::text)::text || '}')::json WHERE record->>'caSerial' IS NULL`, [current.serial]);
+      await insertAudit(c, { action: "ca-rollover", serial: next.record.serial, detail: { previous: current.serial } });
+      return { previous, roots: [next.record.serial, ...overlap.map((r) => r.record.serial as string)] };
+    });
+  }
   async nkeys(): Promise<NkeyRecord[]> {
     return (await this.q("SELECT record FROM nkeys ORDER BY seq")).rows.map((x) => x.record);
   }
