@@ -51,7 +51,7 @@ export { isValidPublicNkey } from "./nkey";
 export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: ReadOptions = {}): ServerConfig {
   const parsed = opts.text !== undefined ? parseConfigText(opts.text, file, { env, serverVersion: opts.serverVersion }) : parseConfigFile(file, { env, serverVersion: opts.serverVersion });
   const v = opts.serverVersion ?? "2.9.10";
-  if (atLeast(v, "2.11.0") && !atLeast(v, "2.12.6")) digestPanic(parsed.root);
+  if (atLeast(v, "2.11.0") && !atLeast(v, "2.12.6")) digestCleanup(parsed.root);
   const checker = new CheckContext(file, parsed.files, parsed.root, parsed.variables, opts);
   checkConfig(checker);
   if (opts.keepGoing) return { ...checker.result, errors: checker.errors };
@@ -64,20 +64,27 @@ export function readServerConfig(file: string, env?: NodeJS.ProcessEnv, opts: Re
 
 /**
  * 2.11.0 to 2.12.5 (and every 2.11): before reading any option, the config digest's
- * cleanupUsedEnvVars walks the maps of the file and asserts that each value is a parser token; a
- * non-empty map that came from an environment variable holds plain values, and the server panics
- * (exit 2). Fixed in 2.12.6 and 2.14.0 ("ParseFileWithChecksDigest deletes referenced config entries").
- * The type in the message is the first value the server visits: with several, Go's map order picks it.
+ * cleanupUsedEnvVars walks the maps of the file (not arrays). It deletes every definition a
+ * `$variable` referred to, also one that is a real option (`ping_interval: "1x"` then
+ * `server_name: $ping_interval`: the bad ping_interval is never read; observed on 2.11.17), and it
+ * asserts that each value is a parser token: a non-empty map that came from an environment variable
+ * holds plain values, and the server panics (exit 2). The type in the message is the first value the
+ * server visits: with several, Go's map order picks it. Fixed in 2.12.6 and 2.14.0
+ * ("ParseFileWithChecksDigest deletes referenced config entries").
  */
-function digestPanic(m: ConfMap): void {
-  for (const e of m.entries.values()) {
-    if (e.value.usedVariable || e.value.kind !== "map") continue; // a used variable's definition is deleted, not walked
+function digestCleanup(m: ConfMap): void {
+  for (const e of [...m.entries.values()]) {
+    if (e.value.usedVariable) {
+      m.entries.delete(e.key);
+      continue;
+    }
+    if (e.value.kind !== "map") continue;
     if (e.value.fromEnv) {
       const first = e.value.entries.values().next();
       if (first.done) continue;
       const reason = `panic: interface conversion: interface {} is ${goTypeName(first.value.value)}, not *conf.token`;
       throw new ConfigError(reason, e.value.pos, reason);
     }
-    digestPanic(e.value);
+    digestCleanup(e.value);
   }
 }
