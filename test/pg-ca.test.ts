@@ -99,7 +99,7 @@ describe("ca passphrase --db", () => {
 
 describe("ca rollover --db", () => {
   test("the file store's result: a new CA row, the old one in previous_cas (overlap), both trusted, the old CA's records stamped; a wrong passphrase changes nothing; a copy back to a directory is the file store's layout", () => {
-    const { url, cwd, file, db } = pair();
+    const { s, url, cwd, file, db } = pair();
     const snapshot = () => psql(url, "SELECT md5(string_agg(x, '|')) FROM (SELECT record::text || cert_pem || key_pem AS x FROM ca UNION ALL SELECT record::text FROM certificates UNION ALL SELECT serial FROM previous_cas) t");
     const before = snapshot();
     const bad = db(["ca", "rollover"], { MTLSCTL_PASSPHRASE: "nope" });
@@ -123,6 +123,12 @@ describe("ca rollover --db", () => {
     expect(dj.roots).toEqual([dj.ca.serial, dj.previous.serial]);
     expect(psql(url, "SELECT roots_pem FROM ca").match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     expect(psql(url, "SELECT record->>'caStatus' FROM previous_cas")).toBe("overlap");
+    // export ca --format roots: the trust anchors as PEM (a server's ca_file): both CAs, the new one first; the file store's is its roots.pem
+    const roots = db(["export", "ca", "--format", "roots"]).stdout;
+    expect(roots).toBe(psql(url, "SELECT roots_pem FROM ca") + "\n");
+    expect(roots.startsWith(psql(url, "SELECT cert_pem FROM ca"))).toBe(true);
+    expect(file(["export", "ca", "--format", "roots"]).stdout).toBe(fs.readFileSync(path.join(s.dir, "roots.pem"), "utf8"));
+    expect(db(["export", "alice", "--format", "roots"]).code).toBe(2);
     // what the old CA signed is stamped, as in the file store (the same list rows: "valid (overlap CA)")
     expect(psql(url, "SELECT string_agg(name || '=' || (record->>'caSerial'), ',') FROM certificates")).toBe(`alice=${dj.previous.serial}`);
     const rows = (j: any[]) => j.map((r) => ({ name: r.name, kind: r.kind, status: r.status, caStatus: r.caStatus }));
@@ -160,6 +166,7 @@ describe("ca retire --db", () => {
     expect(d.stranded.map((c: any) => c.name)).toEqual(["alice"]);
     expect(psql(url, "SELECT record->>'caStatus' FROM previous_cas")).toBe("retired");
     expect(psql(url, "SELECT roots_pem FROM ca")).toBe(psql(url, "SELECT cert_pem FROM ca"));
+    expect(db(["export", "ca", "--format", "roots"]).stdout.match(/BEGIN CERTIFICATE/g)).toHaveLength(1);
     // the trust anchors the database now gives (export ca --format truststore reads them): the current CA alone
     expect(JSON.parse(db(["ca", "show", "--json"]).stdout).previous?.[0]?.caStatus ?? "retired").toBe("retired");
     const again = db(["ca", "retire", "--all-previous"]);
