@@ -10,11 +10,15 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { makeStore, mtls, mtlsOk, openssl, tmpDir } from "./helpers/cli";
 import { dropAll, freshDbUrl, pgBase } from "./helpers/pg";
+import { startNatsServer, stopAllNatsServers } from "./helpers/nats";
 
 jest.setTimeout(120_000);
 
 beforeAll(() => pgBase());
-afterAll(() => dropAll());
+afterAll(() => {
+  stopAllNatsServers();
+  dropAll();
+});
 
 const psql = (url: string, sql: string): string => execFileSync("psql", [url, "-qAtc", sql], { encoding: "utf8", env: process.env }).trim();
 
@@ -143,6 +147,39 @@ describe("ca rollover --db", () => {
     expect(fs.existsSync(path.join(back, "previous", `${dj.previous.serial}.crt`))).toBe(true);
     expect(fs.readFileSync(path.join(back, "roots.pem"), "utf8").match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     expect(mtls(["--dir", back, "ca", "retire", "--all-previous", "--json"], { env: { MTLSCTL_PASSPHRASE: "test-pass" } }).code).toBe(0);
+  });
+});
+
+describe("a rollover on a database store in a real nats-server", () => {
+  test("during the overlap the old CA's client and the new CA's are both let in; after ca retire --db the old one is refused, the new one still let in", async () => {
+    const { s, cwd, db } = pair();
+    const env = (args: string[]) => {
+      const r = db(args);
+      if (r.code !== 0) throw new Error(`mtlsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+      return r;
+    };
+    env(["ca", "rollover"]);
+    env(["client", "issue", "zed", "--email", "zed@example.com", "--out-dir", cwd]);
+    env(["server", "issue", "nats1", "--dns", "localhost", "--ip", "127.0.0.1", "--out-dir", cwd]);
+    const roots = path.join(cwd, "roots.pem");
+    const conf = path.join(cwd, "mtls.conf");
+    const serve = async () => {
+      env(["export", "ca", "--format", "roots", "--out", roots, "--force"]);
+      env(["config", "nats", "--ca-file", roots, "--cert-file", path.join(cwd, "nats1.crt"), "--key-file", path.join(cwd, "nats1.key"), "--out", conf, "--force"]);
+      return startNatsServer(conf);
+    };
+    // alice: issued by the old CA before the copy (her pair is in the source directory)
+    const alice = [path.join(s.dir, "issued", "alice.crt"), path.join(s.dir, "private", "alice.key")] as const;
+    const zed = [path.join(cwd, "zed.crt"), path.join(cwd, "zed.key")] as const;
+    let server = await serve();
+    expect(await server.connectAs(alice[0], alice[1], roots)).toMatchObject({ ok: true, user: "alice@example.com" });
+    expect(await server.connectAs(zed[0], zed[1], roots)).toMatchObject({ ok: true, user: "zed@example.com" });
+    await server.stop();
+    env(["ca", "retire", "--all-previous"]);
+    server = await serve();
+    expect(await server.connectAs(alice[0], alice[1], roots)).toMatchObject({ ok: false });
+    expect(await server.connectAs(zed[0], zed[1], roots)).toMatchObject({ ok: true, user: "zed@example.com" });
+    await server.stop();
   });
 });
 
