@@ -87,7 +87,7 @@ describe("bash", () => {
     [["mtlsctl", "client", "issue", "--key", ""], ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"]],
     [["mtlsctl", "client", "issue", "alice", "--key", "e"], ["ec-p256", "ec-p384", "ed25519"]],
     [["mtlsctl", "server", "issue", "--key", "=", "rsa"], ["rsa-2048", "rsa-3072", "rsa-4096"]], // --key=rsa (bash splits at =)
-    [["mtlsctl", "export", "alice", "--format", ""], ["pem", "chain", "der", "p12", "truststore"]],
+    [["mtlsctl", "export", "alice", "--format", ""], ["pem", "chain", "der", "p12", "truststore", "roots"]],
     [["mtlsctl", "config", "nats", "--map", ""], ["email", "dns", "uri", "dn"]],
     [["mtlsctl", "revoke", "alice", "--reason", "key"], ["keyCompromise"]],
     [["mtlsctl", "completion", ""], ["bash", "zsh"]],
@@ -180,7 +180,7 @@ describe("zsh", () => {
     expect(zshComplete(["mtlsctl", "client", ""])).toEqual(["csr", "sign", "issue", "set"]);
     expect(zshComplete(["mtlsctl", "client", "issue", "--k"])).toEqual(expect.arrayContaining(["--key", "--email", "--json"]));
     expect(zshComplete(["mtlsctl", "client", "issue", "--key", ""])).toEqual(["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519"]);
-    expect(zshComplete(["mtlsctl", "export", "x", "--format", ""])).toEqual(["pem", "chain", "der", "p12", "truststore"]);
+    expect(zshComplete(["mtlsctl", "export", "x", "--format", ""])).toEqual(["pem", "chain", "der", "p12", "truststore", "roots"]);
     expect(zshComplete(["mtlsctl", "ca", "import", ""])).toEqual(["_files"]);
   });
 });

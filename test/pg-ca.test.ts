@@ -10,11 +10,15 @@ import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { makeStore, mtls, mtlsOk, openssl, tmpDir } from "./helpers/cli";
 import { dropAll, freshDbUrl, pgBase } from "./helpers/pg";
+import { startNatsServer, stopAllNatsServers } from "./helpers/nats";
 
 jest.setTimeout(120_000);
 
 beforeAll(() => pgBase());
-afterAll(() => dropAll());
+afterAll(() => {
+  stopAllNatsServers();
+  dropAll();
+});
 
 const psql = (url: string, sql: string): string => execFileSync("psql", [url, "-qAtc", sql], { encoding: "utf8", env: process.env }).trim();
 
@@ -99,7 +103,7 @@ describe("ca passphrase --db", () => {
 
 describe("ca rollover --db", () => {
   test("the file store's result: a new CA row, the old one in previous_cas (overlap), both trusted, the old CA's records stamped; a wrong passphrase changes nothing; a copy back to a directory is the file store's layout", () => {
-    const { url, cwd, file, db } = pair();
+    const { s, url, cwd, file, db } = pair();
     const snapshot = () => psql(url, "SELECT md5(string_agg(x, '|')) FROM (SELECT record::text || cert_pem || key_pem AS x FROM ca UNION ALL SELECT record::text FROM certificates UNION ALL SELECT serial FROM previous_cas) t");
     const before = snapshot();
     const bad = db(["ca", "rollover"], { MTLSCTL_PASSPHRASE: "nope" });
@@ -123,6 +127,12 @@ describe("ca rollover --db", () => {
     expect(dj.roots).toEqual([dj.ca.serial, dj.previous.serial]);
     expect(psql(url, "SELECT roots_pem FROM ca").match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     expect(psql(url, "SELECT record->>'caStatus' FROM previous_cas")).toBe("overlap");
+    // export ca --format roots: the trust anchors as PEM (a server's ca_file): both CAs, the new one first; the file store's is its roots.pem
+    const roots = db(["export", "ca", "--format", "roots"]).stdout;
+    expect(roots).toBe(psql(url, "SELECT roots_pem FROM ca") + "\n");
+    expect(roots.startsWith(psql(url, "SELECT cert_pem FROM ca"))).toBe(true);
+    expect(file(["export", "ca", "--format", "roots"]).stdout).toBe(fs.readFileSync(path.join(s.dir, "roots.pem"), "utf8"));
+    expect(db(["export", "alice", "--format", "roots"]).code).toBe(2);
     // what the old CA signed is stamped, as in the file store (the same list rows: "valid (overlap CA)")
     expect(psql(url, "SELECT string_agg(name || '=' || (record->>'caSerial'), ',') FROM certificates")).toBe(`alice=${dj.previous.serial}`);
     const rows = (j: any[]) => j.map((r) => ({ name: r.name, kind: r.kind, status: r.status, caStatus: r.caStatus }));
@@ -137,6 +147,39 @@ describe("ca rollover --db", () => {
     expect(fs.existsSync(path.join(back, "previous", `${dj.previous.serial}.crt`))).toBe(true);
     expect(fs.readFileSync(path.join(back, "roots.pem"), "utf8").match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     expect(mtls(["--dir", back, "ca", "retire", "--all-previous", "--json"], { env: { MTLSCTL_PASSPHRASE: "test-pass" } }).code).toBe(0);
+  });
+});
+
+describe("a rollover on a database store in a real nats-server", () => {
+  test("during the overlap the old CA's client and the new CA's are both let in; after ca retire --db the old one is refused, the new one still let in", async () => {
+    const { s, cwd, db } = pair();
+    const env = (args: string[]) => {
+      const r = db(args);
+      if (r.code !== 0) throw new Error(`mtlsctl ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+      return r;
+    };
+    env(["ca", "rollover"]);
+    env(["client", "issue", "zed", "--email", "zed@example.com", "--out-dir", cwd]);
+    env(["server", "issue", "nats1", "--dns", "localhost", "--ip", "127.0.0.1", "--out-dir", cwd]);
+    const roots = path.join(cwd, "roots.pem");
+    const conf = path.join(cwd, "mtls.conf");
+    const serve = async () => {
+      env(["export", "ca", "--format", "roots", "--out", roots, "--force"]);
+      env(["config", "nats", "--ca-file", roots, "--cert-file", path.join(cwd, "nats1.crt"), "--key-file", path.join(cwd, "nats1.key"), "--out", conf, "--force"]);
+      return startNatsServer(conf);
+    };
+    // alice: issued by the old CA before the copy (her pair is in the source directory)
+    const alice = [path.join(s.dir, "issued", "alice.crt"), path.join(s.dir, "private", "alice.key")] as const;
+    const zed = [path.join(cwd, "zed.crt"), path.join(cwd, "zed.key")] as const;
+    let server = await serve();
+    expect(await server.connectAs(alice[0], alice[1], roots)).toMatchObject({ ok: true, user: "alice@example.com" });
+    expect(await server.connectAs(zed[0], zed[1], roots)).toMatchObject({ ok: true, user: "zed@example.com" });
+    await server.stop();
+    env(["ca", "retire", "--all-previous"]);
+    server = await serve();
+    expect(await server.connectAs(alice[0], alice[1], roots)).toMatchObject({ ok: false });
+    expect(await server.connectAs(zed[0], zed[1], roots)).toMatchObject({ ok: true, user: "zed@example.com" });
+    await server.stop();
   });
 });
 
@@ -160,6 +203,7 @@ describe("ca retire --db", () => {
     expect(d.stranded.map((c: any) => c.name)).toEqual(["alice"]);
     expect(psql(url, "SELECT record->>'caStatus' FROM previous_cas")).toBe("retired");
     expect(psql(url, "SELECT roots_pem FROM ca")).toBe(psql(url, "SELECT cert_pem FROM ca"));
+    expect(db(["export", "ca", "--format", "roots"]).stdout.match(/BEGIN CERTIFICATE/g)).toHaveLength(1);
     // the trust anchors the database now gives (export ca --format truststore reads them): the current CA alone
     expect(JSON.parse(db(["ca", "show", "--json"]).stdout).previous?.[0]?.caStatus ?? "retired").toBe("retired");
     const again = db(["ca", "retire", "--all-previous"]);

@@ -16,13 +16,14 @@ import { isEncryptedKeyPem, loadPrivateKey } from "../pki/keys";
 import * as p12 from "../export/pkcs12";
 import { exportPassword } from "./p12-password";
 
-/** `export <name|ca> --format pem|chain|der|p12|truststore`, from either store (the Store interface). */
+/** `export <name|ca> --format pem|chain|der|p12|truststore|roots`, from either store (the Store interface). */
 export async function run([name]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
   const pkcs12 = o.format === "p12" || o.format === "truststore";
   if (!pkcs12) for (const [flag, v] of [["--legacy", o.legacy], ["--password-file", o.passwordFile], ["--allow-empty-password", o.allowEmptyPassword]] as const)
     if (v !== undefined) throw usageError(`${flag} applies only to --format p12 or truststore`);
   if (name !== "ca") checkName(name);
+  if (o.format === "roots" && name !== "ca") throw usageError("--format roots goes with `export ca`: the trust anchors (roots.pem; with --db the database's), what a server's ca_file holds");
   const store: StoreApi = ctx.db !== undefined ? openDb(ctx) : openFileStore(ctx.dir);
   try {
     await exportFrom(ctx, store, name, o, pkcs12);
@@ -73,6 +74,11 @@ async function exportFrom(ctx: Ctx, store: StoreApi, name: string, o: Record<str
   switch (o.format) {
     case "der":
       out = cert.der;
+      break;
+    case "roots":
+      // the CAs a server trusts: the current root and, during a rollover's overlap, the previous ones (roots.pem's content)
+      if (anchors instanceof Error) throw anchors;
+      out = anchors.map((c) => certificatePem(c.der)).join("");
       break;
     case "chain":
       // the certificate, then every CA above it up to the root (an intermediate store: chain.pem, then roots.pem's root)

@@ -544,7 +544,7 @@ export function buildProgram(argv?: string[]): Command {
   program
     .command("export <name>")
     .description("export a certificate (or `ca`) as PEM, a chain bundle, DER, PKCS#12 (key, certificate and CA) or a Java trust store")
-    .addOption(new Option("--format <format>", "output format: p12 = key + certificate + CA chain; truststore = the CA for Java (with `ca`)").choices(["pem", "chain", "der", "p12", "truststore"]).default("pem"))
+    .addOption(new Option("--format <format>", "output format: p12 = key + certificate + CA chain; truststore = the CA for Java (with `ca`); roots = the trust anchors as PEM, a server's ca_file (with `ca`)").choices(["pem", "chain", "der", "p12", "truststore", "roots"]).default("pem"))
     .option("--legacy", "p12/truststore: 3DES and a SHA-1 MAC, for older macOS Keychain, Windows Server 2016 and Java 8/11 (default: AES-256 and SHA-256)")
     .option("--password-file <file>", "p12/truststore password: the file's first line (- for stdin; else MTLSCTL_P12_PASSWORD or a prompt)")
     .option("--allow-empty-password", "p12/truststore: accept an empty password (macOS will not import such a file)")

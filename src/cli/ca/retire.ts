@@ -41,7 +41,7 @@ export async function run([serials]: string[][], o: Record<string, any>): Promis
         ...r.retired.map((p) => `Retired CA ${ctx.bold(p.subject)}, serial ${p.serial}`),
         `  trust file   ${where.rootsFile} (${r.roots.length} CA${r.roots.length === 1 ? "" : "s"})`,
         ctx.db !== undefined
-          ? "Next: give the servers a CA file without the retired CA (mtlsctl export ca --out FILE; Java: --format truststore) and reload them: certificates of the retired CA are then refused."
+          ? "Next: give the servers the trust anchors without the retired CA (mtlsctl export ca --format roots --out FILE; Java: --format truststore) and reload them: certificates of the retired CA are then refused."
           : "Next: mtlsctl config nats --out ... and reload nats-server: certificates of the retired CA are then refused.",
       ].join("\n"),
   );

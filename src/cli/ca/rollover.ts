@@ -72,7 +72,7 @@ async function onDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof
           `New CA ${ctx.bold(formatRfc4514(c.subject))} (${r.keyType}), serial ${c.serialHex}, valid until ${c.notAfter.toISOString()}`,
           `  previous CA  ${formatRfc4514(old.subject)}, serial ${old.serialHex}: in overlap (still trusted), kept in ${at("previous_cas")}`,
           `  trust file   ${at("ca roots")} (${r.roots.length} CAs)`,
-          "Next: give the servers the new trust anchors (both CAs: mtlsctl export ca --format truststore, or config nats --ca-file with both) and reload",
+          "Next: give the servers both CAs (mtlsctl export ca --format roots --out FILE, then config nats --ca-file FILE; Java: --format truststore) and reload",
           "      them, before handing out certificates of the new CA; renew the old certificates (mtlsctl renew NAME); then mtlsctl ca retire --all-previous.",
         ].join("\n"),
     );
