@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { hashTree, mtls, mtlsOk, openssl, tmpDir, tool } from "./helpers/cli";
 import { freePort } from "./helpers/nats";
 import { startServe, Served } from "./helpers/serve";
+import { dropAll, freshDbUrl } from "./helpers/pg";
 
 const MODULE = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"].find((m) => fs.existsSync(m))!;
 const cwd = tmpDir("mtlsctl-p11store-");
@@ -210,5 +211,40 @@ describe("bad input: one line, exit 3, nothing written", () => {
     refused(fails(dir, ["revoke", "grace"]), /no PKCS#11 token labelled "bad"/);
     refused(fails(dir, ["server", "issue", "srv2", "--dns", "example.com"]), /no PKCS#11 token labelled "bad"/);
     expect(hashTree(dir)).toEqual(before);
+  });
+});
+
+describe("ca init --db --pkcs11: the key in the token, the database holding only its URI", () => {
+  afterAll(() => dropAll());
+  test("the database's CA row has no key, client issue --db is signed by the token, a wrong PIN is one line", () => {
+    newToken("dbca");
+    const url = freshDbUrl();
+    const db = (args: string[]) => mtlsOk(["--db", url, ...args], { cwd, env });
+    const out = JSON.parse(db(["ca", "init", "--name", "DB Token CA", "--pkcs11", uri("dbca", "ca-key"), "--json"]).stdout);
+    expect(out).toMatchObject({ subject: "CN=DB Token CA", pkcs11: expect.stringMatching(/^pkcs11:token=dbca;object=ca-key/), dir: url, pkcs11File: url });
+    expect(out.pkcs11).not.toMatch(/pin-value|1234/);
+    // the row: a URI, no key material
+    const row = execFileSync("psql", [url, "-qAtc", "SELECT key_pem IS NULL, key_uri FROM ca"], { encoding: "utf8", env: process.env }).trim();
+    expect(row).toMatch(/^t\|pkcs11:token=dbca;object=ca-key/);
+    expect(row).not.toMatch(/PRIVATE KEY|pin-value|1234/);
+    expect(JSON.parse(db(["ca", "show", "--json"]).stdout)).toMatchObject({ pkcs11: out.pkcs11 });
+    // an issuance on the database: the token signs (openssl verifies against the CA certificate)
+    const outDir = path.join(cwd, "dbleaf");
+    fs.mkdirSync(outDir);
+    db(["client", "issue", "dora", "--email", "dora@example.com", "--out-dir", outDir]);
+    const caFile = path.join(outDir, "ca.crt");
+    db(["export", "ca", "--out", caFile]);
+    expect(openssl(["verify", "-CAfile", caFile, path.join(outDir, "dora.crt")]).stdout).toContain(": OK");
+    // a wrong PIN (the URI's pin-source file): one line, exit 3, no row added
+    const count = () => execFileSync("psql", [url, "-qAtc", "SELECT count(*) FROM certificates"], { encoding: "utf8", env: process.env }).trim();
+    const before = count();
+    fs.writeFileSync(pinFile, "0000\n", { mode: 0o600 });
+    try {
+      refused(mtls(["--db", url, "client", "issue", "eve", "--email", "eve@example.com", "--out-dir", outDir], { cwd, env }), /PIN/);
+    } finally {
+      fs.writeFileSync(pinFile, "1234\n", { mode: 0o600 });
+    }
+    expect(fs.existsSync(path.join(outDir, "eve.key"))).toBe(false);
+    expect(count()).toBe(before);
   });
 });

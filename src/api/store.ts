@@ -174,7 +174,8 @@ export interface InitCaOptions {
 }
 
 /** `ca init --db` (a database store's initCa, src/api/db-init.ts): a root CA on an empty database (no intermediate, no PKCS#11 token, never `force`). */
-export type DbInitCaOptions = Omit<InitCaOptions, "root" | "pkcs11" | "force">;
+/** `initCa` on a database store: as on a directory, but no `root` (an intermediate is made in a directory, then copied) and no `force`; with `pkcs11` the database keeps only the URI. */
+export type DbInitCaOptions = Omit<InitCaOptions, "root" | "force">;
 
 export interface IssueOptions extends SanOptions, AccessOptions {
   /** RFC 4514; default CN=<name>. */

@@ -22,11 +22,11 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
     throw usageError("--intermediate needs --root-dir DIR (the root's store signs now) or --csr-out FILE (a request for `mtlsctl ca sign` on the root's machine), not both");
   if (o.rootPassphraseFile !== undefined && o.rootDir === undefined) throw usageError("--root-passphrase-file goes with --root-dir");
   const nameConstraints = constraintsFromOptions(o);
+  if (o.pkcs11 !== undefined && o.intermediate) throw usageError("--pkcs11 goes with a root CA (not --intermediate)");
+  if (o.pkcs11 !== undefined && o.encrypt === false) throw usageError("--pkcs11 and --no-encrypt contradict each other (a token-held key is never in a file)");
   if (ctx.db !== undefined) return initOnDb(ctx, o, keyType, nameConstraints);
   if (Store.exists(ctx.dir) && !o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(ctx.dir, "ca.crt"));
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
-  if (o.pkcs11 !== undefined && o.intermediate) throw usageError("--pkcs11 goes with a root CA (not --intermediate)");
-  if (o.pkcs11 !== undefined && o.encrypt === false) throw usageError("--pkcs11 and --no-encrypt contradict each other (a token-held key is never in a file)");
   if (o.csrOut !== undefined) return pending(ctx, o, keyType);
   // --pkcs11: --passphrase-file / MTLSCTL_PASSPHRASE is the token's PIN, read only when the URI names no pin-source
   const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
@@ -106,6 +106,8 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
     try {
       const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
       const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
+      // --pkcs11: the key is made in the token; the database keeps only its URI (without a PIN)
+      const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
       const dir = path.join(tmp, "pki");
       const j = await openStore(dir).initCa({
         keyType,
@@ -114,7 +116,8 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
         days: o.days,
         pathLen: o.pathLen,
         nameConstraints,
-        passphrase: o.encrypt === false ? null : newPassphrase,
+        passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
+        ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
         ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
       });
       await copyFileToPg(dir, db);
@@ -123,6 +126,7 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
         dir: db.location,
         certFile: db.location,
         keyFile: db.location,
+        ...(j.pkcs11File ? { pkcs11File: db.location } : {}),
         ...(j.intermediate ? { chainFile: `${db.location} (ca chain)`, rootsFile: `${db.location} (ca roots)` } : {}),
         warnings: j.warnings.map((w: string) => w.split(dir).join(db.location)),
       };
@@ -132,7 +136,7 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
           `Created ${j.intermediate ? "intermediate " : ""}CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
           `  store        ${db.location}`,
           ...(j.intermediate ? [`  issuer       ${j.issuer} (recorded as "${j.recordedAs}" in ${j.rootDir})`] : []),
-          `  key          in the database (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
+          j.pkcs11 ? `  key          in the PKCS#11 token (${j.pkcs11}); the database holds its URI` : `  key          in the database (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
           `  SHA-256      ${j.fingerprint}`,
           ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
         ].join("\n"),
