@@ -161,10 +161,13 @@ async function rowsBench() {
   return rows;
 }
 
-(process.argv.includes("--rows") ? rowsBench() : enrolBench()).catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+if (require.main === module)
+  (process.argv.includes("--rows") ? rowsBench() : enrolBench()).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+// from scripts/bench.js (npm run bench): both parts, one after the other
+else module.exports = async () => ({ case: "issue 19: serve enrolments on the file store and PostgreSQL (1 and 2 instances); list --expiring 30 and status on 1M rows (goal <= 1 s each)", enrol: await enrolBench(), rows: await rowsBench() });
 
 async function enrolBench() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-pg-"));

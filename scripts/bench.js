@@ -108,12 +108,26 @@ const serving = (process.env.BENCH_SKIP_SERVE !== "1" ? require("./bench-serve.j
   });
 
 // issue 19 (scripts/bench-pkcs11.js): the CA key in SoftHSM2 beside the file key (BENCH_SKIP_PKCS11=1 leaves it out)
-if (process.env.BENCH_SKIP_PKCS11 !== "1")
-  serving
-    .then(() => require("./bench-pkcs11.js")({ log }))
+const hsm =
+  process.env.BENCH_SKIP_PKCS11 === "1"
+    ? serving
+    : serving
+        .then(() => require("./bench-pkcs11.js")({ log }))
+        .then((row) => {
+          const f = (v) => `${v.signsPerSec} signs/s, client issue ${v.clientIssueMs} ms, --from ${v.bulkPerSec}/s, serve ${v.serveEnrolPerSec} re-enrolments/s`;
+          console.log(`${row.case}:\n  file key  ${f(row.file)}\n  SoftHSM2  ${f(row.softhsm2)}`);
+          const file = path.join(ROOT, "bench", "results.json");
+          fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), pkcs11: row }, null, 2) + "\n");
+        });
+
+// issue 19 (scripts/bench-pg.js): serve on PostgreSQL with one and two instances beside the file store; list/status on 1M rows (BENCH_SKIP_PG=1 leaves it out)
+if (process.env.BENCH_SKIP_PG !== "1")
+  hsm
+    .then(() => require("./bench-pg.js")())
     .then((row) => {
-      const f = (v) => `${v.signsPerSec} signs/s, client issue ${v.clientIssueMs} ms, --from ${v.bulkPerSec}/s, serve ${v.serveEnrolPerSec} re-enrolments/s`;
-      console.log(`${row.case}:\n  file key  ${f(row.file)}\n  SoftHSM2  ${f(row.softhsm2)}`);
+      console.log(`${row.case}:`);
+      for (const e of row.enrol) console.log(`  ${e.label.padEnd(28)} ${e.enrolmentsPerSecond} enrolments/s (p50/p99 ${e.p50ms}/${e.p99ms} ms, ${e.failed} failed)`);
+      for (const r of row.rows) console.log(`  ${r.label.padEnd(44)} ${r.medianMs} ms median (goal <= 1000 ms: ${r.medianMs <= 1000 ? "met" : "NOT met"})`);
       const file = path.join(ROOT, "bench", "results.json");
-      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), pkcs11: row }, null, 2) + "\n");
+      fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, "utf8")), pg: row }, null, 2) + "\n");
     });
