@@ -3,14 +3,13 @@
  * (one file per verb) when it runs, so `--help` stays close to Node's own start time.
  */
 import { Argument, Command, CommanderError, Option } from "commander";
-import { collect, intOption } from "./options";
+import { accessOptions, collect, intOption, sanOptions } from "./options";
 import { writeErr, writeOut } from "./out";
 import { registerOnline, registerStore, type Loader } from "./main-online";
 import { setCommandName } from "./context";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require("../../package.json").version;
-
 
 function action(load: Loader) {
   return async function (this: Command) {
@@ -24,26 +23,6 @@ function action(load: Loader) {
 }
 
 const KEY_HELP = "key type: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519";
-
-function sanOptions(cmd: Command): Command {
-  return cmd
-    .option("--email <address>", "email SAN (repeatable)", collect)
-    .option("--dns <name>", "DNS SAN (repeatable)", collect)
-    .option("--uri <uri>", "URI SAN, e.g. spiffe://example.org/alice (repeatable)", collect)
-    .option("--ip <address>", "IP SAN (repeatable; never used by nats-server for mapping)", collect)
-    .option("--subject <dn>", "subject as RFC 4514, e.g. 'CN=alice,OU=eng,O=Acme' (default CN=<name>)");
-}
-
-/** A user's NATS account and permissions (issue 10): client issue/sign/set, nkey create/set. */
-function accessOptions(cmd: Command): Command {
-  return cmd
-    .option("--account <name>", "the user's NATS account: config nats lists it in accounts { NAME { users } } (default: the global users list)")
-    .option("--allow-pub <subject>", "the user may publish only to these subjects (repeatable; * and > wildcards)", collect)
-    .option("--deny-pub <subject>", "the user may never publish to these subjects (repeatable; deny wins over allow)", collect)
-    .option("--allow-sub <subject>", "the user may subscribe only to these subjects (repeatable; 'SUBJECT QUEUE' for a queue group)", collect)
-    .option("--deny-sub <subject>", "the user may never subscribe to these subjects (repeatable)", collect)
-    .option("--allow-responses", "the user may also publish one reply to each request it receives (allow_responses)");
-}
 
 // A .p12/.pfx argument of explain/verify: its password is settled before the action (file, env or prompt).
 const P12_READ_HELP = "password of a .p12/.pfx certificate file (first line; - for stdin; else MTLSCTL_P12_PASSWORD or a prompt)";

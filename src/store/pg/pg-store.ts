@@ -8,34 +8,20 @@
  * (lock_timeout) before "the store is locked". Readers never wait. Serials have a unique constraint
  * as the backstop; a transaction that fails with a serialization failure, a deadlock or a unique
  * violation on the serial is retried from the start (at most 5 times). The commit is the commit point.
- *
- * Credentials never need to be in the URL: `password` (from --db-password-file), else libpq's
- * variables (PGPASSWORD, PGPASSFILE / ~/.pgpass, PGUSER, PGHOST, ...), which node-postgres reads.
- * `location` is the URL without its password; no message names a password.
+ * The connection, its password and its errors: ./connection.ts.
  */
 import { randomBytes } from "node:crypto";
-import { inputError, MtlsctlError } from "../../errors";
+import { inputError } from "../../errors";
 import { readCertificates, type ParsedCertificate } from "../../pki/cert";
 import type { Artifacts, AuditEvent, CaKeyRef, CertRecord, CrlState, InventoryHeader, NkeyRecord, PreviousCa, RecordFilter, Store, StoreTransaction, TokenRecord } from "../types";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema";
+import { dbError, isDbUrl, LOCK_WAIT, makePool, redactUrl, type PgOptions } from "./connection";
 import type * as PG from "pg";
+
+export { isDbUrl, redactUrl, type PgOptions };
 
 /** The advisory lock every writer takes ("mtls" in ASCII). */
 export const ADVISORY_KEY = 0x6d746c73;
-const LOCK_WAIT = "30s";
-
-/** The URL without its password (what messages and `location` show). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "";
-    return u.toString().replace(/^(postgres(?:ql)?:\/\/[^:@/]*):@/, "$1@");
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1@");
-  }
-}
-
-export const isDbUrl = (s: string): boolean => /^postgres(ql)?:\/\//i.test(s);
 
 function randomSerial(bytes: number): Buffer {
   const b = randomBytes(bytes);
@@ -45,28 +31,7 @@ function randomSerial(bytes: number): Buffer {
 
 const asList = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 
-/** A pg error as one line for the user (never with a password: pg's messages carry none). */
-function dbError(e: unknown, location: string): Error {
-  if (e instanceof MtlsctlError) return e;
-  const err = e as { code?: string; message?: string; severity?: string; errors?: { message?: string }[] };
-  const code = err.code ?? "";
-  // not from the database or the network (a bug in a transaction's function): as it is
-  if (!err.severity && !/^(E[A-Z]+|[0-9A-Z]{5})$/.test(code) && !/connect|terminated|timeout|SSL|certificate|password/i.test(err.message ?? "") && !err.errors) return e as Error;
-  let msg = err.message || (err.errors && err.errors.map((x) => x.message).join("; ")) || String(e);
-  msg = msg.replace(/\s+/g, " ").trim();
-  const connecting = /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EAI_AGAIN|28P01|28000|3D000|57P03|08\w\w\w)$/.test(code) || /connect|password|SSL|certificate|terminated/i.test(msg);
-  if (code === "55P03") return inputError(`the store is locked: another mtlsctl has held the database's writer lock for ${LOCK_WAIT}`, location, "locked");
-  return connecting ? inputError(`cannot use the database: ${msg}`, location, "unavailable") : inputError(`database error: ${msg}${code ? ` (${code})` : ""}`, location);
-}
-
 const RETRY = new Set(["40001", "40P01"]);
-
-export interface PgOptions {
-  /** The password (from --db-password-file); otherwise libpq's variables and PGPASSFILE. */
-  password?: string;
-  /** PGPASSWORD as the caller read it (the CLI takes it out of process.env at start); default process.env.PGPASSWORD. */
-  envPassword?: string;
-}
 
 const same = (q: string) => q;
 
@@ -262,39 +227,8 @@ export class PgStore implements Store {
   /** A pool on `url` (lazily connecting: nothing happens until the first query). */
   static connect(url: string, o: PgOptions = {}): PgStore {
     if (!isDbUrl(url)) throw inputError(`not a PostgreSQL URL (postgres://USER@HOST/DB): ${redactUrl(url)}`);
-    const pg = require("pg") as typeof PG;
-    // libpq's order: the given password, PGPASSWORD, then PGPASSFILE / ~/.pgpass (through the pgpass
-    // module that node-postgres itself uses; giving it as a function avoids pg's deprecation of that path)
-    const cs = (require("pg-connection-string") as { parse(u: string): Record<string, unknown> }).parse(url);
-    const password = async (): Promise<string> => {
-      if (o.password !== undefined) return o.password;
-      if (typeof cs.password === "string" && cs.password) return cs.password;
-      const envPassword = o.envPassword ?? process.env.PGPASSWORD;
-      if (envPassword !== undefined) return envPassword;
-      const info = { host: cs.host || process.env.PGHOST || "localhost", port: cs.port || process.env.PGPORT || 5432, database: cs.database || process.env.PGDATABASE, user: cs.user || process.env.PGUSER || require("node:os").userInfo().username };
-      const fromPassfile = await new Promise<string | undefined>((resolve) => (require("pgpass") as (i: object, cb: (p?: string) => void) => void)(info, resolve));
-      // asked only when the server wants a password: say which ways there are, not pg's "SASL: ... non-empty string"
-      if (!fromPassfile) throw inputError("the database asks for a password and none was given (--db-password-file, PGPASSWORD, or a PGPASSFILE / ~/.pgpass entry)", redactUrl(url), "unavailable");
-      return fromPassfile;
-    };
-    // a client whose connection failed is dropped by the pool without end(): its socket would stay open
-    // until the server's authentication_timeout (60 s), keeping the process alive; end it here
-    const Base = pg.Client as unknown as new (...args: unknown[]) => { connect(cb?: (err?: Error) => void): unknown; end(): Promise<void> };
-    class Client extends Base {
-      override connect(cb?: (err?: Error) => void): unknown {
-        if (!cb) return super.connect();
-        return super.connect((err?: Error) => {
-          if (err) this.end().catch(() => undefined);
-          cb(err);
-        });
-      }
-    }
-    // the URL parsed here (not connectionString: pg would merge the URL's undefined password over the function)
-    const { password: _inUrl, ...fromUrl } = cs;
-    const pool = new pg.Pool({ ...(fromUrl as PG.PoolConfig), Client: Client as unknown as PG.PoolConfig["Client"], password, max: 4, allowExitOnIdle: true, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 1_000 });
-    const store = new PgStore(pool, url);
-    pool.on("error", () => undefined); // an idle client's error (server restart): the next query reports it
-    return store;
+    const pool = makePool(url, o);
+    return new PgStore(pool, url);
   }
 
   async close(): Promise<void> {
