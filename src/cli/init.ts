@@ -23,24 +23,8 @@ import { natsUserFor } from "../nats/user";
 import { writeFileAtomic } from "../store/atomic";
 import { shellQuote } from "../export/snippets";
 import { inputError, usageError } from "../errors";
-
-const rel = (f: string) => {
-  const r = path.relative(process.cwd(), f);
-  return r === "" ? "." : r.startsWith("..") ? f : r;
-};
-
-function checkConfigPath(v: string): void {
-  if (v === "") throw new Error("give a file name");
-  const f = path.resolve(v);
-  if (fs.existsSync(f)) throw new Error(`${f} already exists: choose another name (or remove it first)`);
-  const dir = path.dirname(f);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`the directory ${dir} does not exist`);
-}
-
-/** The SAN flags of a command line, in the order the SANs were given. */
-function sanFlags(s: Sans): string[] {
-  return [...s.email.map((v) => `--email ${shellQuote(v)}`), ...s.dns.map((v) => `--dns ${shellQuote(v)}`), ...s.uri.map((v) => `--uri ${shellQuote(v)}`), ...s.ip.map((v) => `--ip ${shellQuote(v)}`)];
-}
+import { checkConfigPath, rel, sanFlags } from "./init-common";
+import { runOnDb } from "./init-db";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -55,6 +39,8 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       "",
     ].join("\n"),
   );
+  // a database store (--db / MTLSCTL_DB): the same questions, the CA in the database, the leaf files in a directory
+  if (ctx.db !== undefined) return runOnDb(ctx, say);
 
   // ---- the questions
   const dir = path.resolve(

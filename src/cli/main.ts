@@ -117,7 +117,7 @@ export function buildProgram(argv?: string[]): Command {
   program
     .command("init")
     .description("guided set-up on a terminal: a CA, server and first client certificates, a NATS config; prints the equivalent commands")
-    .addHelpText("after", "\nWithout a terminal (or with --yes) it stops with exit 2: use mtlsctl ca init, server issue, client issue and config nats.\n")
+    .addHelpText("after", "\nWith --db (or MTLSCTL_DB) the CA goes into an empty database and the leaf keys and certificates into a directory it asks for.\nWithout a terminal (or with --yes) it stops with exit 2: use mtlsctl ca init, server issue, client issue and config nats.\n")
     .action(action(() => require("./init")));
 
   // ---- ca
