@@ -104,6 +104,11 @@ export function makeArtifacts(cwd: string): Artifact[] {
   out.push({ id: "client/full", kind: "client", file: crt(root, "alice"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["clientAuth"] });
   cli(["server", "issue", "nats1", "--dir", root, "--dns", "nats1.example.com", "--dns", "localhost", "--ip", "127.0.0.1", "--ip", "::1"]);
   out.push({ id: "server/root", kind: "server", file: crt(root, "nats1"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["serverAuth"], dns: "nats1.example.com" });
+  // internationalised names (issue 21): the DNS SAN and the email domain as A-labels (zlint's RFC5891 lints read them)
+  cli(["client", "issue", "idn", "--dir", root, "--email", "bob@bücher.example", "--dns", "bücher.example"]);
+  out.push({ id: "client/idn", kind: "client", file: crt(root, "idn"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["clientAuth"] });
+  cli(["server", "issue", "nats-idn", "--dir", root, "--dns", "nats.bücher.example"]);
+  out.push({ id: "server/idn", kind: "server", file: crt(root, "nats-idn"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["serverAuth"], dns: "nats.xn--bcher-kva.example" });
   cli(["server", "issue", "node1", "--dir", root, "--peer", "--dns", "node1.example.com"]);
   out.push({ id: "peer/root", kind: "peer", file: crt(root, "node1"), format: "pem", issuer: rootCa, roots: [rootCa], eku: ["clientAuth", "serverAuth"], dns: "node1.example.com" });
 
