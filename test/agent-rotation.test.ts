@@ -66,7 +66,7 @@ function startAgent(name: string, extra: string[]): Agent {
   let err = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (err += d));
-  const exited = new Promise<number | null>((r) => proc.on("exit", (c) => r(c)));
+  const exited = new Promise<number | null>((r) => proc.on("close", (c) => r(c))); // after its output is read (out()/err() are checked then)
   const a = { name, proc, out: () => out, err: () => err, exited };
   agents.push(a);
   return a;

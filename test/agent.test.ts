@@ -46,7 +46,7 @@ function agentAsync(url: string, dir: string, args: string[]): Promise<{ code: n
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
     p.stderr.on("data", (d) => (stderr += d));
-    p.on("exit", (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 }));
+    p.on("close", (code) => resolve({ code, stdout, stderr, ms: Date.now() - t0 })); // after the pipes are read
   });
 }
 

@@ -22,7 +22,7 @@ function shellLoop(k: number, cwd: string, env: Record<string, string>): Promise
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
-    child.on("exit", (code) => resolve({ code, out }));
+    child.on("close", (code) => resolve({ code, out })); // after the pipes are read
   });
 }
 

@@ -49,7 +49,7 @@ function holdClient(args: string[]) {
     events.push(e);
     for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
   });
-  const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  const exited = new Promise<number | null>((r) => child.on("close", (c) => r(c))); // after its output is read
   return {
     events,
     send: (cmd: string) => child.stdin!.write(cmd + "\n"),

@@ -24,7 +24,7 @@ function mtlsAsync(args: string[], env: Record<string, string>, cwd: string): Pr
     let stderr = "";
     c.stdout.on("data", (d) => (stdout += d));
     c.stderr.on("data", (d) => (stderr += d));
-    c.on("exit", (code) => resolve({ code, stdout, stderr }));
+    c.on("close", (code) => resolve({ code, stdout, stderr })); // close, not exit: exit can come before the pipes are read (CI saw an empty stdout)
   });
 }
 

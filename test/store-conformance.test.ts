@@ -330,7 +330,7 @@ describe.each(STORES)("Store conformance: $label", (factory) => {
         const c = spawn(process.execPath, ["-e", script, spec, String(k)], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env } }); // jest: pass its env (PGPASSFILE) explicitly
         let err = "";
         c.stderr.on("data", (d) => (err += d));
-        c.on("exit", (code) => resolve({ code, err }));
+        c.on("close", (code) => resolve({ code, err })); // after the pipe is read
       });
     const results = await Promise.all(Array.from({ length: PROCS }, (_, k) => run(k)));
     for (const r of results) expect(r).toEqual({ code: 0, err: "" });
