@@ -24,7 +24,8 @@ export async function startServe(env: Record<string, string>, args: string[] = [
   let out = "";
   proc.stdout!.on("data", (d) => (out += d));
   proc.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => (running.delete(proc), resolve(code))));
+  // close, not exit: the log is complete then (exit can come before the pipes are read)
+  const exited = new Promise<number | null>((resolve) => proc.on("close", (code) => (running.delete(proc), resolve(code))));
   const port = await new Promise<number>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`serve did not start within ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const check = () => {
