@@ -19,9 +19,8 @@ const secretOf = async (s: InitCaOptions["passphrase"]): Promise<string | null |
  * directory (0700, removed afterwards whatever happens), then copied into the database by `store
  * copy`'s one transaction (which also creates the schema). What `ca init --db URL --json` prints.
  */
-export async function initCaInDb(db: PgStore, o: DbInitCaOptions & { root?: unknown; force?: unknown }) {
+export async function initCaInDb(db: PgStore, o: DbInitCaOptions & { force?: unknown }) {
   const keyType = parseKeyType((o.keyType ?? "ec-p256") as string);
-  if (o.root !== undefined) throw usageError("ca init --intermediate makes a file store: make it with --dir, then `mtlsctl store copy --from DIR --to URL`");
   if (o.force) throw usageError("ca init --db never replaces a store: it needs an empty database");
   if (o.passphrase === undefined) throw usageError("initCa needs `passphrase` (a string or a function; with `pkcs11` the token's PIN, asked for only when the URI names no pin-source), or null for an unencrypted key");
   if (!(await db.isEmpty())) throw inputError("the database already holds a store: ca init --db needs an empty one", db.location, "exists");
@@ -38,9 +37,19 @@ export async function initCaInDb(db: PgStore, o: DbInitCaOptions & { root?: unkn
       nameConstraints: o.nameConstraints,
       passphrase: passphrase === null ? null : async () => (await secretOf(passphrase)) as string,
       ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 } : {}),
+      // an intermediate signed now by the root in that directory (recorded there), then copied in
+      ...(o.root !== undefined ? { root: o.root } : {}),
     });
     await copyFileToPg(dir, db);
-    return { ...j, dir: db.location, certFile: db.location, keyFile: db.location, ...(j.pkcs11File ? { pkcs11File: db.location } : {}), warnings: j.warnings.map((w) => w.split(dir).join(db.location)) };
+    return {
+      ...j,
+      dir: db.location,
+      certFile: db.location,
+      keyFile: db.location,
+      ...(j.pkcs11File ? { pkcs11File: db.location } : {}),
+      ...(j.intermediate ? { chainFile: `${db.location} (ca chain)`, rootsFile: `${db.location} (ca roots)` } : {}),
+      warnings: j.warnings.map((w) => w.split(dir).join(db.location)),
+    };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -173,9 +173,12 @@ export interface InitCaOptions {
   pkcs11?: string;
 }
 
-/** `ca init --db` (a database store's initCa, src/api/db-init.ts): a root CA on an empty database (no intermediate, no PKCS#11 token, never `force`). */
-/** `initCa` on a database store: as on a directory, but no `root` (an intermediate is made in a directory, then copied) and no `force`; with `pkcs11` the database keeps only the URI. */
-export type DbInitCaOptions = Omit<InitCaOptions, "root" | "force">;
+/**
+ * `initCa` on a database store (src/api/db-init.ts), as on a directory but never `force` (it needs an empty
+ * database): with `root` an intermediate signed now by the root store in that directory; with `pkcs11` the
+ * database keeps only the token's URI.
+ */
+export type DbInitCaOptions = Omit<InitCaOptions, "force">;
 
 export interface IssueOptions extends SanOptions, AccessOptions {
   /** RFC 4514; default CN=<name>. */

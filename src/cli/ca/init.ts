@@ -8,9 +8,8 @@ import { constraintsFromOptions, constraintsSummary, parseNameConstraints } from
 import { initPendingIntermediate } from "../../hierarchy";
 import { openStore } from "../../api/store";
 import { writeOutput } from "../common";
-import * as os from "node:os";
 import { withDb } from "../store/open";
-import { copyFileToPg } from "../../store/pg/copy";
+import { initCaInDb } from "../../api/db-init";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -101,48 +100,32 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
   if (o.force) throw usageError("ca init --db never replaces a store: it needs an empty database");
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   await withDb(ctx, async (db) => {
-    if (!(await db.isEmpty())) throw inputError("the database already holds a store: ca init --db needs an empty one", db.location, "exists");
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-init-"));
-    try {
-      const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
-      const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
-      // --pkcs11: the key is made in the token; the database keeps only its URI (without a PIN)
-      const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
-      const dir = path.join(tmp, "pki");
-      const j = await openStore(dir).initCa({
-        keyType,
-        name: o.name,
-        subject: o.subject,
-        days: o.days,
-        pathLen: o.pathLen,
-        nameConstraints,
-        passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
-        ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
-        ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
-      });
-      await copyFileToPg(dir, db);
-      const out = {
-        ...j,
-        dir: db.location,
-        certFile: db.location,
-        keyFile: db.location,
-        ...(j.pkcs11File ? { pkcs11File: db.location } : {}),
-        ...(j.intermediate ? { chainFile: `${db.location} (ca chain)`, rootsFile: `${db.location} (ca roots)` } : {}),
-        warnings: j.warnings.map((w: string) => w.split(dir).join(db.location)),
-      };
-      ctx.warnAll(out.warnings);
-      ctx.result(out, () =>
-        [
-          `Created ${j.intermediate ? "intermediate " : ""}CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
-          `  store        ${db.location}`,
-          ...(j.intermediate ? [`  issuer       ${j.issuer} (recorded as "${j.recordedAs}" in ${j.rootDir})`] : []),
-          j.pkcs11 ? `  key          in the PKCS#11 token (${j.pkcs11}); the database holds its URI` : `  key          in the database (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
-          `  SHA-256      ${j.fingerprint}`,
-          ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
-        ].join("\n"),
-      );
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
+    const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+    const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
+    // --pkcs11: the key is made in the token; the database keeps only its URI (without a PIN)
+    const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
+    // the library's initCa on a database (one code path with openStore(URL).initCa): refuses a database that holds a store
+    const j = await initCaInDb(db, {
+      keyType,
+      name: o.name,
+      subject: o.subject,
+      days: o.days,
+      pathLen: o.pathLen,
+      nameConstraints,
+      passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
+      ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
+      ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
+    });
+    ctx.warnAll(j.warnings);
+    ctx.result(j, () =>
+      [
+        `Created ${j.intermediate ? "intermediate " : ""}CA ${ctx.bold(j.subject)} (${keyType}), valid until ${j.notAfter}`,
+        `  store        ${db.location}`,
+        ...(j.intermediate ? [`  issuer       ${j.issuer} (recorded as "${j.recordedAs}" in ${j.rootDir})`] : []),
+        j.pkcs11 ? `  key          in the PKCS#11 token (${j.pkcs11}); the database holds its URI` : `  key          in the database (${j.encrypted ? "encrypted, AES-256" : "NOT encrypted"})`,
+        `  SHA-256      ${j.fingerprint}`,
+        ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
+      ].join("\n"),
+    );
   });
 }
