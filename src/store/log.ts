@@ -7,6 +7,8 @@
  *   <dir>/db/log/<n>.json       segments: a JSON array of records each, n = 000000000001, 2, ...
  *   <dir>/db/idx/n-<hh>.log     name index, 64 buckets: lines "<name>\t<n>" (the segments naming it)
  *   <dir>/db/idx/s-<hh>.log     serial index, 64 buckets: lines "<serial>\t<n>"
+ *   <dir>/db/idx/n-ff.log       the recent index lines of both indexes ("n:<name>\t<n>", "s:<serial>\t<n>"),
+ *                               flushed once per commit (see below); named as a bucket beyond the 64
  *   <dir>/db/seq                the number of the newest segment (a hint: probed upward from it)
  *   <dir>/db/journal.json       a change of the header together with records (see below)
  *
@@ -14,9 +16,16 @@
  * the first one of that serial it meets, where that one stood, so the order of `list` is the order
  * of first issue, as in the single-file inventory. A change of records (an issuance, a renewal, a
  * bulk batch) is one new segment: its creation (written beside, flushed, linked into place) is the
- * commit point. Its index lines are appended and flushed before it: an index line is a hint (a
- * lookup reads the segments it names and keeps the records of that name or serial), so a line of a
- * segment that a crash never created, or one cut short, names nothing.
+ * commit point. Its index lines are appended before it and made durable before it: an index line is
+ * a hint (a lookup reads the segments it names and keeps the records of that name or serial), so a
+ * line of a segment that a crash never created, or one cut short, names nothing. A single issuance or
+ * an online batch touches up to 64 buckets: rather than one flush per bucket, its lines go to the
+ * buckets unflushed and, all together, to the recent file (idx/n-ff.log), flushed once. A lookup reads
+ * the bucket and the recent file (after a power loss the bucket may lack lines that the recent file
+ * holds). When the recent file passes RECENT_MAX bytes, the next commit flushes every bucket, then
+ * removes it. Bulk batches flush their buckets themselves (appendAsync: in parallel). Index files
+ * only grow (or are replaced whole, by a migration): a process keeps their text and reads only
+ * what was appended since (by size, inode).
  *
  * A change of the header with records (revoke: the record and the CRL number; rollover; nkeys; ca
  * install) is written as db/journal.json first (the commit point), then applied (a segment, then
@@ -32,6 +41,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fsyncDir, storeError, tempNameFor, writeFileAtomic } from "./atomic";
 import { crashPoint } from "./crashpoints";
+import { flushAll, type FlushItem } from "./flusher";
 import type { CertRecord, InventoryHeader } from "./types";
 
 export const BUCKETS = 64;
@@ -80,6 +90,40 @@ export function appendFlushed(file: string, text: string): void {
   }
 }
 
+/** Appends without a flush (an index bucket whose lines the recent file makes durable). */
+function appendPlain(file: string, text: string): void {
+  const fd = fs.openSync(file, "a", 0o644);
+  try {
+    fs.writeSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Flushes a file's data, when it exists. */
+function flushFile(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "r");
+  } catch {
+    return;
+  }
+  try {
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The recent file (see the top): the lines of both indexes since every bucket was last flushed. */
+export const RECENT = "n-ff.log";
+/** Past this size the recent file is folded: every bucket flushed, then the file removed. */
+export const RECENT_MAX = 64 * 1024;
+/** Parsed segments kept in memory (the first read is the first to go: a service reads the newest most). */
+const SEGMENT_CACHE = 512;
+/** Names whose records recordsOfName keeps folded. */
+const NAME_CACHE = 4096;
+
 /** Appends and flushes on the thread pool (bulk: every bucket of a batch at once). */
 function appendFlushedAsync(file: string, text: string): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -113,6 +157,10 @@ export class RecordLog {
   readonly logDir: string;
   readonly idxDir: string;
   private readonly segments = new Map<number, CertRecord[]>();
+  /** Index files' text as last read (they only grow): by file name, with the inode and size it was read at. */
+  /** recordsOfName's folds: by name, the segments folded (and the last) and the records. */
+  private readonly names = new Map<string, { folded: Set<number>; last: number; folder: Folder }>();
+  private readonly texts = new Map<string, { ino: number; born: number; size: number; text: string }>();
 
   constructor(readonly dir: string) {
     this.db = path.join(dir, "db");
@@ -130,20 +178,34 @@ export class RecordLog {
     return path.join(this.logDir, `${pad(n)}.json`);
   }
 
-  /** A segment's records ([] when it does not exist: a crash before its commit). */
-  segment(n: number): CertRecord[] {
+  get recentFile(): string {
+    return path.join(this.idxDir, RECENT);
+  }
+
+  /** A segment's records ([] when it does not exist: a crash before its commit). `keep`: cached for the next reads. */
+  segment(n: number, keep = true): CertRecord[] {
+    return this.segmentIfAny(n, keep) ?? [];
+  }
+
+  /** A segment's records, undefined when it does not exist (yet). */
+  private segmentIfAny(n: number, keep = true): CertRecord[] | undefined {
     const cached = this.segments.get(n);
     if (cached) return cached;
     let text: string;
     try {
       text = fs.readFileSync(this.segmentFile(n), "utf8");
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw e;
     }
     const recs = JSON.parse(text) as CertRecord[];
-    this.segments.set(n, recs);
+    if (keep) this.keep(n, recs);
     return recs;
+  }
+
+  private keep(n: number, recs: CertRecord[]): void {
+    if (this.segments.size >= SEGMENT_CACHE) this.segments.delete(this.segments.keys().next().value!);
+    this.segments.set(n, recs);
   }
 
   /** Every segment number, ascending (a directory listing: for the commands that read everything). */
@@ -162,42 +224,84 @@ export class RecordLog {
     return out.sort((a, b) => a - b);
   }
 
-  /** Every record, in inventory order. */
+  /** Every record, in inventory order (the segments read are not kept: a store of 100,000 would stay in memory). */
   readAll(): CertRecord[] {
     const f = new Folder();
-    for (const n of this.segmentNumbers()) f.add(this.segment(n));
+    for (const n of this.segmentNumbers()) f.add(this.segment(n, false));
     return f.records;
   }
 
-  /** The segments an index bucket names for `key` (ascending, no repeats). */
-  private lookup(bucket: string, key: string): number[] {
+  /** Every segment's records, one segment at a time, oldest first, none kept (a scan in little memory). */
+  *scan(): Generator<CertRecord[]> {
+    for (const n of this.segmentNumbers()) yield this.segment(n, false);
+  }
+
+  /** An index file's text ("" when missing): what was read before, and what was appended since. */
+  private indexText(file: string): string {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!st) {
+      this.texts.delete(file);
+      return "";
+    }
+    const had = this.texts.get(file);
+    const same = had !== undefined && had.ino === st.ino && had.born === st.birthtimeMs;
+    if (same && had.size === st.size) return had.text;
     let text: string;
     try {
-      text = fs.readFileSync(path.join(this.idxDir, bucket), "utf8");
+      if (same && had.size < st.size) {
+        const fd = fs.openSync(file, "r");
+        try {
+          const buf = Buffer.alloc(st.size - had.size);
+          let got = 0;
+          while (got < buf.length) {
+            const k = fs.readSync(fd, buf, got, buf.length - got, had.size + got);
+            if (!k) break;
+            got += k;
+          }
+          text = had.text + buf.toString("utf8", 0, got);
+        } finally {
+          fs.closeSync(fd);
+        }
+      } else text = fs.readFileSync(file, "utf8");
     } catch {
-      return [];
+      this.texts.delete(file);
+      return "";
     }
-    const prefix = key + "\t";
+    this.texts.set(file, { ino: st.ino, born: st.birthtimeMs, size: Buffer.byteLength(text), text });
+    return text;
+  }
+
+  /** The segments an index bucket (and the recent file) names for `key` (ascending, no repeats). */
+  private lookup(bucket: string, key: string): number[] {
     const seen = new Set<number>();
-    let at = 0;
-    for (;;) {
-      const i = text.indexOf(prefix, at);
-      if (i < 0) break;
-      const end = text.indexOf("\n", i);
-      at = end < 0 ? text.length : end + 1;
-      if (i > 0 && text[i - 1] !== "\n") continue; // another key ending in this one
-      if (end < 0) break; // cut short by a crash
-      const n = Number(text.slice(i + prefix.length, end));
-      if (Number.isInteger(n) && n > 0) seen.add(n);
-    }
+    lines(this.indexText(path.join(this.idxDir, bucket)), key + "\t", seen);
+    lines(this.indexText(this.recentFile), bucket[0] + ":" + key + "\t", seen);
     return [...seen].sort((a, b) => a - b);
   }
 
-  /** Every record of a name, oldest first (from the name's index bucket and the segments it names). */
+
+  /**
+   * Every record of a name, oldest first (from the name's index bucket and the segments it names).
+   * A name renewed every few minutes is named by thousands of segments: what was folded is kept
+   * (segments never change once they exist), and only the segments named since are read.
+   */
   recordsOfName(name: string): CertRecord[] {
-    const f = new Folder();
-    for (const n of this.lookup(nameBucket(name), name)) f.add(this.segment(n).filter((r) => r.name === name));
-    return f.records;
+    const nums = this.lookup(nameBucket(name), name);
+    let m = this.names.get(name);
+    this.names.delete(name);
+    if (m && nums.some((n) => n < m!.last && !m!.folded.has(n))) m = undefined; // a segment before the last folded: fold anew
+    m ??= { folded: new Set(), last: 0, folder: new Folder() };
+    for (const n of nums) {
+      if (m.folded.has(n)) continue;
+      const seg = this.segmentIfAny(n);
+      if (seg === undefined) continue; // named before its commit (or by a writer that crashed): not yet a segment
+      m.folder.add(seg.filter((r) => r.name === name));
+      m.folded.add(n);
+      m.last = n;
+    }
+    this.names.set(name, m);
+    if (this.names.size > NAME_CACHE) this.names.delete(this.names.keys().next().value!);
+    return [...m.folder.records];
   }
 
   /** The newest record of a serial, or undefined. */
@@ -241,11 +345,36 @@ export class RecordLog {
     if (!records.length) return 0;
     this.ensureDirs();
     const n = this.nextNumber();
-    for (const [bucket, lines] of indexLines(records, n)) appendFlushed(path.join(this.idxDir, bucket), lines);
-    crashPoint(`index appended, before the segment: ${this.segmentFile(n)}`);
-    this.publish(n, text ?? JSON.stringify(records));
-    this.segments.set(n, records);
+    this.foldRecent();
+    let recent = "";
+    for (const [bucket, text] of indexLines(records, n)) {
+      appendPlain(path.join(this.idxDir, bucket), text);
+      recent += text.replace(/^(?=.)/gm, bucket[0] + ":");
+    }
+    // the recent file's one flush makes every line above durable; it is flushed together with the segment's data, before its link
+    const rfd = fs.openSync(this.recentFile, "a", 0o644);
+    try {
+      fs.writeSync(rfd, recent);
+      crashPoint(`index appended, before the segment: ${this.segmentFile(n)}`);
+      this.publish(n, text ?? JSON.stringify(records), { fd: rfd, file: this.recentFile });
+    } finally {
+      fs.closeSync(rfd);
+    }
+    this.keep(n, records);
     return n;
+  }
+
+  /** A recent file past RECENT_MAX: every bucket flushed (what any process appended), then the file removed. */
+  private foldRecent(): void {
+    const st = fs.statSync(this.recentFile, { throwIfNoEntry: false });
+    if (!st || st.size < RECENT_MAX) return;
+    for (let i = 0; i < BUCKETS; i++) {
+      const hh = i.toString(16).padStart(2, "0");
+      flushFile(path.join(this.idxDir, `n-${hh}.log`));
+      flushFile(path.join(this.idxDir, `s-${hh}.log`));
+    }
+    crashPoint(`buckets flushed, recent index not yet removed: ${this.recentFile}`);
+    fs.unlinkSync(this.recentFile); // not flushed: should it come back, its lines are in the buckets too
   }
 
   /** append() on the thread pool for bulk batches: the record text is the caller's, the index buckets flushed in parallel. */
@@ -259,7 +388,8 @@ export class RecordLog {
     return n;
   }
 
-  private publish(n: number, text: string | Buffer): void {
+  /** Writes segment n beside, flushes it (with `also`: together), links it into place (the commit point). */
+  private publish(n: number, text: string | Buffer, also?: FlushItem): void {
     const file = this.segmentFile(n);
     const tmp = tempNameFor(file);
     const data = typeof text === "string" ? Buffer.from(text) : text;
@@ -267,7 +397,7 @@ export class RecordLog {
       const fd = fs.openSync(tmp, "wx", 0o644);
       try {
         for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
-        fs.fsyncSync(fd);
+        flushAll([{ fd, file: tmp }, ...(also ? [also] : [])]);
       } finally {
         fs.closeSync(fd);
       }
@@ -323,8 +453,25 @@ export class RecordLog {
     fsyncDir(this.db);
   }
 
-  /** Forgets cached segments (another process may have written). */
+  /** Forgets cached segments and index text (another process may have written). */
   reset(): void {
     this.segments.clear();
+    this.texts.clear();
+    this.names.clear();
+  }
+}
+
+/** Adds to `seen` the segment numbers of the complete lines of `text` that start with `prefix`. */
+function lines(text: string, prefix: string, seen: Set<number>): void {
+  let at = 0;
+  for (;;) {
+    const i = text.indexOf(prefix, at);
+    if (i < 0) break;
+    const end = text.indexOf("\n", i);
+    at = end < 0 ? text.length : end + 1;
+    if (i > 0 && text[i - 1] !== "\n") continue; // another key ending in this one
+    if (end < 0) break; // cut short by a crash
+    const n = Number(text.slice(i + prefix.length, end));
+    if (Number.isInteger(n) && n > 0) seen.add(n);
   }
 }

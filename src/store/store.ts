@@ -14,6 +14,7 @@ import { createPublicKey, KeyObject } from "node:crypto";
 import { inputError } from "../errors";
 import { fsyncDir, PendingFlush, storeError, writeFileAtomic } from "./atomic";
 import { acquireLock } from "./lock";
+import { flushPaths } from "./flusher";
 import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
 import { loadPrivateKey, isEncryptedKeyPem, checkKeyFileMode } from "../pki/keys";
@@ -434,6 +435,25 @@ export class FileStore {
     crashPoint(`migration: header written (the commit point): ${this.inventoryFile}`);
   }
 
+  /**
+   * The records (the newest of each serial, in inventory order) that `pred` accepts, reading one
+   * segment at a time and keeping only those: O(n) in time, O(matches) in memory (serve's choice of
+   * its server certificate in a store of 100,000 client certificates). `pred` must hold for every
+   * record of a serial or for none (e.g. the kind).
+   */
+  recordsWhere(pred: (r: CertRecord) => boolean): CertRecord[] {
+    const raw = this.readRaw();
+    if (raw.version === 1) return raw.certificates!.filter(pred);
+    const found = new Map<string, CertRecord>();
+    const add = (list: CertRecord[]) => {
+      for (const r of list) if (pred(r)) found.set(r.serial, r);
+    };
+    for (const seg of this.log.scan()) add(seg);
+    const j = this.journal();
+    if (j) add(j.records);
+    return [...found.values()];
+  }
+
   /** Every record of a name, oldest first: its index bucket and the segments it names (O(1) in the inventory's size). */
   recordsOf(name: string): CertRecord[] {
     const raw = this.readRaw();
@@ -555,7 +575,7 @@ export class FileStore {
         writeFileAtomic(dst, fs.readFileSync(src), { mode });
       }
     }
-    for (const d of dirs) fsyncDir(d);
+    flushPaths([], [...dirs]);
   }
 
   /** Writes a store file atomically; with `defer`, its flush is left to the caller's group commit (PendingFlush). */
