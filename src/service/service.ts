@@ -113,7 +113,7 @@ export function chooseServerCert(store: FileStore, name?: string): CertRecord {
     return c;
   }
   const servers = store
-    .recordsWhere((c) => c.kind === "server") // not the whole inventory in memory: a store of 100,000 clients
+    .recordsWhere((c) => c.kind === "server", '"server"') // not the whole inventory in memory: a store of 100,000 clients
     .filter(live)
     .sort((a, b) => b.notBefore.localeCompare(a.notBefore) || b.issuedAt.localeCompare(a.issuedAt));
   if (!servers.length) throw inputError("no valid server certificate with a key in the store: run `mtlsctl server issue NAME --dns HOST --ip ADDR` (or give --server NAME)", store.inventoryFile);

@@ -439,16 +439,17 @@ export class FileStore {
    * The records (the newest of each serial, in inventory order) that `pred` accepts, reading one
    * segment at a time and keeping only those: O(n) in time, O(matches) in memory (serve's choice of
    * its server certificate in a store of 100,000 client certificates). `pred` must hold for every
-   * record of a serial or for none (e.g. the kind).
+   * record of a serial or for none (e.g. the kind). `hint`: text that every accepted record's JSON
+   * holds (e.g. '"server"'): segments without it are not parsed.
    */
-  recordsWhere(pred: (r: CertRecord) => boolean): CertRecord[] {
+  recordsWhere(pred: (r: CertRecord) => boolean, hint?: string): CertRecord[] {
     const raw = this.readRaw();
     if (raw.version === 1) return raw.certificates!.filter(pred);
     const found = new Map<string, CertRecord>();
     const add = (list: CertRecord[]) => {
       for (const r of list) if (pred(r)) found.set(r.serial, r);
     };
-    for (const seg of this.log.scan()) add(seg);
+    for (const seg of this.log.scan(hint)) add(seg);
     const j = this.journal();
     if (j) add(j.records);
     return [...found.values()];
