@@ -60,13 +60,13 @@ export class PendingFlush {
     this.dirs.add(path.dirname(file));
   }
   flush(): void {
-    // every file at once, then every directory at once (src/store/flusher.ts): two waits, however many files
+    // every file and every directory at once (src/store/flusher.ts): one wait, however many files. The
+    // files were renamed into place already; nothing names them before the commit that follows this.
     try {
-      flushPaths([...this.files]);
+      flushPaths([...this.files], [...this.dirs]);
     } catch (e) {
       throw storeError(e, (e as NodeJS.ErrnoException).path ?? [...this.files][0]);
     }
-    flushPaths([], [...this.dirs]);
     this.files.clear();
     this.dirs.clear();
   }

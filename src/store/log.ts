@@ -374,7 +374,7 @@ export class RecordLog {
    * then the segment written beside, flushed and linked into place (the commit point). `text`: the
    * segment's JSON when the caller has it already (bulk); else JSON.stringify(records).
    */
-  append(records: CertRecord[], text?: string): number {
+  append(records: CertRecord[], text?: string, dirs: string[] = []): number {
     if (!records.length) return 0;
     this.ensureDirs();
     const n = this.nextNumber();
@@ -385,13 +385,22 @@ export class RecordLog {
       recent += text.replace(/^(?=.)/gm, bucket[0] + ":");
     }
     // the recent file's one flush makes every line above durable; it is flushed together with the segment's data, before its link
-    const rfd = fs.openSync(this.recentFile, "a", 0o644);
+    // `dirs`: directories whose new entries must be durable with this commit (store.keepAside's), flushed together too
+    const also: FlushItem[] = [];
     try {
-      fs.writeSync(rfd, recent);
+      also.push({ fd: fs.openSync(this.recentFile, "a", 0o644), file: this.recentFile });
+      fs.writeSync(also[0].fd, recent);
+      for (const d of dirs) {
+        try {
+          also.push({ fd: fs.openSync(d, "r"), file: d, optional: true });
+        } catch {
+          /* as fsyncDir: a directory that cannot be opened is not flushed */
+        }
+      }
       crashPoint(`index appended, before the segment: ${this.segmentFile(n)}`);
-      this.publish(n, text ?? JSON.stringify(records), { fd: rfd, file: this.recentFile });
+      this.publish(n, text ?? JSON.stringify(records), also);
     } finally {
-      fs.closeSync(rfd);
+      for (const it of also) fs.closeSync(it.fd);
     }
     this.keep(n, records);
     return n;
@@ -421,8 +430,8 @@ export class RecordLog {
     return n;
   }
 
-  /** Writes segment n beside, flushes it (with `also`: together), links it into place (the commit point). */
-  private publish(n: number, text: string | Buffer, also?: FlushItem): void {
+  /** Writes segment n beside, flushes it (and `also`, together), links it into place (the commit point). */
+  private publish(n: number, text: string | Buffer, also: FlushItem[] = []): void {
     const file = this.segmentFile(n);
     const tmp = tempNameFor(file);
     const data = typeof text === "string" ? Buffer.from(text) : text;
@@ -430,7 +439,7 @@ export class RecordLog {
       const fd = fs.openSync(tmp, "wx", 0o644);
       try {
         for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
-        flushAll([{ fd, file: tmp }, ...(also ? [also] : [])]);
+        flushAll([{ fd, file: tmp }, ...also]);
       } finally {
         fs.closeSync(fd);
       }

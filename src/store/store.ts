@@ -212,8 +212,11 @@ export class FileStore {
   withLock<T>(fn: () => T): T {
     const release = this.lock();
     try {
-      return fn();
+      const out = fn();
+      this.flushDirs();
+      return out;
     } catch (e) {
+      this.unflushedDirs.clear();
       this.sweepQuietly(); // a refused or failed writer may have published files before its commit point
       throw e;
     } finally {
@@ -225,8 +228,11 @@ export class FileStore {
   async withLockAsync<T>(fn: () => Promise<T>): Promise<T> {
     const release = this.lock();
     try {
-      return await fn();
+      const out = await fn();
+      this.flushDirs();
+      return out;
     } catch (e) {
+      this.unflushedDirs.clear();
       this.sweepQuietly();
       throw e;
     } finally {
@@ -376,6 +382,7 @@ export class FileStore {
    * See src/store/log.ts. Call it holding the lock.
    */
   writeInventory(inv: Inventory): void {
+    this.flushDirs(); // keepAside's entries before this commit
     const changed = this.snapshot ? inv.certificates.filter((r) => this.snapshot!.get(r.serial) !== JSON.stringify(r)) : inv.certificates;
     const head = headerText(inv);
     const headChanged = head !== this.snapshotHeader || !fs.existsSync(this.inventoryFile);
@@ -496,7 +503,7 @@ export class FileStore {
    */
   commitRecords(records: CertRecord[]): void {
     crashPoint(`before the inventory write: ${this.inventoryFile}`);
-    this.log.append(records);
+    this.log.append(records, undefined, this.takeDirs());
     crashPoint(`after the inventory write: ${this.inventoryFile}`);
     if (this.snapshot) for (const r of records) this.snapshot.set(r.serial, JSON.stringify(r));
   }
@@ -552,7 +559,8 @@ export class FileStore {
    * Keeps a file that is about to be replaced under another name (a renewal's old certificate, request
    * and key go to renewed/<serial>.*): a hard link to the same inode, so nothing is copied or flushed
    * again (its data was made durable when it was written); only the new directory entry is, by one
-   * fsync of each target directory. A target left by an interrupted earlier attempt is replaced; where
+   * fsync of each target directory, made with the next commit (commitRecords: together with its
+   * segment's flush, before its commit point; writeInventory: first), else at the lock's release. A target left by an interrupted earlier attempt is replaced; where
    * the file system refuses hard links the file is copied (atomically, flushed) instead.
    */
   keepAside(pairs: Array<{ from: string; to: string; mode: number }>): void {
@@ -576,7 +584,20 @@ export class FileStore {
         writeFileAtomic(dst, fs.readFileSync(src), { mode });
       }
     }
-    flushPaths([], [...dirs]);
+    for (const d of dirs) this.unflushedDirs.add(d); // flushed with the next commit's segment, before its commit point
+  }
+
+  /** Directories whose new entries (keepAside's links) the next commit flushes with its segment (or the lock's release). */
+  private readonly unflushedDirs = new Set<string>();
+
+  private takeDirs(): string[] {
+    const d = [...this.unflushedDirs];
+    this.unflushedDirs.clear();
+    return d;
+  }
+
+  private flushDirs(): void {
+    if (this.unflushedDirs.size) flushPaths([], this.takeDirs());
   }
 
   /** Writes a store file atomically; with `defer`, its flush is left to the caller's group commit (PendingFlush). */
