@@ -156,6 +156,7 @@ const PKCS7 = "application/pkcs7-mime; smime-type=certs-only";
 export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" | "signer" | "caCert" | "requireRekey" | "maxLifetimeMs">): ServiceBackend {
   const serverRec = chooseServerCert(store, o.server);
   const chain = store.presentedChain();
+  let issuer: Issuer | null = null;
   return {
     location: store.dir,
     serverCert: serverRec,
@@ -163,7 +164,7 @@ export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" |
     serverCertPem: fs.readFileSync(store.path(serverRec.certFile), "utf8") + chain.map((c) => certificatePem(c.der)).join(""),
     chain,
     anchors: store.trustAnchors(),
-    makeIssuer: (guard) => new Issuer({ store, signer: o.signer, caCert: o.caCert, guard, requireRekey: o.requireRekey, maxLifetimeMs: o.maxLifetimeMs }),
+    makeIssuer: (guard) => (issuer = new Issuer({ store, signer: o.signer, caCert: o.caCert, guard, requireRekey: o.requireRekey, maxLifetimeMs: o.maxLifetimeMs })),
     async available() {
       try {
         fs.accessSync(store.dir, fs.constants.W_OK);
@@ -176,7 +177,8 @@ export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" |
     async crlDer() {
       const h = store.readHeader();
       const fresh = h.crl && new Date(h.crl.nextUpdate).getTime() > Date.now() + 60_000 && fs.existsSync(store.crlFile);
-      if (!fresh) writeCrl(store, o.signer, o.caCert, {}, []);
+      // between the issuer's batches (one holds the store's lock while its writes drain)
+      if (!fresh) await (issuer ? issuer.exclusive(() => writeCrl(store, o.signer, o.caCert, {}, [])) : writeCrl(store, o.signer, o.caCert, {}, []));
       return fromPem(fs.readFileSync(store.crlFile, "utf8"), "X509 CRL");
     },
     async crlNumber() {

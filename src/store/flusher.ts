@@ -112,3 +112,35 @@ export function flushPaths(files: string[], dirs: string[] = []): void {
     for (const it of items) fs.closeSync(it.fd);
   }
 }
+
+/** flushAll on the thread pool, for asynchronous writers: every fsync issued at once; resolves when all returned. */
+export function flushAllAsync(items: FlushItem[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let left = items.length;
+    let failed: NodeJS.ErrnoException | null = null;
+    if (!left) return resolve();
+    for (const it of items)
+      fs.fsync(it.fd, (e) => {
+        if (e && !it.optional && !failed) failed = Object.assign(e, { path: it.file });
+        if (--left === 0) (failed ? reject(failed) : resolve());
+      });
+  });
+}
+
+/** flushPaths on the thread pool: opens each path, flushes them all at once, closes them. */
+export async function flushPathsAsync(files: string[], dirs: string[] = []): Promise<void> {
+  const items: FlushItem[] = [];
+  try {
+    for (const f of files) items.push({ fd: fs.openSync(f, "r"), file: f });
+    for (const d of dirs) {
+      try {
+        items.push({ fd: fs.openSync(d, "r"), file: d, optional: true });
+      } catch {
+        /* as fsyncDir */
+      }
+    }
+    await flushAllAsync(items);
+  } finally {
+    for (const it of items) fs.closeSync(it.fd);
+  }
+}

@@ -41,7 +41,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fsyncDir, storeError, tempNameFor, writeFileAtomic } from "./atomic";
 import { crashPoint } from "./crashpoints";
-import { flushAll, type FlushItem } from "./flusher";
+import { flushAll, flushAllAsync, flushPathsAsync, type FlushItem } from "./flusher";
 import type { CertRecord, InventoryHeader } from "./types";
 
 export const BUCKETS = 64;
@@ -406,6 +406,71 @@ export class RecordLog {
     return n;
   }
 
+  /**
+   * append() for a writer that waits asynchronously (the online CA's group commit: serve keeps
+   * answering TLS handshakes meanwhile): the same steps in the same order, the flushes on the thread
+   * pool. Call it holding the lock.
+   */
+  async appendDurable(records: CertRecord[], dirs: string[] = []): Promise<number> {
+    if (!records.length) return 0;
+    this.ensureDirs();
+    const n = this.nextNumber();
+    if ((fs.statSync(this.recentFile, { throwIfNoEntry: false })?.size ?? 0) >= RECENT_MAX) {
+      const buckets: string[] = [];
+      for (let i = 0; i < BUCKETS; i++) {
+        const hh = i.toString(16).padStart(2, "0");
+        for (const b of [`n-${hh}.log`, `s-${hh}.log`]) if (fs.existsSync(path.join(this.idxDir, b))) buckets.push(path.join(this.idxDir, b));
+      }
+      await flushPathsAsync(buckets);
+      crashPoint(`buckets flushed, recent index not yet removed: ${this.recentFile}`);
+      fs.unlinkSync(this.recentFile);
+    }
+    let recent = "";
+    for (const [bucket, text] of indexLines(records, n)) {
+      appendPlain(path.join(this.idxDir, bucket), text);
+      recent += text.replace(/^(?=.)/gm, bucket[0] + ":");
+    }
+    const file = this.segmentFile(n);
+    const tmp = tempNameFor(file);
+    const items: FlushItem[] = [];
+    let linked = false;
+    try {
+      items.push({ fd: fs.openSync(this.recentFile, "a", 0o644), file: this.recentFile });
+      fs.writeSync(items[0].fd, recent);
+      crashPoint(`index appended, before the segment: ${file}`);
+      const data = Buffer.from(JSON.stringify(records));
+      items.push({ fd: fs.openSync(tmp, "wx", 0o644), file: tmp });
+      for (let off = 0; off < data.length; ) off += fs.writeSync(items[1].fd, data, off, data.length - off);
+      for (const d of dirs) {
+        try {
+          items.push({ fd: fs.openSync(d, "r"), file: d, optional: true });
+        } catch {
+          /* as fsyncDir */
+        }
+      }
+      await flushAllAsync(items);
+      fs.chmodSync(tmp, 0o644);
+      crashPoint(`before the segment's link (the commit point): ${file}`);
+      fs.linkSync(tmp, file); // never over an existing segment
+      linked = true;
+      crashPoint(`segment linked, temporary name not yet removed: ${file}`);
+    } catch (e) {
+      throw storeError(e, file);
+    } finally {
+      for (const it of items) fs.closeSync(it.fd);
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        /* not created */
+      }
+    }
+    if (linked) crashPoint(`after the segment's link: ${file}`);
+    await flushPathsAsync([], [this.logDir]);
+    this.writeSeq(n);
+    this.keep(n, records);
+    return n;
+  }
+
   /** A recent file past RECENT_MAX: every bucket flushed (what any process appended), then the file removed. */
   private foldRecent(): void {
     const st = fs.statSync(this.recentFile, { throwIfNoEntry: false });
@@ -458,7 +523,11 @@ export class RecordLog {
     fs.unlinkSync(tmp);
     crashPoint(`after the segment's link: ${file}`);
     fsyncDir(this.logDir);
-    // the hint for the next one (not flushed: a stale hint is probed past)
+    this.writeSeq(n);
+  }
+
+  /** The hint for the next segment (not flushed: a stale hint is probed past). */
+  private writeSeq(n: number): void {
     try {
       const t = tempNameFor(this.seqFile);
       fs.writeFileSync(t, String(n) + "\n", { mode: 0o644 });

@@ -248,7 +248,7 @@ export class FileStore {
    * was taken over from a dead owner, or after a locked section that failed: a writer that
    * finished released its lock with nothing left behind.
    */
-  private lock(): () => void {
+  protected lock(): () => void {
     const release = acquireLock(this.lockFile);
     try {
       removeStaleTempFiles(this.dir, ["", "db"]);
@@ -271,7 +271,7 @@ export class FileStore {
     this.recoverStagedCa(true);
   }
 
-  private sweepQuietly(): void {
+  protected sweepQuietly(): void {
     try {
       this.sweep();
     } catch {
@@ -508,6 +508,14 @@ export class FileStore {
     if (this.snapshot) for (const r of records) this.snapshot.set(r.serial, JSON.stringify(r));
   }
 
+  /** commitRecords for an asynchronous writer (log.appendDurable: the flushes on the thread pool). Holding the lock. */
+  async commitRecordsAsync(records: CertRecord[]): Promise<void> {
+    crashPoint(`before the inventory write: ${this.inventoryFile}`);
+    await this.log.appendDurable(records, this.takeDirs());
+    crashPoint(`after the inventory write: ${this.inventoryFile}`);
+    if (this.snapshot) for (const r of records) this.snapshot.set(r.serial, JSON.stringify(r));
+  }
+
   /** Appends audit events to audit.log (JSON Lines, flushed). No secret ever goes in. */
   audit(events: AuditEvent[]): void {
     appendAuditLog(this.auditFile, events);
@@ -590,7 +598,7 @@ export class FileStore {
   /** Directories whose new entries (keepAside's links) the next commit flushes with its segment (or the lock's release). */
   private readonly unflushedDirs = new Set<string>();
 
-  private takeDirs(): string[] {
+  protected takeDirs(): string[] {
     const d = [...this.unflushedDirs];
     this.unflushedDirs.clear();
     return d;
