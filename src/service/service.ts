@@ -339,7 +339,10 @@ export function createService(o: ServiceOptions): Service {
         r = await issuer.reenroll(peer && peer.raw ? peer.raw : null, csrDer);
       }
       name = r.name;
-      send(res, 200, PKCS7, b64lines(certsOnly([r.cert.der])), { "Content-Transfer-Encoding": "base64" });
+      // a re-enrolment replaced the certificate this connection was opened with: the client's next
+      // requests come with the new one, on a new connection; this one is closed, not kept idle
+      const close: Record<string, string> = endpoint === "simplereenroll" ? { Connection: "close" } : {};
+      send(res, 200, PKCS7, b64lines(certsOnly([r.cert.der])), { "Content-Transfer-Encoding": "base64", ...close });
       audit({ client, endpoint, name, serial: r.cert.serialHex, outcome: r.outcome, status: 200, reason: null, ...(r.record.renews ? { renews: r.record.renews } : {}) });
       return `${r.outcome} ${name} serial ${r.cert.serialHex}`;
     } catch (e) {

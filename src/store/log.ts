@@ -160,7 +160,7 @@ export class RecordLog {
   /** Index files' text as last read (they only grow): by file name, with the inode and size it was read at. */
   /** recordsOfName's folds: by name, the segments folded (and the last) and the records. */
   private readonly names = new Map<string, { folded: Set<number>; last: number; folder: Folder }>();
-  private readonly texts = new Map<string, { ino: number; born: number; size: number; text: string }>();
+  private readonly texts = new Map<string, IndexText>();
 
   constructor(readonly dir: string) {
     this.db = path.join(dir, "db");
@@ -269,20 +269,25 @@ export class RecordLog {
     }
   }
 
-  /** An index file's text ("" when missing): what was read before, and what was appended since. */
-  private indexText(file: string): string {
+  /**
+   * An index file as last read (undefined when missing): its text when first read (`base`, complete
+   * lines), and the lines appended since, parsed into `tail` (key -> segment numbers) as they come:
+   * a file that grows by a line a commit is never copied again (a long string a commit would be
+   * garbage by the megabyte under load).
+   */
+  private indexOf(file: string): IndexText | undefined {
     const st = fs.statSync(file, { throwIfNoEntry: false });
     if (!st) {
       this.texts.delete(file);
-      return "";
+      return undefined;
     }
     const had = this.texts.get(file);
-    const same = had !== undefined && had.ino === st.ino && had.born === st.birthtimeMs;
-    if (same && had.size === st.size) return had.text;
-    let text: string;
+    const same = had !== undefined && had.ino === st.ino && had.born === st.birthtimeMs && had.size <= st.size;
+    if (same && had.size === st.size) return had;
     try {
-      if (same && had.size < st.size) {
+      if (same) {
         const fd = fs.openSync(file, "r");
+        let text: string;
         try {
           const buf = Buffer.alloc(st.size - had.size);
           let got = 0;
@@ -291,24 +296,47 @@ export class RecordLog {
             if (!k) break;
             got += k;
           }
-          text = had.text + buf.toString("utf8", 0, got);
+          had.size += got;
+          text = had.partial + buf.toString("utf8", 0, got);
         } finally {
           fs.closeSync(fd);
         }
-      } else text = fs.readFileSync(file, "utf8");
+        const last = text.lastIndexOf("\n");
+        had.partial = text.slice(last + 1);
+        for (const line of text.slice(0, last + 1).split("\n")) {
+          const t = line.lastIndexOf("\t");
+          if (t <= 0) continue;
+          const n = Number(line.slice(t + 1));
+          if (!Number.isInteger(n) || n <= 0) continue;
+          const key = line.slice(0, t);
+          const l = had.tail.get(key);
+          if (l) l.push(n);
+          else had.tail.set(key, [n]);
+        }
+        return had;
+      }
+      const data = fs.readFileSync(file);
+      const last = data.lastIndexOf(0x0a);
+      const e: IndexText = { ino: st.ino, born: st.birthtimeMs, size: data.length, base: data.toString("utf8", 0, last + 1), partial: data.toString("utf8", last + 1), tail: new Map() };
+      this.texts.set(file, e);
+      return e;
     } catch {
       this.texts.delete(file);
-      return "";
+      return undefined;
     }
-    this.texts.set(file, { ino: st.ino, born: st.birthtimeMs, size: Buffer.byteLength(text), text });
-    return text;
   }
 
   /** The segments an index bucket (and the recent file) names for `key` (ascending, no repeats). */
   private lookup(bucket: string, key: string): number[] {
     const seen = new Set<number>();
-    lines(this.indexText(path.join(this.idxDir, bucket)), key + "\t", seen);
-    lines(this.indexText(this.recentFile), bucket[0] + ":" + key + "\t", seen);
+    for (const [ix, k] of [
+      [this.indexOf(path.join(this.idxDir, bucket)), key],
+      [this.indexOf(this.recentFile), bucket[0] + ":" + key],
+    ] as const) {
+      if (!ix) continue;
+      lines(ix.base, k + "\t", seen);
+      for (const n of ix.tail.get(k) ?? []) seen.add(n);
+    }
     return [...seen].sort((a, b) => a - b);
   }
 
@@ -570,6 +598,20 @@ export class RecordLog {
     this.texts.clear();
     this.names.clear();
   }
+}
+
+/** An index file as a RecordLog keeps it (see RecordLog.indexOf). */
+interface IndexText {
+  ino: number;
+  born: number;
+  /** Bytes read so far. */
+  size: number;
+  /** The complete lines of the first read. */
+  base: string;
+  /** A line not yet complete at the last read. */
+  partial: string;
+  /** Complete lines read since: key -> segment numbers. */
+  tail: Map<string, number[]>;
 }
 
 /** Adds to `seen` the segment numbers of the complete lines of `text` that start with `prefix`. */
