@@ -9,6 +9,11 @@
  *
  *   node scripts/bench-serve.js            BENCH_SERVE_N=100000 BENCH_SERVE_SECONDS=8 BENCH_SERVE_CLIENTS=16
  *
+ * For profiling: BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=D" (node options for serve),
+ * BENCH_SERVE_ONLY=mtlsctl (no estserver, no cfssl), BENCH_SERVE_STORE=DIR (the filled store kept in
+ * DIR and reused by the next run with the same DIR: the clients re-enrol with their current certificates),
+ * BENCH_SERVE_OCSP=0 (EST only: no OCSP, no cfssl; the row holds only mtlsctl's and estserver's figures).
+ *
  * Called by scripts/bench.js (BENCH_SKIP_SERVE=1 leaves it out); returns its row.
  */
 "use strict";
@@ -191,15 +196,19 @@ module.exports = async function benchServe(o = {}) {
   const n = Number(process.env.BENCH_SERVE_N ?? 100_000);
   const seconds = Number(process.env.BENCH_SERVE_SECONDS ?? 8);
   const nClients = Number(process.env.BENCH_SERVE_CLIENTS ?? 16);
+  const kept = process.env.BENCH_SERVE_STORE ? path.resolve(process.env.BENCH_SERVE_STORE) : null;
+  const onlyMtlsctl = process.env.BENCH_SERVE_ONLY === "mtlsctl";
+  const nodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-bench-serve-"));
-  const dir = path.join(work, "pki");
+  const dir = kept ?? path.join(work, "pki");
+  const reuse = kept !== null && fs.existsSync(path.join(dir, "inventory.json"));
   const env = { MTLSCTL_DIR: dir, NO_COLOR: "1" };
   const cli = (args) => execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 }).toString();
   const procs = [];
   try {
-    cli(["ca", "init", "--name", "Bench Serve CA", "--no-encrypt"]);
-    cli(["server", "issue", "srv", "--dns", "localhost", "--ip", "127.0.0.1"]);
-    if (n > 0) {
+    if (!reuse) cli(["ca", "init", "--name", "Bench Serve CA", "--no-encrypt"]);
+    if (!reuse) cli(["server", "issue", "srv", "--dns", "localhost", "--ip", "127.0.0.1"]);
+    if (n > 0 && !reuse) {
       fs.writeFileSync(path.join(work, "fill.csv"), "name\n" + Array.from({ length: n }, (_, i) => `fill${i}`).join("\n") + "\n");
       const t = Date.now();
       cli(["client", "issue", "--from", path.join(work, "fill.csv")]);
@@ -209,7 +218,7 @@ module.exports = async function benchServe(o = {}) {
     const clients = [];
     for (let i = 0; i < nClients; i++) {
       const name = `b${i}`;
-      cli(["client", "issue", name]);
+      if (!reuse) cli(["client", "issue", name]);
       const keyFile = path.join(dir, "private", `${name}.key`);
       const csrDer = execFileSync("openssl", ["req", "-new", "-key", keyFile, "-subj", `/CN=${name}`, "-outform", "DER"]);
       clients.push({ name, ca, key: fs.readFileSync(keyFile), cert: fs.readFileSync(path.join(dir, "issued", `${name}.crt`), "utf8"), csr: Buffer.from(csrDer.toString("base64") + "\n") });
@@ -218,7 +227,7 @@ module.exports = async function benchServe(o = {}) {
 
     const results = {};
     // mtlsctl serve
-    const svc = await startProc(process.execPath, [BIN, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--rate-limit", "0"], env, (out) => Number(/listening on https:\/\/[^\s]+:(\d+)/.exec(out)?.[1] ?? 0));
+    const svc = await startProc(process.execPath, [...nodeArgs, BIN, "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--rate-limit", "0"], env, (out) => Number(/listening on https:\/\/[^\s]+:(\d+)/.exec(out)?.[1] ?? 0));
     procs.push(svc.proc);
     const httpPort = Number(/on http:\/\/[^\s]+:(\d+)/.exec(svc.log())?.[1] ?? 0);
     // estserver: its mock CA is the same CA (key unencrypted PKCS#8), its TLS certificate the same server certificate
@@ -239,19 +248,16 @@ module.exports = async function benchServe(o = {}) {
       timeout: 30,
     };
     fs.writeFileSync(path.join(work, "estserver.json"), JSON.stringify(cfg));
-    const est = await startProc(estserver, ["-config", path.join(work, "estserver.json")], {}, async () => {
+    const est = onlyMtlsctl ? null : await startProc(estserver, ["-config", path.join(work, "estserver.json")], {}, async () => {
       const ok = await new Promise((r) => {
         const s = require("node:net").connect(port2, "127.0.0.1", () => (s.destroy(), r(true)));
         s.on("error", () => r(false));
       });
       return ok ? port2 : 0;
     });
-    procs.push(est.proc);
+    if (est) procs.push(est.proc);
 
-    for (const [label, port, pid] of [
-      ["mtlsctl serve", svc.port, svc.proc.pid],
-      ["globalsign estserver", est.port, est.proc.pid],
-    ]) {
+    for (const [label, port, pid] of [["mtlsctl serve", svc.port, svc.proc.pid], ...(est ? [["globalsign estserver", est.port, est.proc.pid]] : [])]) {
       clients.forEach((c, i) => (c.cert = first[i]));
       if (label !== "mtlsctl serve") clients.forEach((c) => (c.cert = first[clients.indexOf(c)]));
       // mtlsctl supersedes each certificate it renews: start each run from the current one
@@ -263,6 +269,7 @@ module.exports = async function benchServe(o = {}) {
       results[label] = { newConnection: fresh, keepAlive: kept, at200: open, rssMb: peakMb(pid) };
       log(`bench-serve: ${label}: ${fresh.perSec.toFixed(0)}/s new connection, ${kept.perSec.toFixed(0)}/s keep-alive; at 200/s p50 ${open.p50.toFixed(1)} ms p99 ${open.p99.toFixed(1)} ms; RSS ${results[label].rssMb.toFixed(0)} MB`);
     }
+    if (process.env.BENCH_SERVE_OCSP === "0") return { case: "EST only (BENCH_SERVE_OCSP=0)", mtlsctl: results["mtlsctl serve"], estserver: results["globalsign estserver"] ?? null };
     // OCSP: openssl's request (SHA-1 CertID, no nonce: cacheable) for one client, over plain HTTP
     execFileSync("openssl", ["ocsp", "-issuer", path.join(dir, "ca.crt"), "-cert", path.join(dir, "issued", "b0.crt"), "-no_nonce", "-reqout", path.join(work, "ocsp.req")], { stdio: "ignore" });
     const ocspReq = fs.readFileSync(path.join(work, "ocsp.req"));
@@ -272,7 +279,7 @@ module.exports = async function benchServe(o = {}) {
 
     // cfssl serve (Debian golang-cfssl): /api/v1/cfssl/sign with the same CA, plain HTTP, no database
     let cfssl = null;
-    const cfsslBin = ["/usr/bin/cfssl", "/usr/local/bin/cfssl"].find((f) => fs.existsSync(f));
+    const cfsslBin = onlyMtlsctl ? undefined : ["/usr/bin/cfssl", "/usr/local/bin/cfssl"].find((f) => fs.existsSync(f));
     if (cfsslBin) {
       const cport = await new Promise((r) => {
         const s = require("node:net").createServer().listen(0, "127.0.0.1", () => {
@@ -295,7 +302,7 @@ module.exports = async function benchServe(o = {}) {
     } else log("bench-serve: cfssl: not installed (apt-get install golang-cfssl; scripts/bench-setup.sh)");
 
     const m = results["mtlsctl serve"];
-    const e = results["globalsign estserver"];
+    const e = results["globalsign estserver"] ?? { newConnection: { perSec: NaN }, keepAlive: { perSec: NaN }, at200: {}, rssMb: NaN };
     const row = {
       case: `EST re-enrolments, ${nClients} concurrent mTLS clients, store of ${n}`,
       mtlsctl: m,
@@ -311,6 +318,7 @@ module.exports = async function benchServe(o = {}) {
     return row;
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => (p.once("exit", r), setTimeout(r, 5000))) : null))); // serve writes its --cpu-prof on exit
     await sleep(300);
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -322,6 +330,7 @@ if (require.main === module)
   module.exports().then((row) => {
     const f = (x) => (typeof x === "number" ? x.toFixed(1) : x);
     console.log(row.case);
+    if (!row.ocsp) return console.log(JSON.stringify({ mtlsctl: row.mtlsctl, estserver: row.estserver }));
     console.log(["", "new conn/s", "keep-alive/s", "p50@200/s ms", "p99@200/s ms", "RSS MB"].join("\t"));
     for (const [k, v] of [["mtlsctl serve", row.mtlsctl], ["estserver", row.estserver]]) console.log([k, f(v.newConnection.perSec), f(v.keepAlive.perSec), f(v.at200.p50), f(v.at200.p99), f(v.rssMb)].join("\t"));
     if (typeof row.cfssl === "object") console.log(["cfssl serve", f(row.cfssl.newConnection.perSec), f(row.cfssl.keepAlive.perSec), "-", "-", f(row.cfssl.rssMb)].join("\t"));

@@ -9,7 +9,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeStore, mtlsOk, openssl } from "./helpers/cli";
+import { hashTree, makeStore, mtls, mtlsOk, openssl } from "./helpers/cli";
+import { DeferredFileStore } from "../src/store/deferred";
 import { Store } from "../src/store/store";
 import { issueBatch, leafFiles, type IssueRequest } from "../src/ca";
 import { generateKey, privateKeyPem, spkiOf } from "../src/pki/keys";
@@ -112,4 +113,40 @@ test("renewals in one batch: the old files kept under renewed/ (hard links, byte
     expect(now.currentOf(n)!.serial).not.toBe(rec.serial);
     expect(fs.readFileSync(path.join(s.dir, "issued", `${n}.crt`))).not.toEqual(pem);
   }
+});
+
+test("the same batch through DeferredFileStore (serve's): nothing written and the lock held until drain(); then the same result", async () => {
+  const { caCert, signer } = open();
+  const store = new DeferredFileStore(s.dir);
+  const olds = ["b4", "b5"].map((n) => ({ n, rec: store.currentOf(n)!, pem: fs.readFileSync(path.join(s.dir, "issued", `${n}.crt`)) }));
+  const before = segments();
+  const tree = hashTree(s.dir);
+  const results = issueBatch(store, signer, caCert, [
+    ...olds.map(({ n, rec }) => ({ req: request(n, { renews: rec.serial }), warnings: [] })),
+    { req: request("d1"), warnings: [] },
+  ]);
+  expect(results.every((r) => !(r instanceof Error))).toBe(true);
+  // kept, not done: the store as it was but for the lock (held until drain())
+  const { [".lock"]: lock, ...rest } = hashTree(s.dir);
+  expect(lock).toBeDefined();
+  expect(rest).toEqual(tree);
+  expect(store.busy).toBe(true);
+  const reading = mtls(["list", "--json"], { cwd: s.cwd, env: s.env });
+  expect(reading.code).toBe(0);
+  expect(JSON.parse(reading.stdout).some((c: { name: string }) => c.name === "d1")).toBe(false); // a reader sees the old state
+  await store.drain();
+  expect(store.busy).toBe(false);
+  expect(fs.existsSync(path.join(s.dir, ".lock"))).toBe(false);
+  expect(segments()).toBe(before + 2); // the move aside, then the new records
+  for (const { n, rec, pem } of olds) {
+    expect(fs.readFileSync(path.join(s.dir, "renewed", `${rec.serial}.crt`))).toEqual(pem);
+    const now = new Store(s.dir);
+    expect(now.recordOfSerial(rec.serial)!.status).toBe("superseded");
+    expect(now.currentOf(n)!.serial).toBe((results[olds.findIndex((o) => o.n === n)] as { record: { serial: string } }).record.serial);
+    const r = openssl(["verify", "-CAfile", path.join(s.dir, "ca.crt"), "-purpose", "sslclient", path.join(s.dir, "issued", `${n}.crt`)]);
+    expect(r.stdout).toContain("OK");
+  }
+  const listed = JSON.parse(mtlsOk(["list", "--json"], { cwd: s.cwd, env: s.env }).stdout) as { name: string; serial: string; status: string }[];
+  expect(listed.find((c) => c.name === "d1")?.serial).toBe((results[2] as { record: { serial: string } }).record.serial);
+  await store.drain(); // nothing kept: nothing to do
 });

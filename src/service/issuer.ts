@@ -19,6 +19,7 @@ import type { Sans } from "../pki/san";
 import type { Signer } from "../pki/signer";
 import type { CertRecord, FileStore } from "../store/store";
 import { TokenFile, tokenMatches, tokenState } from "../store/tokens";
+import { DeferredFileStore } from "../store/deferred";
 import type { TokenRecord } from "../store/types";
 import type { Guard } from "./guard";
 
@@ -136,14 +137,21 @@ export class Issuer {
   readonly tokens: TokenFile;
   private queue: Waiting[] = [];
   private scheduled = false;
+  /** The batches' store: their writes done by drain(), the event loop free while the disk flushes. */
+  private readonly writer: DeferredFileStore;
+  /** Sections that take the store's lock in this process (a CRL due): run between batches. */
+  private exclusives: Array<() => void> = [];
   constructor(readonly o: IssuerOptions) {
     this.tokens = new TokenFile(o.store.dir);
+    this.writer = new DeferredFileStore(o.store.dir);
   }
 
   /**
-   * The group commit: requests checked in the same turn of the event loop (those whose bodies
-   * arrived together) are issued under one lock, their files flushed together and recorded by one
-   * segment (issueBatch), one name at most once per batch; each answer waits for that commit.
+   * The group commit: requests checked while the previous batch was being written (or in the same
+   * turn of the event loop, when none was) are issued under one lock, their files flushed together
+   * and recorded by one segment (issueBatch), one name at most once per batch; each answer waits for
+   * that commit. The batch's writes are drained asynchronously (src/store/deferred.ts): while they
+   * flush, the next requests are read and checked, and form the next batch.
    */
   private submit(req: IssueRequest): Promise<Issued> {
     return new Promise((resolve, reject) => {
@@ -152,17 +160,39 @@ export class Issuer {
     });
   }
 
-  private schedule(): void {
-    if (this.scheduled || !this.queue.length) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flush();
+  /**
+   * Runs `fn` (which may take the store's lock) between two batches: a batch holds the lock while its
+   * writes drain, and a second taker in this process would wait for it with the event loop stopped.
+   */
+  exclusive<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.exclusives.push(() => {
+        try {
+          resolve(fn());
+        } catch (e) {
+          reject(e);
+        }
+      });
       this.schedule();
     });
   }
 
-  private flush(): void {
+  private schedule(): void {
+    if (this.scheduled || (!this.queue.length && !this.exclusives.length)) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      const ex = this.exclusives;
+      this.exclusives = [];
+      for (const f of ex) f();
+      this.flush().finally(() => {
+        this.scheduled = false;
+        this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (!this.queue.length) return;
     const batch: Waiting[] = [];
     const rest: Waiting[] = [];
     const names = new Set<string>();
@@ -175,7 +205,8 @@ export class Issuer {
     this.queue = rest;
     let results: Array<Issued | Error>;
     try {
-      results = issueBatch(this.o.store, this.o.signer, this.o.caCert, batch.map((w) => ({ req: w.req, warnings: [] })));
+      results = issueBatch(this.writer, this.o.signer, this.o.caCert, batch.map((w) => ({ req: w.req, warnings: [] })));
+      await this.writer.drain(); // every answer waits for the commit
     } catch (e) {
       for (const w of batch) w.reject(e);
       return;

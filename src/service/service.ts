@@ -113,8 +113,8 @@ export function chooseServerCert(store: FileStore, name?: string): CertRecord {
     return c;
   }
   const servers = store
-    .readInventory()
-    .certificates.filter((c) => c.kind === "server" && live(c))
+    .recordsWhere((c) => c.kind === "server", '"server"') // not the whole inventory in memory: a store of 100,000 clients
+    .filter(live)
     .sort((a, b) => b.notBefore.localeCompare(a.notBefore) || b.issuedAt.localeCompare(a.issuedAt));
   if (!servers.length) throw inputError("no valid server certificate with a key in the store: run `mtlsctl server issue NAME --dns HOST --ip ADDR` (or give --server NAME)", store.inventoryFile);
   return servers[0];
@@ -156,6 +156,7 @@ const PKCS7 = "application/pkcs7-mime; smime-type=certs-only";
 export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" | "signer" | "caCert" | "requireRekey" | "maxLifetimeMs">): ServiceBackend {
   const serverRec = chooseServerCert(store, o.server);
   const chain = store.presentedChain();
+  let issuer: Issuer | null = null;
   return {
     location: store.dir,
     serverCert: serverRec,
@@ -163,7 +164,7 @@ export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" |
     serverCertPem: fs.readFileSync(store.path(serverRec.certFile), "utf8") + chain.map((c) => certificatePem(c.der)).join(""),
     chain,
     anchors: store.trustAnchors(),
-    makeIssuer: (guard) => new Issuer({ store, signer: o.signer, caCert: o.caCert, guard, requireRekey: o.requireRekey, maxLifetimeMs: o.maxLifetimeMs }),
+    makeIssuer: (guard) => (issuer = new Issuer({ store, signer: o.signer, caCert: o.caCert, guard, requireRekey: o.requireRekey, maxLifetimeMs: o.maxLifetimeMs })),
     async available() {
       try {
         fs.accessSync(store.dir, fs.constants.W_OK);
@@ -176,7 +177,8 @@ export function fileBackend(store: FileStore, o: Pick<ServiceOptions, "server" |
     async crlDer() {
       const h = store.readHeader();
       const fresh = h.crl && new Date(h.crl.nextUpdate).getTime() > Date.now() + 60_000 && fs.existsSync(store.crlFile);
-      if (!fresh) writeCrl(store, o.signer, o.caCert, {}, []);
+      // between the issuer's batches (one holds the store's lock while its writes drain)
+      if (!fresh) await (issuer ? issuer.exclusive(() => writeCrl(store, o.signer, o.caCert, {}, [])) : writeCrl(store, o.signer, o.caCert, {}, []));
       return fromPem(fs.readFileSync(store.crlFile, "utf8"), "X509 CRL");
     },
     async crlNumber() {
@@ -337,7 +339,10 @@ export function createService(o: ServiceOptions): Service {
         r = await issuer.reenroll(peer && peer.raw ? peer.raw : null, csrDer);
       }
       name = r.name;
-      send(res, 200, PKCS7, b64lines(certsOnly([r.cert.der])), { "Content-Transfer-Encoding": "base64" });
+      // a re-enrolment replaced the certificate this connection was opened with: the client's next
+      // requests come with the new one, on a new connection; this one is closed, not kept idle
+      const close: Record<string, string> = endpoint === "simplereenroll" ? { Connection: "close" } : {};
+      send(res, 200, PKCS7, b64lines(certsOnly([r.cert.der])), { "Content-Transfer-Encoding": "base64", ...close });
       audit({ client, endpoint, name, serial: r.cert.serialHex, outcome: r.outcome, status: 200, reason: null, ...(r.record.renews ? { renews: r.record.renews } : {}) });
       return `${r.outcome} ${name} serial ${r.cert.serialHex}`;
     } catch (e) {

@@ -5,6 +5,7 @@
  * by the caller), with one naming of temporary files (tempNameFor) and one error mapping (storeError).
  */
 import * as fs from "node:fs";
+import { flushPaths } from "./flusher";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
 import { inputError, MtlsError } from "../errors";
@@ -59,18 +60,13 @@ export class PendingFlush {
     this.dirs.add(path.dirname(file));
   }
   flush(): void {
-    for (const f of this.files) {
-      let fd: number | undefined;
-      try {
-        fd = fs.openSync(f, "r");
-        fs.fsyncSync(fd);
-      } catch (e) {
-        throw storeError(e, f);
-      } finally {
-        if (fd !== undefined) fs.closeSync(fd);
-      }
+    // every file and every directory at once (src/store/flusher.ts): one wait, however many files. The
+    // files were renamed into place already; nothing names them before the commit that follows this.
+    try {
+      flushPaths([...this.files], [...this.dirs]);
+    } catch (e) {
+      throw storeError(e, (e as NodeJS.ErrnoException).path ?? [...this.files][0]);
     }
-    for (const d of this.dirs) fsyncDir(d);
     this.files.clear();
     this.dirs.clear();
   }

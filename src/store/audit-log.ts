@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import type { AuditEvent } from "./types";
 import { appendFlushed } from "./log";
+import { flushAllAsync } from "./flusher";
 
 /** Appends events (stamped with now unless they carry their own time) and flushes them. */
 export function appendAuditLog(file: string, events: AuditEvent[]): void {
@@ -9,6 +10,20 @@ export function appendAuditLog(file: string, events: AuditEvent[]): void {
   const at = new Date().toISOString();
   const text = events.map((e) => JSON.stringify({ at: e.at ?? at, ...e })).join("\n") + "\n";
   appendFlushed(file, text);
+}
+
+/** appendAuditLog with the flush on the thread pool (the online CA's asynchronous group commit). */
+export async function appendAuditLogAsync(file: string, events: AuditEvent[]): Promise<void> {
+  if (!events.length) return;
+  const at = new Date().toISOString();
+  const text = events.map((e) => JSON.stringify({ at: e.at ?? at, ...e })).join("\n") + "\n";
+  const fd = fs.openSync(file, "a", 0o644);
+  try {
+    fs.writeSync(fd, text);
+    await flushAllAsync([{ fd, file }]);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Every event in the file, oldest first; a line cut short by a crash is skipped. */

@@ -14,6 +14,7 @@ import { createPublicKey, KeyObject } from "node:crypto";
 import { inputError } from "../errors";
 import { fsyncDir, PendingFlush, storeError, writeFileAtomic } from "./atomic";
 import { acquireLock } from "./lock";
+import { flushPaths } from "./flusher";
 import { crashPoint } from "./crashpoints";
 import { ParsedCertificate, readCertificates } from "../pki/cert";
 import { loadPrivateKey, isEncryptedKeyPem, checkKeyFileMode } from "../pki/keys";
@@ -211,8 +212,11 @@ export class FileStore {
   withLock<T>(fn: () => T): T {
     const release = this.lock();
     try {
-      return fn();
+      const out = fn();
+      this.flushDirs();
+      return out;
     } catch (e) {
+      this.unflushedDirs.clear();
       this.sweepQuietly(); // a refused or failed writer may have published files before its commit point
       throw e;
     } finally {
@@ -224,8 +228,11 @@ export class FileStore {
   async withLockAsync<T>(fn: () => Promise<T>): Promise<T> {
     const release = this.lock();
     try {
-      return await fn();
+      const out = await fn();
+      this.flushDirs();
+      return out;
     } catch (e) {
+      this.unflushedDirs.clear();
       this.sweepQuietly();
       throw e;
     } finally {
@@ -241,7 +248,7 @@ export class FileStore {
    * was taken over from a dead owner, or after a locked section that failed: a writer that
    * finished released its lock with nothing left behind.
    */
-  private lock(): () => void {
+  protected lock(): () => void {
     const release = acquireLock(this.lockFile);
     try {
       removeStaleTempFiles(this.dir, ["", "db"]);
@@ -264,7 +271,7 @@ export class FileStore {
     this.recoverStagedCa(true);
   }
 
-  private sweepQuietly(): void {
+  protected sweepQuietly(): void {
     try {
       this.sweep();
     } catch {
@@ -375,6 +382,7 @@ export class FileStore {
    * See src/store/log.ts. Call it holding the lock.
    */
   writeInventory(inv: Inventory): void {
+    this.flushDirs(); // keepAside's entries before this commit
     const changed = this.snapshot ? inv.certificates.filter((r) => this.snapshot!.get(r.serial) !== JSON.stringify(r)) : inv.certificates;
     const head = headerText(inv);
     const headChanged = head !== this.snapshotHeader || !fs.existsSync(this.inventoryFile);
@@ -434,6 +442,26 @@ export class FileStore {
     crashPoint(`migration: header written (the commit point): ${this.inventoryFile}`);
   }
 
+  /**
+   * The records (the newest of each serial, in inventory order) that `pred` accepts, reading one
+   * segment at a time and keeping only those: O(n) in time, O(matches) in memory (serve's choice of
+   * its server certificate in a store of 100,000 client certificates). `pred` must hold for every
+   * record of a serial or for none (e.g. the kind). `hint`: text that every accepted record's JSON
+   * holds (e.g. '"server"'): segments without it are not parsed.
+   */
+  recordsWhere(pred: (r: CertRecord) => boolean, hint?: string): CertRecord[] {
+    const raw = this.readRaw();
+    if (raw.version === 1) return raw.certificates!.filter(pred);
+    const found = new Map<string, CertRecord>();
+    const add = (list: CertRecord[]) => {
+      for (const r of list) if (pred(r)) found.set(r.serial, r);
+    };
+    for (const seg of this.log.scan(hint)) add(seg);
+    const j = this.journal();
+    if (j) add(j.records);
+    return [...found.values()];
+  }
+
   /** Every record of a name, oldest first: its index bucket and the segments it names (O(1) in the inventory's size). */
   recordsOf(name: string): CertRecord[] {
     const raw = this.readRaw();
@@ -475,7 +503,15 @@ export class FileStore {
    */
   commitRecords(records: CertRecord[]): void {
     crashPoint(`before the inventory write: ${this.inventoryFile}`);
-    this.log.append(records);
+    this.log.append(records, undefined, this.takeDirs());
+    crashPoint(`after the inventory write: ${this.inventoryFile}`);
+    if (this.snapshot) for (const r of records) this.snapshot.set(r.serial, JSON.stringify(r));
+  }
+
+  /** commitRecords for an asynchronous writer (log.appendDurable: the flushes on the thread pool). Holding the lock. */
+  async commitRecordsAsync(records: CertRecord[]): Promise<void> {
+    crashPoint(`before the inventory write: ${this.inventoryFile}`);
+    await this.log.appendDurable(records, this.takeDirs());
     crashPoint(`after the inventory write: ${this.inventoryFile}`);
     if (this.snapshot) for (const r of records) this.snapshot.set(r.serial, JSON.stringify(r));
   }
@@ -531,7 +567,8 @@ export class FileStore {
    * Keeps a file that is about to be replaced under another name (a renewal's old certificate, request
    * and key go to renewed/<serial>.*): a hard link to the same inode, so nothing is copied or flushed
    * again (its data was made durable when it was written); only the new directory entry is, by one
-   * fsync of each target directory. A target left by an interrupted earlier attempt is replaced; where
+   * fsync of each target directory, made with the next commit (commitRecords: together with its
+   * segment's flush, before its commit point; writeInventory: first), else at the lock's release. A target left by an interrupted earlier attempt is replaced; where
    * the file system refuses hard links the file is copied (atomically, flushed) instead.
    */
   keepAside(pairs: Array<{ from: string; to: string; mode: number }>): void {
@@ -555,7 +592,20 @@ export class FileStore {
         writeFileAtomic(dst, fs.readFileSync(src), { mode });
       }
     }
-    for (const d of dirs) fsyncDir(d);
+    for (const d of dirs) this.unflushedDirs.add(d); // flushed with the next commit's segment, before its commit point
+  }
+
+  /** Directories whose new entries (keepAside's links) the next commit flushes with its segment (or the lock's release). */
+  private readonly unflushedDirs = new Set<string>();
+
+  protected takeDirs(): string[] {
+    const d = [...this.unflushedDirs];
+    this.unflushedDirs.clear();
+    return d;
+  }
+
+  private flushDirs(): void {
+    if (this.unflushedDirs.size) flushPaths([], this.takeDirs());
   }
 
   /** Writes a store file atomically; with `defer`, its flush is left to the caller's group commit (PendingFlush). */
