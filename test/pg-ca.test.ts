@@ -290,22 +290,60 @@ describe("ca import --db", () => {
   });
 });
 
-describe("what stays refused on a database store", () => {
-  test("one line naming the command, exit 2, nothing written on either side", () => {
+describe("a pending intermediate on a database: ca init --intermediate --csr-out --db, then ca install --db", () => {
+  test("the key and request in the pending row, the request signed by the root's directory, installed as the database's CA; its leaves chain to the root; refusals change nothing", () => {
+    const root = makeStore({ name: "Offline Root" });
+    const url = freshDbUrl();
+    const cwd = tmpDir();
+    const env = { MTLSCTL_PASSPHRASE: "sub-pass", MTLSCTL_DB: url, MTLSCTL_DIR: "" };
+    const csr = path.join(cwd, "team.csr");
+    const j = JSON.parse(mtlsOk(["ca", "init", "--intermediate", "--csr-out", csr, "--name", "Pending Team CA", "--json"], { cwd, env }).stdout);
+    expect(j).toMatchObject({ dir: url, pending: true, subject: "CN=Pending Team CA", csrFile: csr, keyFile: url, encrypted: true });
+    // the same JSON fields as a pending file store
+    const other = tmpDir();
+    const f = JSON.parse(mtlsOk(["--dir", path.join(other, "pki"), "ca", "init", "--intermediate", "--csr-out", path.join(other, "x.csr"), "--name", "Other", "--json"], { cwd: other, env: { MTLSCTL_PASSPHRASE: "sub-pass" } }).stdout);
+    expect(Object.keys(j).sort()).toEqual(Object.keys(f).sort());
+    expect(psql(url, "SELECT key_pem LIKE '-----BEGIN ENCRYPTED PRIVATE KEY-----%' FROM pending_ca")).toBe("t");
+    expect(psql(url, "SELECT count(*) FROM ca")).toBe("0");
+    // while pending: every other command says so; a second ca init is refused
+    const list = mtls(["list"], { cwd, env });
+    expect([list.code, list.stderr]).toEqual([3, `mtlsctl: ${url}: the database holds no CA (run \`mtlsctl store copy --from DIR --to URL\`; a pending intermediate is completed by \`mtlsctl ca install --db\`)\n`]);
+    expect(mtls(["ca", "init", "--name", "Again"], { cwd, env }).code).toBe(3);
+    // the root signs on its machine
+    const crt = path.join(cwd, "team.crt");
+    mtlsOk(["ca", "sign", csr, "--path-len", "0", "--out", crt], root);
+    const rootCrt = path.join(root.dir, "ca.crt");
+    // a certificate for another key (the other pending store's request) is refused; nothing changes
+    const wrong = path.join(cwd, "wrong.crt");
+    mtlsOk(["ca", "sign", path.join(other, "x.csr"), "--out", wrong], root);
+    const before = psql(url, "SELECT md5(key_pem || csr_pem) FROM pending_ca");
+    const r = mtls(["ca", "install", wrong, "--root", rootCrt], { cwd, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/not for this store's key/);
+    expect(psql(url, "SELECT md5(key_pem || csr_pem) FROM pending_ca")).toBe(before);
+    // installed: the ca row, no pending row, the file store's JSON keys
+    const inst = JSON.parse(mtlsOk(["ca", "install", crt, "--root", rootCrt, "--json"], { cwd, env }).stdout);
+    expect(inst).toMatchObject({ dir: url, subject: "CN=Pending Team CA", issuer: "CN=Offline Root", root: "CN=Offline Root", pathLen: 0 });
+    expect(psql(url, "SELECT (SELECT count(*) FROM ca) || ' ' || (SELECT count(*) FROM pending_ca)")).toBe("1 0");
+    // (the file store installs the certificate the database refused: it is for that store's key)
+    const fi = JSON.parse(mtlsOk(["--dir", path.join(other, "pki"), "ca", "install", wrong, "--root", rootCrt, "--json"], { cwd: other, env: { MTLSCTL_PASSPHRASE: "sub-pass" } }).stdout);
+    expect(Object.keys(inst).sort()).toEqual(Object.keys(fi).sort());
+    // a leaf issued by the database chains to the root through the installed CA (its key: the pending one)
+    mtlsOk(["client", "issue", "zed", "--email", "zed@example.com", "--out-dir", cwd], { cwd, env });
+    expect(openssl(["verify", "-CAfile", rootCrt, "-untrusted", crt, path.join(cwd, "zed.crt")]).stdout).toMatch(/: OK\n$/);
+    // installed once: again is refused
+    const again = mtls(["ca", "install", crt, "--root", rootCrt], { cwd, env });
+    expect([again.code, again.stderr]).toEqual([3, `mtlsctl: ${url}: this database already has its CA certificate (nothing is pending)\n`]);
+    // no temporary directory left behind
+    expect(fs.readdirSync(require("node:os").tmpdir()).filter((n) => /^mtlsctl-(pending|install)-/.test(n))).toEqual([]);
+  });
+
+  test("on a database that holds a store: ca init --intermediate --csr-out is refused before any passphrase, exit 3, no request written", () => {
     const { url, cwd, db } = pair();
-    const before = psql(url, "SELECT (SELECT count(*) FROM certificates) || ' ' || (SELECT count(*) FROM audit_events) || ' ' || md5((SELECT key_pem FROM ca))");
-    const files = fs.readdirSync(cwd);
-    for (const [args, cmd] of [
-      [["ca", "install", "x.crt", "--root", "r.crt"], "ca install"],
-      [["ca", "init", "--intermediate", "--csr-out", "x.csr"], "ca init --intermediate --csr-out"],
-    ] as [string[], string][]) {
-      const r = db(args);
-      expect([args.join(" "), r.code]).toEqual([args.join(" "), 2]);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stderr.startsWith(`mtlsctl: ${cmd}`)).toBe(true);
-      expect(r.stderr).toMatch(/--db|database/);
-    }
-    expect(psql(url, "SELECT (SELECT count(*) FROM certificates) || ' ' || (SELECT count(*) FROM audit_events) || ' ' || md5((SELECT key_pem FROM ca))")).toBe(before);
-    expect(fs.readdirSync(cwd)).toEqual(files);
+    const before = psql(url, "SELECT (SELECT count(*) FROM certificates) || ' ' || md5((SELECT key_pem FROM ca))");
+    const r = db(["ca", "init", "--intermediate", "--csr-out", path.join(cwd, "x.csr")], { MTLSCTL_PASSPHRASE: "" });
+    expect([r.code, r.stderr]).toEqual([3, `mtlsctl: ${url}: the database already holds a store: ca init --db needs an empty one\n`]);
+    expect(fs.existsSync(path.join(cwd, "x.csr"))).toBe(false);
+    expect(psql(url, "SELECT (SELECT count(*) FROM certificates) || ' ' || md5((SELECT key_pem FROM ca))")).toBe(before);
   });
 });

@@ -370,15 +370,15 @@ describe("the CA's URLs on a database store (ca set; schema version 2)", () => {
     expect(JSON.parse(fs.readFileSync(path.join(back, "inventory.json"), "utf8")).urls).toEqual({ ocsp: "http://o.example.com/ocsp", crl: "http://o.example.com/crl" });
   });
 
-  test("a database at schema version 1 is refused until `store migrate` upgrades it (1 -> 2), which keeps its rows", () => {
+  test("a database at schema version 1 is refused until `store migrate` upgrades it (1 -> 3), which keeps its rows", () => {
     const { db, url } = pair();
     db.ok(["client", "issue", "alice", "--email", "alice@example.com"]);
     const before = db.json(["list"]);
     // what version 1 was: no urls column
-    psql(url, "ALTER TABLE ca DROP COLUMN urls; UPDATE schema_version SET version = 1");
+    psql(url, "ALTER TABLE ca DROP COLUMN urls; DROP TABLE pending_ca; UPDATE schema_version SET version = 1");
     const r = db.run(["list"]);
-    expect([r.code, r.stderr]).toEqual([3, `mtlsctl: ${url}: the database's schema is version 1; this mtlsctl needs 2: run \`mtlsctl store migrate --db URL\`\n`]);
-    expect(db.json(["store", "migrate"])).toEqual({ database: url, from: 1, to: 2 });
+    expect([r.code, r.stderr]).toEqual([3, `mtlsctl: ${url}: the database's schema is version 1; this mtlsctl needs 3: run \`mtlsctl store migrate --db URL\`\n`]);
+    expect(db.json(["store", "migrate"])).toEqual({ database: url, from: 1, to: 3 });
     expect(db.json(["list"])).toEqual(before);
     db.ok(["ca", "set", "--ocsp-url", "http://ca.example.com/ocsp"]);
     expect(psql(url, "SELECT urls::text FROM ca")).toBe('{"ocsp":"http://ca.example.com/ocsp"}');

@@ -10,6 +10,8 @@ import { openStore } from "../../api/store";
 import { writeOutput } from "../common";
 import { withDb } from "../store/open";
 import { initCaInDb } from "../../api/db-init";
+import { putPendingCa } from "../../store/pg/pending";
+import * as os from "node:os";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
@@ -96,8 +98,8 @@ async function pending(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typ
 async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>, nameConstraints: ReturnType<typeof constraintsFromOptions>): Promise<void> {
   // --intermediate --root-dir: the root's file store signs now, the sub-CA goes into the database; a
   // pending one (--csr-out, completed by ca install) is a file store's state
-  if (o.intermediate && o.csrOut !== undefined) throw usageError("ca init --intermediate --csr-out makes a pending file store (completed by ca install), not a database (--db): make it with --dir, then `mtlsctl store copy --from DIR --to URL`; or sign now with --root-dir ROOT");
   if (o.force) throw usageError("ca init --db never replaces a store: it needs an empty database");
+  if (o.intermediate && o.csrOut !== undefined) return pendingOnDb(ctx, o, keyType);
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   await withDb(ctx, async (db) => {
     const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
@@ -127,5 +129,53 @@ async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<ty
         ...(j.pathLen !== null ? [`  path length  ${j.pathLen}`] : []),
       ].join("\n"),
     );
+  });
+}
+
+/**
+ * `ca init --db URL --intermediate --csr-out F` (issue 19): a pending intermediate on an empty database.
+ * Made as on a directory (pending(): the key and its request), in a private temporary directory, then
+ * kept in the database's pending_ca row until `ca install --db` (src/cli/ca/install.ts).
+ */
+async function pendingOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>): Promise<void> {
+  const out = path.resolve(o.csrOut);
+  if (o.csrOut !== "-" && fs.existsSync(out)) throw inputError("already exists (remove it first)", out);
+  if (o.pathLen !== undefined || constraintsFromOptions(o) || o.days !== undefined)
+    throw inputError("--path-len, --days and name constraints are set by the signer: give them to `mtlsctl ca sign` on the root's machine");
+  await withDb(ctx, async (db) => {
+    if (!(await db.isEmpty())) throw inputError("the database already holds a store: ca init --db needs an empty one", db.location, "exists");
+    const passphrase =
+      o.encrypt === false ? undefined : await getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-pending-"));
+    try {
+      const dir = path.join(tmp, "pki");
+      const { value, warnings } = initPendingIntermediate({ dir, keyType, name: o.name, subject: o.subject, passphrase });
+      const st = new Store(value.dir);
+      // the request first (a refused database write then removes it): never a pending row without its request
+      if (o.csrOut !== "-") writeOutput(o.csrOut, value.csrPem, {});
+      try {
+        await putPendingCa(db, { keyPem: fs.readFileSync(st.caKeyFile, "utf8"), csrPem: value.csrPem });
+      } catch (e) {
+        if (o.csrOut !== "-") fs.rmSync(out, { force: true });
+        throw e;
+      }
+      ctx.warnAll(warnings.map((w) => w.split(dir).join(db.location)));
+      if (o.csrOut === "-") writeOutput(o.csrOut, value.csrPem, {});
+      ctx.result(
+        { dir: db.location, pending: true, subject: value.subject, keyType: value.keyType, csrFile: o.csrOut === "-" ? null : out, keyFile: db.location, encrypted: passphrase !== undefined, warnings: ctx.warnings },
+        () =>
+          o.csrOut === "-"
+            ? ""
+            : [
+                `Pending intermediate CA ${ctx.bold(value.subject)} (${value.keyType}): key and request made`,
+                `  store        ${db.location} (pending until \`mtlsctl ca install --db\`)`,
+                `  request      ${out}`,
+                `Next, on the root's machine:  mtlsctl ca sign ${path.basename(out)} --dir ROOT-STORE --out inter.crt [--path-len N] [--permit-...]`,
+                `Then here:                    mtlsctl ca install inter.crt --root root.crt --db URL`,
+              ].join("\n"),
+      );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 }

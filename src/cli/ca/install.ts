@@ -6,15 +6,24 @@ import { readFileChecked } from "../../input";
 import { formatRfc4514 } from "../../pki/name";
 import { constraintsSummary, parseNameConstraints } from "../../pki/constraints";
 import { installIntermediate } from "../../hierarchy";
-import { usageError } from "../../errors";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import { inputError } from "../../errors";
+import { Store } from "../../store/store";
+import { writeFileAtomic } from "../../store/atomic";
+import type { ParsedCertificate } from "../../pki/cert";
+import type { PgStore } from "../../store/pg/pg-store";
+import { pendingCa } from "../../store/pg/pending";
+import { copyFileToPg } from "../../store/pg/copy";
+import { withDb } from "../store/open";
 
-export function run([certFile]: string[], o: Record<string, any>): void {
+export async function run([certFile]: string[], o: Record<string, any>): Promise<void> {
   const ctx = new Ctx(o);
-  // a database store (issue 19): a pending intermediate is a file store (ca init --intermediate makes one)
-  if (ctx.db !== undefined) throw usageError("ca install completes a pending intermediate file store (ca init --intermediate --dir DIR): install it there, then `mtlsctl store copy --from DIR --to URL` (an empty database)");
   const certs = readCertificates(readFileChecked(certFile, "certificate"), certFile);
   const roots = readCertificates(readFileChecked(o.root, "root certificate"), o.root);
   const above = o.chain !== undefined ? readCertificates(readFileChecked(o.chain, "chain"), o.chain) : [];
+  // a database store (issue 19): its pending_ca row, installed as in a directory, then copied in (one transaction)
+  if (ctx.db !== undefined) return withDb(ctx, (db) => installOnDb(ctx, db, certs, above, roots, { cert: certFile, root: o.root }));
   const { value, warnings } = installIntermediate(ctx.dir, certs, above, roots, { cert: certFile, root: o.root });
   ctx.warnAll(warnings);
   const c = value.cert;
@@ -44,4 +53,56 @@ export function run([certFile]: string[], o: Record<string, any>): void {
         ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
       ].join("\n"),
   );
+}
+
+/**
+ * `ca install --db`: the pending row written out as a pending store in a private temporary directory,
+ * installed there by the same checks (installIntermediate), then copied into the database in the one
+ * transaction that also removes the pending row. A refused certificate changes nothing.
+ */
+async function installOnDb(ctx: Ctx, db: PgStore, certs: ParsedCertificate[], above: ParsedCertificate[], roots: ParsedCertificate[], files: { cert: string; root: string }): Promise<void> {
+  const p = await pendingCa(db);
+  if (!p) {
+    if (!(await db.isEmpty())) throw inputError("this database already has its CA certificate (nothing is pending)", db.location);
+    throw inputError("no pending intermediate CA in this database (run `mtlsctl ca init --db URL --intermediate --csr-out FILE` first)", db.location);
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mtlsctl-install-"));
+  try {
+    const dir = path.join(tmp, "pki");
+    fs.mkdirSync(dir, { mode: 0o700 });
+    Store.createLayout(dir);
+    const st = new Store(dir);
+    writeFileAtomic(st.caKeyFile, p.keyPem, { mode: 0o600 });
+    writeFileAtomic(st.caCsrFile, p.csrPem);
+    const { value, warnings } = installIntermediate(dir, certs, above, roots, files);
+    await copyFileToPg(dir, db, { completingPending: p.csrPem });
+    ctx.warnAll(warnings);
+    const c = value.cert;
+    const nc = parseNameConstraints(c).nc;
+    ctx.result(
+      {
+        dir: db.location,
+        subject: formatRfc4514(c.subject),
+        issuer: formatRfc4514(value.chain[1]?.subject ?? value.root.subject),
+        root: formatRfc4514(value.root.subject),
+        serial: c.serialHex,
+        notAfter: c.notAfter.toISOString(),
+        fingerprint: c.fingerprint,
+        pathLen: c.basicConstraints?.pathLen ?? null,
+        certFile: db.location,
+        chainFile: `${db.location} (ca chain)`,
+        rootsFile: `${db.location} (ca roots)`,
+        warnings: ctx.warnings,
+      },
+      () =>
+        [
+          `Installed intermediate CA ${ctx.bold(formatRfc4514(c.subject))}, valid until ${c.notAfter.toISOString()}`,
+          `  store        ${db.location}`,
+          `  chain        ${value.chain.map((x) => formatRfc4514(x.subject)).join(" <- ")} <- ${formatRfc4514(value.root.subject)} (root)`,
+          ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
+        ].join("\n"),
+    );
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

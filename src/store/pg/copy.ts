@@ -61,7 +61,7 @@ function checkPem(r: CertRecord, pem: string, where: string): void {
     throw inputError(`the certificate of "${r.name}" (serial ${r.serial}) does not match its record's SHA-256 fingerprint: nothing was copied`, where);
 }
 
-export async function copyFileToPg(dir: string, db: PgStore): Promise<CopySummary> {
+export async function copyFileToPg(dir: string, db: PgStore, o: { completingPending?: string } = {}): Promise<CopySummary> {
   const src = FileStore.open(dir);
   return src.withLockAsync(async () => {
     const inv = src.readInventory();
@@ -77,6 +77,9 @@ export async function copyFileToPg(dir: string, db: PgStore): Promise<CopySummar
     await db.migrate();
     let withPem = 0;
     await db.rawTransaction(async (c) => {
+      // `ca install --db`: the pending intermediate (its request) becomes this CA, in this same transaction
+      if (o.completingPending !== undefined && !(await c.query("DELETE FROM pending_ca WHERE csr_pem = $1", [o.completingPending])).rowCount)
+        throw inputError("the pending intermediate CA was installed or replaced meanwhile by another mtlsctl", db.location, "exists");
       // empty, checked under the writer lock: two copies at once cannot both fill it
       if (!(await db.isEmptyIn(c))) throw inputError("the target database already holds a store: copy only into an empty one", db.location, "exists");
       await c.query("INSERT INTO ca (id, record, cert_pem, chain_pem, roots_pem, key_pem, key_uri, urls) VALUES (1, $1, $2, $3, $4, $5, $6, $7)", [JSON.stringify(inv.ca), certPem, readOpt(src.chainFile), readOpt(src.rootsFile), keyPem, keyUri, inv.urls && Object.keys(inv.urls).length ? JSON.stringify(inv.urls) : null]);

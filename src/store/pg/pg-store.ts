@@ -190,7 +190,7 @@ async function findBySerial(c: PG.ClientBase | PG.Pool, serial: string): Promise
 }
 async function readHeader(c: PG.ClientBase | PG.Pool, location: string): Promise<InventoryHeader> {
   const ca = await c.query("SELECT record, urls FROM ca WHERE id = 1");
-  if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", location, "no-store");
+  if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`; a pending intermediate is completed by `mtlsctl ca install --db`)", location, "no-store");
   const crl = await c.query("SELECT number, this_update, next_update FROM crl_state WHERE id = 1");
   const nk = await c.query("SELECT record FROM nkeys ORDER BY seq");
   const prev = await c.query("SELECT record FROM previous_cas ORDER BY seq");
@@ -329,7 +329,7 @@ export class PgStore implements Store {
     }
   }
   async isEmptyIn(c: PG.ClientBase | PG.Pool): Promise<boolean> {
-    const r = await c.query("SELECT (SELECT count(*) FROM ca) + (SELECT count(*) FROM certificates) + (SELECT count(*) FROM audit_events) + (SELECT count(*) FROM nkeys) + (SELECT count(*) FROM previous_cas) + (SELECT count(*) FROM tokens) AS n");
+    const r = await c.query("SELECT (SELECT count(*) FROM ca) + (SELECT count(*) FROM certificates) + (SELECT count(*) FROM audit_events) + (SELECT count(*) FROM nkeys) + (SELECT count(*) FROM previous_cas) + (SELECT count(*) FROM tokens) + (SELECT count(*) FROM pending_ca) AS n");
     return Number(r.rows[0].n) === 0;
   }
 
@@ -357,7 +357,7 @@ export class PgStore implements Store {
 
   async caRow(): Promise<{ certPem: string; chainPem: string | null; rootsPem: string | null; key: CaKeyRef }> {
     const r = await this.q("SELECT cert_pem, chain_pem, roots_pem, key_pem, key_uri FROM ca WHERE id = 1");
-    if (!r.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+    if (!r.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`; a pending intermediate is completed by `mtlsctl ca install --db`)", this.location, "no-store");
     const x = r.rows[0];
     return { certPem: x.cert_pem, chainPem: x.chain_pem, rootsPem: x.roots_pem, key: x.key_uri ? { pkcs11Uri: x.key_uri } : { pem: x.key_pem } };
   }
@@ -425,7 +425,7 @@ export class PgStore implements Store {
     await this.ready();
     await this.rawTransaction(async (c) => {
       const ca = await c.query("SELECT key_pem FROM ca WHERE id = 1");
-      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`; a pending intermediate is completed by `mtlsctl ca install --db`)", this.location, "no-store");
       const prev = await c.query("SELECT serial, key_pem FROM previous_cas WHERE key_pem IS NOT NULL ORDER BY seq");
       const out = rewrap(ca.rows[0].key_pem, prev.rows.map((r) => ({ serial: r.serial, pem: r.key_pem })));
       await c.query("UPDATE ca SET key_pem = $1 WHERE id = 1", [out.ca]);
@@ -449,7 +449,7 @@ export class PgStore implements Store {
     await this.ready();
     return this.rawTransaction(async (c) => {
       const ca = await c.query("SELECT record, cert_pem FROM ca WHERE id = 1");
-      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`; a pending intermediate is completed by `mtlsctl ca install --db`)", this.location, "no-store");
       const current: CertRecord = ca.rows[0].record;
       const prev = (await c.query("SELECT serial, record, cert_pem FROM previous_cas ORDER BY seq")).rows as { serial: string; record: PreviousCa; cert_pem: string }[];
       for (const s of wanted) {
@@ -490,7 +490,7 @@ export class PgStore implements Store {
     await this.ready();
     return this.rawTransaction(async (c) => {
       const ca = await c.query("SELECT record, cert_pem, key_pem, key_uri FROM ca WHERE id = 1");
-      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`)", this.location, "no-store");
+      if (!ca.rowCount) throw inputError("the database holds no CA (run `mtlsctl store copy --from DIR --to URL`; a pending intermediate is completed by `mtlsctl ca install --db`)", this.location, "no-store");
       const current: CertRecord = ca.rows[0].record;
       if (current.serial !== expected) throw inputError("the CA changed meanwhile (another mtlsctl?): run ca rollover again", this.location);
       const serial = await new PgTransaction(c, this.location).reserveSerial(16);

@@ -19,9 +19,12 @@
  *   tokens        enrolment tokens (issue 17): their SHA-256 hashes, never a token; claimed_serial is set
  *                 in the same SQL transaction as the certificate's row (a refused request claims nothing).
  *   audit_events  the audit log, one row an event (never a secret).
+ *   pending_ca    from version 3: at most one row, an intermediate CA waiting for its certificate (`ca init
+ *                 --db --intermediate --csr-out`): its encrypted key and its request, until `ca install --db`
+ *                 makes it the `ca` row (in the same transaction that removes this one).
  *   schema_version  one row: the schema's version (made by migrate() before migration 1).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** The SQL of migration N (index N-1). */
 export const MIGRATIONS: string[] = [
@@ -104,5 +107,13 @@ export const MIGRATIONS: string[] = [
   // 2: the CA's OCSP and CRL URLs (`ca set`; the file store's inventory header `urls`)
   `
   ALTER TABLE ca ADD COLUMN urls json;
+  `,
+  // 3: a pending intermediate CA (the file store's private/ca.key + reqs/ca.csr without an inventory)
+  `
+  CREATE TABLE pending_ca (
+    id int PRIMARY KEY CHECK (id = 1),
+    key_pem text NOT NULL,
+    csr_pem text NOT NULL
+  );
   `,
 ];
