@@ -8,13 +8,11 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Ctx, envSecret, getSecret } from "./context";
+import { Ctx } from "./context";
 import * as prompts from "./prompts";
-import { askClientSans, askKeyType, askName, askServerSans } from "./prompt-identity";
-import { checkConfigPath, rel, sanFlags } from "./init-common";
+import { askSetup, checkConfigPath, doneText, nextSteps, rel, sanFlags } from "./init-common";
 import { withDb } from "./store/open";
-import { buildSubject } from "../ca";
-import { KeyType, DEFAULT_KEY_TYPE } from "../pki/keys";
+import { DEFAULT_KEY_TYPE } from "../pki/keys";
 import { toPem } from "../pki/pem";
 import { initCaInDb } from "../api/db-init";
 import { issueClientInStore, issueServerInStore, natsConfigOfStore } from "../api/db-store";
@@ -35,19 +33,10 @@ export async function runOnDb(ctx: Ctx, say: (s: string) => void): Promise<void>
     say(`The store: the database ${db.location}. A database keeps no leaf key: the keys and certificates go to a directory.`);
 
     // ---- the questions
-    const caName = await prompts.askText(ctx, { message: "CA name (its common name):", default: "mtlsctl CA", check: (v) => buildSubject(`CN=${v}`, [], "CA name") });
-    const keyType: KeyType = await askKeyType(ctx, "Key type (for the CA and the certificates):", DEFAULT_KEY_TYPE);
-    if (envSecret("MTLSCTL_PASSPHRASE")) say("The CA passphrase is taken from MTLSCTL_PASSPHRASE.");
-    else say("The CA key is encrypted with a passphrase and kept in the database: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).");
-    const passphrase = await getSecret(ctx, { what: "new CA passphrase", fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
-
-    say("\nThe server: its certificate names the host names and addresses clients connect to.");
-    const serverName = await askName(ctx, "Server certificate name (its files are NAME.crt and NAME.key):", { default: "nats" });
-    const serverSans = await askServerSans(ctx, { dns: "localhost", ip: "127.0.0.1" });
-
-    say("\nThe first client: nats-server names the user after the certificate's email, DNS or URI SAN, else its subject.");
-    const clientName = await askName(ctx, "First client's name (e.g. alice):", { taken: (n) => (n === serverName ? `"${n}" is the server's name` : null) });
-    const client = await askClientSans(ctx, clientName);
+    const { caName, keyType, passphrase, serverName, serverSans, clientName, client } = await askSetup(ctx, say, {
+      passphrase: "The CA key is encrypted with a passphrase and kept in the database: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).",
+      serverName: "Server certificate name (its files are NAME.crt and NAME.key):",
+    });
 
     say("");
     const files = (d: string) => [`${serverName}.key`, `${serverName}.crt`, `${clientName}.key`, `${clientName}.crt`, "ca.crt"].map((f) => path.join(d, f));
@@ -103,15 +92,7 @@ export async function runOnDb(ctx: Ctx, say: (s: string) => void): Promise<void>
     ctx.warnAll(warnings);
 
     // ---- what was made, and what to do next
-    const mainConf = path.join(path.dirname(confPath), "nats-server.conf");
-    const next = [
-      `include it from a nats-server config in the same directory (include paths are relative to the including file), e.g. ${rel(mainConf)}:`,
-      `    port: 4222`,
-      `    include "${path.basename(confPath)}"`,
-      `check it: nats-server -t -c ${shellQuote(rel(mainConf))}`,
-      `ask mtlsctl: ${d} verify ${shellQuote(rel(clientIssued.certFile))} --config ${shellQuote(rel(mainConf))}`,
-      `connect: nats --tlscert ${shellQuote(rel(clientIssued.certFile))} --tlskey ${shellQuote(rel(clientIssued.keyFile!))} --tlsca ${shellQuote(rel(caFile))} -s tls://${serverSans.dns[0] ?? serverSans.ip[0]}:4222 pub test hi`,
-    ];
+    const next = nextSteps(d, confPath, { certFile: clientIssued.certFile, keyFile: clientIssued.keyFile! }, caFile, serverSans);
     const leaf = (i: typeof server) => ({ name: i.name, serial: i.serial, subject: i.subject, sans: i.sans, notAfter: i.notAfter, certFile: i.certFile, keyFile: i.keyFile });
     ctx.result(
       {
@@ -124,26 +105,14 @@ export async function runOnDb(ctx: Ctx, say: (s: string) => void): Promise<void>
         next,
         warnings: ctx.warnings,
       },
-      () => {
-        const rows: [string, string][] = [
+      () =>
+        doneText(ctx, [
           ["store", db.location],
           ["CA", `${ca.subject} (${keyType}), key in the database (encrypted); certificate ${rel(caFile)}`],
           ["server", `${serverName}: ${[...serverSans.dns, ...serverSans.ip].join(", ")}; ${rel(server.certFile)}, key ${rel(server.keyFile!)}`],
           ["client", `${clientName}: NATS user ${clientIssued.natsUser === null ? "(none)" : JSON.stringify(clientIssued.natsUser)}; ${rel(clientIssued.certFile)}, key ${rel(clientIssued.keyFile!)}`],
           ["NATS config", rel(confPath)],
-        ];
-        const w = Math.max(...rows.map((r) => r[0].length));
-        return [
-          ctx.bold("Done."),
-          ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`),
-          "",
-          "The same, without questions (the passphrase from a prompt, MTLSCTL_PASSPHRASE or --passphrase-file):",
-          ...commands.map((c) => `  ${c}`),
-          "",
-          "Next:",
-          ...next.map((n) => (n.startsWith("    ") ? `  ${n}` : `  - ${n}`)),
-        ].join("\n");
-      },
+        ], commands, next),
     );
   });
 }

@@ -8,11 +8,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createPublicKey } from "node:crypto";
-import { Ctx, envSecret, getSecret } from "./context";
+import { Ctx } from "./context";
 import * as prompts from "./prompts";
-import { askClientSans, askKeyType, askName, askServerSans } from "./prompt-identity";
 import { buildSubject, checkNewStoreDir, initCa, issue, leafFiles, subjectFor, Issued } from "../ca";
-import { generateKey, privateKeyPem, spkiOf, KeyType, DEFAULT_KEY_TYPE } from "../pki/keys";
+import { generateKey, privateKeyPem, spkiOf, DEFAULT_KEY_TYPE } from "../pki/keys";
 import { keySigner } from "../pki/signer";
 import { buildCsr, csrPem } from "../pki/csr";
 import type { Sans } from "../pki/san";
@@ -23,7 +22,7 @@ import { natsUserFor } from "../nats/user";
 import { writeFileAtomic } from "../store/atomic";
 import { shellQuote } from "../export/snippets";
 import { inputError, usageError } from "../errors";
-import { checkConfigPath, rel, sanFlags } from "./init-common";
+import { askSetup, checkConfigPath, doneText, nextSteps, rel, sanFlags } from "./init-common";
 import { runOnDb } from "./init-db";
 
 export async function run(_args: string[], o: Record<string, any>): Promise<void> {
@@ -53,19 +52,10 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       },
     }),
   );
-  const caName = await prompts.askText(ctx, { message: "CA name (its common name):", default: "mtlsctl CA", check: (v) => buildSubject(`CN=${v}`, [], "CA name") });
-  const keyType: KeyType = await askKeyType(ctx, "Key type (for the CA and the certificates):", DEFAULT_KEY_TYPE);
-  if (envSecret("MTLSCTL_PASSPHRASE")) say("The CA passphrase is taken from MTLSCTL_PASSPHRASE.");
-  else say("The CA key is encrypted with a passphrase: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).");
-  const passphrase = await getSecret(ctx, { what: "new CA passphrase", fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
-
-  say("\nThe server: its certificate names the host names and addresses clients connect to.");
-  const serverName = await askName(ctx, "Server certificate name (a file name in the store):", { default: "nats" });
-  const serverSans = await askServerSans(ctx, { dns: "localhost", ip: "127.0.0.1" });
-
-  say("\nThe first client: nats-server names the user after the certificate's email, DNS or URI SAN, else its subject.");
-  const clientName = await askName(ctx, "First client's name (e.g. alice):", { taken: (n) => (n === serverName ? `"${n}" is the server's name` : null) });
-  const client = await askClientSans(ctx, clientName);
+  const { caName, keyType, passphrase, serverName, serverSans, clientName, client } = await askSetup(ctx, say, {
+    passphrase: "The CA key is encrypted with a passphrase: every later signing asks for it (or reads MTLSCTL_PASSPHRASE).",
+    serverName: "Server certificate name (a file name in the store):",
+  });
 
   say("");
   const confPath = path.resolve(
@@ -140,15 +130,7 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   ctx.warnAll(warnings);
 
   // ---- what was made, and what to do next
-  const mainConf = path.join(path.dirname(confPath), "nats-server.conf");
-  const next = [
-    `include it from a nats-server config in the same directory (include paths are relative to the including file), e.g. ${rel(mainConf)}:`,
-    `    port: 4222`,
-    `    include "${path.basename(confPath)}"`,
-    `check it: nats-server -t -c ${shellQuote(rel(mainConf))}`,
-    `ask mtlsctl: ${d} verify ${shellQuote(rel(clientIssued.certFile))} --config ${shellQuote(rel(mainConf))}`,
-    `connect: nats --tlscert ${shellQuote(rel(clientIssued.certFile))} --tlskey ${shellQuote(rel(clientIssued.keyFile!))} --tlsca ${shellQuote(rel(store.caCertFile))} -s tls://${serverSans.dns[0] ?? serverSans.ip[0]}:4222 pub test hi`,
-  ];
+  const next = nextSteps(d, confPath, { certFile: clientIssued.certFile, keyFile: clientIssued.keyFile! }, store.caCertFile, serverSans);
   const leaf = (i: Issued) => ({ name: i.record.name, serial: i.record.serial, subject: i.record.subject, sans: i.record.sans, notAfter: i.record.notAfter, certFile: i.certFile, keyFile: i.keyFile });
   ctx.result(
     {
@@ -161,25 +143,13 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
       next,
       warnings: ctx.warnings,
     },
-    () => {
-      const rows: [string, string][] = [
+    () =>
+      doneText(ctx, [
         ["store", rel(dir)],
         ["CA", `${formatRfc4514(caCert.subject)} (${keyType}), ${rel(store.caCertFile)}; key ${rel(store.caKeyFile)} (encrypted)`],
         ["server", `${serverName}: ${[...serverSans.dns, ...serverSans.ip].join(", ")}; ${rel(server.certFile)}, key ${rel(server.keyFile!)}`],
         ["client", `${clientName}: NATS user ${natsUser.user === null ? "(none)" : JSON.stringify(natsUser.user)}; ${rel(clientIssued.certFile)}, key ${rel(clientIssued.keyFile!)}`],
         ["NATS config", rel(confPath)],
-      ];
-      const w = Math.max(...rows.map((r) => r[0].length));
-      return [
-        ctx.bold("Done."),
-        ...rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`),
-        "",
-        "The same, without questions (the passphrase from a prompt, MTLSCTL_PASSPHRASE or --passphrase-file):",
-        ...commands.map((c) => `  ${c}`),
-        "",
-        "Next:",
-        ...next.map((n) => (n.startsWith("    ") ? `  ${n}` : `  - ${n}`)),
-      ].join("\n");
-    },
+      ], commands, next),
   );
 }

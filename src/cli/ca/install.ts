@@ -25,12 +25,21 @@ export async function run([certFile]: string[], o: Record<string, any>): Promise
   // a database store (issue 19): its pending_ca row, installed as in a directory, then copied in (one transaction)
   if (ctx.db !== undefined) return withDb(ctx, (db) => installOnDb(ctx, db, certs, above, roots, { cert: certFile, root: o.root }));
   const { value, warnings } = installIntermediate(ctx.dir, certs, above, roots, { cert: certFile, root: o.root });
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  report(ctx, value, warnings, { dir: value.store.dir, certFile: value.store.caCertFile, chainFile: value.store.chainFile, rootsFile: value.store.rootsFile }, [
+    `  chain.pem    ${rel(value.store.chainFile)} (what leaves present after themselves)`,
+    `  roots.pem    ${rel(value.store.rootsFile)} (the ca_file)`,
+  ]);
+}
+
+/** What `ca install` prints on either store: `where` names the store's files, `fileLines` the text's lines about them. */
+function report(ctx: Ctx, value: ReturnType<typeof installIntermediate>["value"], warnings: string[], where: { dir: string; certFile: string; chainFile: string; rootsFile: string }, fileLines: string[]): void {
   ctx.warnAll(warnings);
   const c = value.cert;
   const nc = parseNameConstraints(c).nc;
   ctx.result(
     {
-      dir: value.store.dir,
+      dir: where.dir,
       subject: formatRfc4514(c.subject),
       issuer: formatRfc4514(value.chain[1]?.subject ?? value.root.subject),
       root: formatRfc4514(value.root.subject),
@@ -38,18 +47,17 @@ export async function run([certFile]: string[], o: Record<string, any>): Promise
       notAfter: c.notAfter.toISOString(),
       fingerprint: c.fingerprint,
       pathLen: c.basicConstraints?.pathLen ?? null,
-      certFile: value.store.caCertFile,
-      chainFile: value.store.chainFile,
-      rootsFile: value.store.rootsFile,
+      certFile: where.certFile,
+      chainFile: where.chainFile,
+      rootsFile: where.rootsFile,
       warnings: ctx.warnings,
     },
     () =>
       [
         `Installed intermediate CA ${ctx.bold(formatRfc4514(c.subject))}, valid until ${c.notAfter.toISOString()}`,
-        `  store        ${value.store.dir}`,
+        `  store        ${where.dir}`,
         `  chain        ${value.chain.map((x) => formatRfc4514(x.subject)).join(" <- ")} <- ${formatRfc4514(value.root.subject)} (root)`,
-        `  chain.pem    ${path.relative(process.cwd(), value.store.chainFile) || value.store.chainFile} (what leaves present after themselves)`,
-        `  roots.pem    ${path.relative(process.cwd(), value.store.rootsFile) || value.store.rootsFile} (the ca_file)`,
+        ...fileLines,
         ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
       ].join("\n"),
   );
@@ -76,32 +84,7 @@ async function installOnDb(ctx: Ctx, db: PgStore, certs: ParsedCertificate[], ab
     writeFileAtomic(st.caCsrFile, p.csrPem);
     const { value, warnings } = installIntermediate(dir, certs, above, roots, files);
     await copyFileToPg(dir, db, { completingPending: p.csrPem });
-    ctx.warnAll(warnings);
-    const c = value.cert;
-    const nc = parseNameConstraints(c).nc;
-    ctx.result(
-      {
-        dir: db.location,
-        subject: formatRfc4514(c.subject),
-        issuer: formatRfc4514(value.chain[1]?.subject ?? value.root.subject),
-        root: formatRfc4514(value.root.subject),
-        serial: c.serialHex,
-        notAfter: c.notAfter.toISOString(),
-        fingerprint: c.fingerprint,
-        pathLen: c.basicConstraints?.pathLen ?? null,
-        certFile: db.location,
-        chainFile: `${db.location} (ca chain)`,
-        rootsFile: `${db.location} (ca roots)`,
-        warnings: ctx.warnings,
-      },
-      () =>
-        [
-          `Installed intermediate CA ${ctx.bold(formatRfc4514(c.subject))}, valid until ${c.notAfter.toISOString()}`,
-          `  store        ${db.location}`,
-          `  chain        ${value.chain.map((x) => formatRfc4514(x.subject)).join(" <- ")} <- ${formatRfc4514(value.root.subject)} (root)`,
-          ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
-        ].join("\n"),
-    );
+    report(ctx, value, warnings, { dir: db.location, certFile: db.location, chainFile: `${db.location} (ca chain)`, rootsFile: `${db.location} (ca roots)` }, []);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
