@@ -112,6 +112,22 @@ export async function reissuedOrRefused(
   throw new Refusal(403, `the client certificate (serial ${rec.serial}) was replaced by serial ${rec.renewedBy}: re-enrol with the current one (or retry with the key of that renewal)`);
 }
 
+/**
+ * A token's enrolment request, once the token is known and not already used (both stores' issuers):
+ * refused (403) when the token expired, expects a NATS user this service cannot check, or the request
+ * asks for another subject or other SANs than the token gives. Returns the token's subject, DER.
+ */
+export function checkEnrolRequest(t: TokenRecord, state: string, csr: ParsedCsr, name: string, guarded: boolean): Buffer {
+  if (state === "expired") throw new Refusal(403, `the token for "${name}" expired at ${t.expiresAt}: ask for a new one`);
+  if (t.expectUser && !guarded) throw new Refusal(403, `the token expects NATS user ${JSON.stringify(t.expectUser)}, but this service runs without --nats-config and cannot check it`);
+  const subjectDer = buildSubject(t.subject, []).der;
+  if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(subjectDer) && formatRfc4514(csr.subject) !== t.subject)
+    throw new Refusal(403, `the request asks for subject "${formatRfc4514(csr.subject)}"; the token for "${name}" gives "${t.subject || "(empty)"}"`);
+  const why = sanMismatch(csr, t.sans, `the token for "${name}"`);
+  if (why) throw new Refusal(403, why);
+  return subjectDer;
+}
+
 /** The renewal request against the certificate it renews (RFC 7030 §4.2.2: subject and SANs identical or empty), and --require-rekey. */
 export function checkRenewalRequest(csr: ParsedCsr, cur: ParsedCertificate, requireRekey: boolean | undefined): Sans {
   // the same names in the same order; the string type may differ (Go writes PrintableString, mtlsctl UTF8String)
@@ -249,13 +265,7 @@ export class Issuer {
       }
       throw new Refusal(403, `the token for "${name}" was already used (serial ${t.claim!.serial}): ask for a new one`);
     }
-    if (state === "expired") throw new Refusal(403, `the token for "${name}" expired at ${t.expiresAt}: ask for a new one`);
-    if (t.expectUser && !this.o.guard) throw new Refusal(403, `the token expects NATS user ${JSON.stringify(t.expectUser)}, but this service runs without --nats-config and cannot check it`);
-    const subjectDer = buildSubject(t.subject, []).der;
-    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(subjectDer) && formatRfc4514(csr.subject) !== t.subject)
-      throw new Refusal(403, `the request asks for subject "${formatRfc4514(csr.subject)}"; the token for "${name}" gives "${t.subject || "(empty)"}"`);
-    const why = sanMismatch(csr, t.sans, `the token for "${name}"`);
-    if (why) throw new Refusal(403, why);
+    const subjectDer = checkEnrolRequest(t, state, csr, name, !!this.o.guard);
     const { days, notAfterCap } = this.lifetime(t.lifetimeSeconds === null ? null : t.lifetimeSeconds * 1000);
     const keyHash = spkiSha256(csr.spki);
     const issued = await this.submit({

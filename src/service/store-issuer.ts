@@ -6,14 +6,12 @@
  * request consumes nothing, a token is never spent twice, and a 200 is sent only after the commit.
  */
 import { Refusal } from "./refusal";
-import { checkRenewalRequest, parseRequest, presentedCertificate, recordOfPresented, reissuedOrRefused, sanMismatch, spkiSha256, type Enrolled } from "./issuer";
-import { buildSubject } from "../ca";
+import { checkEnrolRequest, checkRenewalRequest, parseRequest, presentedCertificate, recordOfPresented, reissuedOrRefused, spkiSha256, type Enrolled } from "./issuer";
 import { issueInStore } from "../issue-store";
 import { readCertificates, type ParsedCertificate } from "../pki/cert";
 import { csrPem } from "../pki/csr";
 import { describeKey } from "../pki/keys";
 import { DAY, DEFAULT_LEAF_DAYS } from "../pki/plan";
-import { formatRfc4514 } from "../pki/name";
 import type { Signer } from "../pki/signer";
 import { tokenMatches, tokenState } from "../store/tokens";
 import type { Store, TokenRecord } from "../store/types";
@@ -60,13 +58,7 @@ export class StoreIssuer {
       }
       throw new Refusal(403, `the token for "${name}" was already used (serial ${t.claim!.serial}): ask for a new one`);
     }
-    if (state === "expired") throw new Refusal(403, `the token for "${name}" expired at ${t.expiresAt}: ask for a new one`);
-    if (t.expectUser && !this.o.guard) throw new Refusal(403, `the token expects NATS user ${JSON.stringify(t.expectUser)}, but this service runs without --nats-config and cannot check it`);
-    const subjectDer = buildSubject(t.subject, []).der;
-    if (csr.subjectRaw.length > 2 && !csr.subjectRaw.equals(subjectDer) && formatRfc4514(csr.subject) !== t.subject)
-      throw new Refusal(403, `the request asks for subject "${formatRfc4514(csr.subject)}"; the token for "${name}" gives "${t.subject || "(empty)"}"`);
-    const why = sanMismatch(csr, t.sans, `the token for "${name}"`);
-    if (why) throw new Refusal(403, why);
+    const subjectDer = checkEnrolRequest(t, state, csr, name, !!this.o.guard);
     const { days, notAfterCap } = this.lifetime(t.lifetimeSeconds === null ? null : t.lifetimeSeconds * 1000);
     const keyHash = spkiSha256(csr.spki);
     const issued = await issueInStore(
