@@ -289,16 +289,7 @@ export class PgStore implements Store {
    * a newer one. Returns the versions before and after.
    */
   async migrate(): Promise<{ from: number; to: number }> {
-    let c: PG.PoolClient;
-    try {
-      c = await this.checkout();
-    } catch (e) {
-      throw dbError(e, this.location);
-    }
-    try {
-      await c.query("BEGIN");
-      await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
-      await c.query("SELECT pg_advisory_xact_lock($1)", [ADVISORY_KEY]);
+    const out = await this.rawTransaction(async (c) => {
       await c.query("CREATE TABLE IF NOT EXISTS schema_version (version int NOT NULL)");
       const r = await c.query("SELECT version FROM schema_version");
       const from = r.rowCount ? Number(r.rows[0].version) : 0;
@@ -306,15 +297,10 @@ export class PgStore implements Store {
       for (let v = from + 1; v <= SCHEMA_VERSION; v++) await c.query(MIGRATIONS[v - 1]);
       if (!r.rowCount) await c.query("INSERT INTO schema_version (version) VALUES ($1)", [SCHEMA_VERSION]);
       else await c.query("UPDATE schema_version SET version = $1", [SCHEMA_VERSION]);
-      await c.query("COMMIT");
-      this.checked = null;
       return { from, to: SCHEMA_VERSION };
-    } catch (e) {
-      await c.query("ROLLBACK").catch(() => undefined);
-      throw dbError(e, this.location);
-    } finally {
-      checkin(c);
-    }
+    });
+    this.checked = null;
+    return out;
   }
 
   /** Whether the store holds anything (a CA, a record, a token, an event): a copy's target must not. */
