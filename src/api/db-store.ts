@@ -9,7 +9,7 @@ import { natsUserFor, type NatsUser } from "../nats/user";
 import { spkiPin } from "../lifecycle/pins";
 import { inputError } from "../errors";
 import type { CertRecord, Inventory, Store as StoreApi } from "../store/types";
-import { checkCsrRequest, checkServerRequest, issuedJson, listRows, nkeyRows, packageVersion, type IssuedJson, type IssueOptions, type NatsConfigApiOptions, type ServerIssueOptions, type SignOptions } from "./store";
+import { checkCsrRequest, checkServerRequest, crlJson, issuedJson, listRows, nkeyRows, packageVersion, type IssuedJson, type IssueOptions, type NatsConfigApiOptions, type ServerIssueOptions, type SignOptions } from "./store";
 import { buildNatsConfig, type ConfigStore, type NatsConfig } from "../config/config-writer";
 import type { ParsedCertificate } from "../pki/cert";
 import * as fs from "node:fs";
@@ -198,18 +198,7 @@ export async function crlOfStore(store: StoreApi, o: { nextUpdateDays?: number; 
   const { caCert, signer } = await unlockStoreCa(store, async () => (o.passphrase === undefined ? undefined : typeof o.passphrase === "function" ? await o.passphrase() : o.passphrase));
   const warnings: string[] = [];
   const crl = await crlInStore(store, signer, caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
-  const der = o.format === "der";
-  return {
-    number: crl.number,
-    thisUpdate: crl.thisUpdate.toISOString(),
-    nextUpdate: crl.nextUpdate.toISOString(),
-    revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
-    file: store.location,
-    out: null as string | null,
-    format: der ? "der" : "pem",
-    crl: der ? crl.der.toString("base64") : crl.pem,
-    warnings,
-  };
+  return crlJson(crl, store.location, o.format, warnings);
 }
 
 /** `revoke --db`: what `revoke --json` prints (its CRL kept in the database). */

@@ -28,7 +28,7 @@ import { natsUserOfRecord, buildNatsConfig, NatsConfig, NatsConfigOptions } from
 import { accessFromOptions, AccessOptions } from "../config/access";
 import { describePermissions, UserPermissions } from "../nats/permissions";
 import { checkRevocation, revoke as revokeCerts } from "../lifecycle/revoke";
-import { checkNextUpdateDays, writeCrl } from "../lifecycle/crl";
+import { checkNextUpdateDays, writeCrl, type SignedCrl } from "../lifecycle/crl";
 
 /** A secret: the value, or a function that supplies it when (and only when) it is needed. */
 export type Secret = string | (() => string | Promise<string>);
@@ -114,6 +114,22 @@ export interface IssuedJson {
   account?: string | null;
   permissions?: UserPermissions | null;
   warnings: string[];
+}
+
+/** What `crl --json` prints of a signed CRL, on either store (`file`: where it is kept). */
+export function crlJson(crl: SignedCrl, file: string, format: "pem" | "der" | undefined, warnings: string[]) {
+  const der = format === "der";
+  return {
+    number: crl.number,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    nextUpdate: crl.nextUpdate.toISOString(),
+    revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
+    file,
+    out: null as string | null,
+    format: der ? "der" : "pem",
+    crl: der ? crl.der.toString("base64") : crl.pem,
+    warnings,
+  };
 }
 
 /** The JSON of an issuance; `warnings` are the issuance's, then the mapping's notes for a client. */
@@ -404,18 +420,7 @@ export class CaStore {
     const ca = await unlockCa(this.dir, { passphrase: o.passphrase });
     const warnings: string[] = [];
     const crl = writeCrl(ca.store, ca.signer, ca.caCert, { nextUpdateDays: o.nextUpdateDays }, warnings);
-    const der = o.format === "der";
-    return {
-      number: crl.number,
-      thisUpdate: crl.thisUpdate.toISOString(),
-      nextUpdate: crl.nextUpdate.toISOString(),
-      revoked: crl.entries.map((e) => ({ serial: e.serial, revokedAt: e.revokedAt.toISOString(), reason: e.reason })),
-      file: ca.store.crlFile,
-      out: null as string | null,
-      format: der ? "der" : "pem",
-      crl: der ? crl.der.toString("base64") : crl.pem,
-      warnings,
-    };
+    return crlJson(crl, ca.store.crlFile, o.format, warnings);
   }
 
   /** `config nats`: the snippet's text (tls {}, authorization {}, accounts {}) for this store's users. */

@@ -102,18 +102,23 @@ export function flushAll(items: FlushItem[]): void {
   }
 }
 
+/** Opens each path read-only (files must open; a directory that cannot be opened has nothing to flush, as fsyncDir). The caller closes them. */
+function openItems(files: string[], dirs: string[], items: FlushItem[]): void {
+  for (const f of files) items.push({ fd: fs.openSync(f, "r"), file: f });
+  for (const d of dirs) {
+    try {
+      items.push({ fd: fs.openSync(d, "r"), file: d, optional: true });
+    } catch {
+      /* as fsyncDir */
+    }
+  }
+}
+
 /** Opens each path read-only, flushes them all together (flushAll), closes them. Directories' failures are ignored. */
 export function flushPaths(files: string[], dirs: string[] = []): void {
   const items: FlushItem[] = [];
   try {
-    for (const f of files) items.push({ fd: fs.openSync(f, "r"), file: f });
-    for (const d of dirs) {
-      try {
-        items.push({ fd: fs.openSync(d, "r"), file: d, optional: true });
-      } catch {
-        /* a directory that cannot be opened: nothing to flush (as fsyncDir) */
-      }
-    }
+    openItems(files, dirs, items);
     flushAll(items);
   } finally {
     for (const it of items) fs.closeSync(it.fd);
@@ -138,14 +143,7 @@ export function flushAllAsync(items: FlushItem[]): Promise<void> {
 export async function flushPathsAsync(files: string[], dirs: string[] = []): Promise<void> {
   const items: FlushItem[] = [];
   try {
-    for (const f of files) items.push({ fd: fs.openSync(f, "r"), file: f });
-    for (const d of dirs) {
-      try {
-        items.push({ fd: fs.openSync(d, "r"), file: d, optional: true });
-      } catch {
-        /* as fsyncDir */
-      }
-    }
+    openItems(files, dirs, items);
     await flushAllAsync(items);
   } finally {
     for (const it of items) fs.closeSync(it.fd);
