@@ -14,7 +14,7 @@ import { inputError, usageError } from "../../errors";
 import { emptySans } from "../../pki/san";
 import { checkName } from "../../store/store";
 import { describeKey, goAcceptsKey } from "../../pki/keys";
-import { certificatePem } from "../../pki/cert";
+import { certificatePem, type ParsedCertificate } from "../../pki/cert";
 import { formatRfc4514 } from "../../pki/name";
 import { constraintsFromOptions, constraintsSummary, describeConstraints, parseNameConstraints } from "../../pki/constraints";
 import { recordNameFor, subCaDays } from "../../hierarchy";
@@ -59,13 +59,20 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
   );
   ctx.warnAll(warnings);
   writeOutput(o.out, certificatePem(issued.cert.der), { force: true }); // existence checked above, before signing
-  const c = issued.cert;
+  const chained = ca.store.presentedChain().length > 0;
+  report(ctx, o, issued.cert, name, ca.caCert, warnings, { certFile: issued.certFile, rootFile: ca.store.trustFile, chainFile: chained ? ca.store.chainFile : null }, (crt) =>
+    `Give it, with the root certificate (${ca.store.trustFile})${chained ? ` and this CA's chain (${ca.store.chainFile})` : ""}, to: mtlsctl ca install ${crt} --root ROOT.crt${chained ? " --chain CHAIN.pem" : ""}`,
+  );
+}
+
+/** What `ca sign` prints on either store: `files` name where the store keeps the certificate, its root and chain; `give` is the closing line. */
+function report(ctx: Ctx, o: Record<string, any>, c: ParsedCertificate, name: string, caCert: ParsedCertificate, warnings: string[], files: { certFile: string; rootFile: string; chainFile: string | null }, give: (crt: string) => string): void {
   const nc = parseNameConstraints(c).nc;
   ctx.result(
     {
       name,
       subject: formatRfc4514(c.subject),
-      issuer: formatRfc4514(ca.caCert.subject),
+      issuer: formatRfc4514(caCert.subject),
       serial: c.serialHex,
       notBefore: c.notBefore.toISOString(),
       notAfter: c.notAfter.toISOString(),
@@ -73,10 +80,10 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
       pathLen: c.basicConstraints?.pathLen ?? null,
       nameConstraints: nc ? describeConstraints(nc) : null,
       out: o.out === undefined || o.out === "-" ? null : path.resolve(o.out),
-      certFile: issued.certFile,
-      rootFile: ca.store.trustFile,
-      chainFile: ca.store.presentedChain().length ? ca.store.chainFile : null,
-      warnings: ctx.warnings,
+      certFile: files.certFile,
+      rootFile: files.rootFile,
+      chainFile: files.chainFile,
+      warnings,
     },
     () =>
       o.out === undefined || o.out === "-"
@@ -86,7 +93,7 @@ export async function run([csrFile]: string[], o: Record<string, any>): Promise<
             `  certificate  ${path.resolve(o.out)}`,
             ...(c.basicConstraints?.pathLen !== undefined ? [`  path length  ${c.basicConstraints.pathLen}`] : []),
             ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
-            `Give it, with the root certificate (${ca.store.trustFile})${ca.store.presentedChain().length ? ` and this CA's chain (${ca.store.chainFile})` : ""}, to: mtlsctl ca install ${path.basename(o.out)} --root ROOT.crt${ca.store.presentedChain().length ? " --chain CHAIN.pem" : ""}`,
+            give(path.basename(o.out)),
           ].join("\n"),
   );
 }
@@ -111,36 +118,9 @@ async function signOnDb(ctx: Ctx, o: Record<string, any>, r: { name: string; sub
     );
     ctx.warnAll(warnings);
     writeOutput(o.out, issued.certPem, { force: true }); // existence checked before signing
-    const c = issued.cert;
-    const nc = parseNameConstraints(c).nc;
     const above = (await db.presentedChain()).length > 0;
-    ctx.result(
-      {
-        name: r.name,
-        subject: formatRfc4514(c.subject),
-        issuer: formatRfc4514(caCert.subject),
-        serial: c.serialHex,
-        notBefore: c.notBefore.toISOString(),
-        notAfter: c.notAfter.toISOString(),
-        fingerprint: c.fingerprint,
-        pathLen: c.basicConstraints?.pathLen ?? null,
-        nameConstraints: nc ? describeConstraints(nc) : null,
-        out: o.out === undefined || o.out === "-" ? null : path.resolve(o.out),
-        certFile: `${db.location} (${issued.record.certFile})`,
-        rootFile: `${db.location} (ca)`,
-        chainFile: above ? `${db.location} (ca chain)` : null,
-        warnings: ctx.warnings,
-      },
-      () =>
-        o.out === undefined || o.out === "-"
-          ? ""
-          : [
-              `Signed intermediate CA ${ctx.bold(formatRfc4514(c.subject))}: serial ${c.serialHex}, valid until ${c.notAfter.toISOString()} (recorded as "${r.name}")`,
-              `  certificate  ${path.resolve(o.out)}`,
-              ...(c.basicConstraints?.pathLen !== undefined ? [`  path length  ${c.basicConstraints.pathLen}`] : []),
-              ...(nc ? [`  constraints  ${constraintsSummary(nc)}`] : []),
-              `Give it, with the root certificate (mtlsctl export ca --out ROOT.crt)${above ? " and this CA's chain (mtlsctl export ca --format chain --out CHAIN.pem)" : ""}, to: mtlsctl ca install ${path.basename(o.out)} --root ROOT.crt${above ? " --chain CHAIN.pem" : ""}`,
-            ].join("\n"),
+    report(ctx, o, issued.cert, r.name, caCert, ctx.warnings, { certFile: `${db.location} (${issued.record.certFile})`, rootFile: `${db.location} (ca)`, chainFile: above ? `${db.location} (ca chain)` : null }, (crt) =>
+      `Give it, with the root certificate (mtlsctl export ca --out ROOT.crt)${above ? " and this CA's chain (mtlsctl export ca --format chain --out CHAIN.pem)" : ""}, to: mtlsctl ca install ${crt} --root ROOT.crt${above ? " --chain CHAIN.pem" : ""}`,
     );
   });
 }
