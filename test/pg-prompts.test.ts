@@ -4,61 +4,18 @@
  * taken name is refused as it is typed), on a real pseudo-terminal (util-linux `script`) and a real
  * PostgreSQL. Without a terminal: exit 2 naming what is missing, nothing written.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
 import { BIN, makeStore, mtls, mtlsOk, openssl, run, tmpDir, tool } from "./helpers/cli";
+import { BACKSPACE, DOWN, ENTER, onPty } from "./helpers/pty";
 import { dropAll, freshDbUrl, pgBase } from "./helpers/pg";
 
 jest.setTimeout(120_000);
 beforeAll(() => pgBase());
 afterAll(() => dropAll());
 
-const ENTER = "\r";
-const DOWN = "\x1b[B";
-const BACKSPACE = "\x7f";
-const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\x1b[()][0-9A-B]/g, "");
 const psql = (url: string, sql: string): string => execFileSync("psql", [url, "-qAtc", sql], { encoding: "utf8", env: process.env }).trim();
-
-/** Runs mtlsctl on a new pseudo-terminal, answering each prompt (expect) in turn (send). */
-function onPty(argv: string[], steps: { expect: RegExp; send: string }[], o: { cwd: string; env: Record<string, string | undefined> }): Promise<{ code: number; text: string; missed: string | null }> {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const cmd = "stty cols 160 rows 50; exec " + [process.execPath, BIN, ...argv].map(q).join(" ");
-  const env: Record<string, string | undefined> = { ...process.env, MTLSCTL_PASSPHRASE: "", MTLSCTL_DIR: undefined, NO_COLOR: undefined, TERM: "xterm", ...o.env };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool("script"), ["-qec", cmd, "/dev/null"], { cwd: o.cwd, env: env as NodeJS.ProcessEnv, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let from = 0;
-    let i = 0;
-    let busy = false;
-    const advance = () => {
-      if (busy || i >= steps.length) return;
-      const m = steps[i].expect.exec(stripAnsi(out).slice(from));
-      if (!m) return;
-      from += m.index + m[0].length;
-      const send = steps[i++].send;
-      busy = true;
-      setTimeout(() => {
-        child.stdin.write(send);
-        busy = false;
-        advance();
-      }, 120);
-    };
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString("utf8");
-      advance();
-    });
-    child.stderr.on("data", (d: Buffer) => (out += d.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, text: stripAnsi(out), missed: i < steps.length ? String(steps[i].expect) : null });
-    });
-  });
-}
 
 function dbStore() {
   const s = makeStore({ name: "Prompt CA" });
