@@ -29,24 +29,8 @@ export async function run(_args: string[], o: Record<string, any>): Promise<void
   if (Store.exists(ctx.dir) && !o.force) throw inputError("a CA already exists here (use --force to replace it)", path.join(ctx.dir, "ca.crt"));
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   if (o.csrOut !== undefined) return pending(ctx, o, keyType);
-  // --pkcs11: --passphrase-file / MTLSCTL_PASSPHRASE is the token's PIN, read only when the URI names no pin-source
-  const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
-
-  const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
-  const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
   // the root store is checked before any passphrase is asked for, the root's before the new one (src/api/store.ts initCa)
-  const j = await openStore(ctx.dir).initCa({
-    keyType,
-    name: o.name,
-    subject: o.subject,
-    days: o.days,
-    pathLen: o.pathLen,
-    nameConstraints,
-    force: o.force,
-    passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
-    ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
-    ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
-  });
+  const j = await openStore(ctx.dir).initCa({ ...initOptions(ctx, o, keyType, nameConstraints), force: o.force });
   ctx.warnAll(j.warnings);
   const nc = j.nameConstraints ? parseNameConstraints(Store.open(ctx.dir).caCertificate()).nc : null;
   ctx.result(j, () =>
@@ -91,33 +75,40 @@ async function pending(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typ
 }
 
 /**
+ * initCa's options from the flags, on either store. --pkcs11: --passphrase-file / MTLSCTL_PASSPHRASE is the
+ * token's PIN, read only when the URI names no pin-source; the secrets are asked for only when needed.
+ */
+function initOptions(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>, nameConstraints: ReturnType<typeof constraintsFromOptions>) {
+  const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
+  const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
+  const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
+  return {
+    keyType,
+    name: o.name as string | undefined,
+    subject: o.subject as string | undefined,
+    days: o.days as number | undefined,
+    pathLen: o.pathLen as number | undefined,
+    nameConstraints,
+    passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
+    ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
+    ...(o.rootDir !== undefined ? { root: { dir: o.rootDir as string, passphrase: rootPassphrase } } : {}),
+  };
+}
+
+/**
  * `ca init --db URL` (issue 19): a new root CA on an empty database. The CA is made as `ca init` makes
  * it, in a private temporary directory (0700, removed afterwards, whatever happens), then copied into
  * the database by `store copy`'s one transaction (which also creates the schema).
  */
 async function initOnDb(ctx: Ctx, o: Record<string, any>, keyType: ReturnType<typeof parseKeyType>, nameConstraints: ReturnType<typeof constraintsFromOptions>): Promise<void> {
-  // --intermediate --root-dir: the root's file store signs now, the sub-CA goes into the database; a
-  // pending one (--csr-out, completed by ca install) is a file store's state
+  // --intermediate --root-dir: the root's file store signs now, the sub-CA goes into the database; with
+  // --csr-out a pending one waits in the database for `ca install --db` (pendingOnDb)
   if (o.force) throw usageError("ca init --db never replaces a store: it needs an empty database");
   if (o.intermediate && o.csrOut !== undefined) return pendingOnDb(ctx, o, keyType);
   if (o.encrypt === false && o.passphraseFile !== undefined) throw inputError("--no-encrypt and --passphrase-file contradict each other");
   await withDb(ctx, async (db) => {
-    const newPassphrase = () => getSecret(ctx, { what: "new CA passphrase", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE", confirm: true });
-    const rootPassphrase = () => getSecret(ctx, { what: "root CA passphrase", file: o.rootPassphraseFile, fileFlag: "--root-passphrase-file", env: "MTLSCTL_ROOT_PASSPHRASE" });
-    // --pkcs11: the key is made in the token; the database keeps only its URI (without a PIN)
-    const pin = () => getSecret(ctx, { what: "PKCS#11 token PIN", file: o.passphraseFile, fileFlag: "--passphrase-file", env: "MTLSCTL_PASSPHRASE" });
     // the library's initCa on a database (one code path with openStore(URL).initCa): refuses a database that holds a store
-    const j = await initCaInDb(db, {
-      keyType,
-      name: o.name,
-      subject: o.subject,
-      days: o.days,
-      pathLen: o.pathLen,
-      nameConstraints,
-      passphrase: o.pkcs11 !== undefined ? pin : o.encrypt === false ? null : newPassphrase,
-      ...(o.pkcs11 !== undefined ? { pkcs11: o.pkcs11 as string } : {}),
-      ...(o.rootDir !== undefined ? { root: { dir: o.rootDir, passphrase: rootPassphrase } } : {}),
-    });
+    const j = await initCaInDb(db, initOptions(ctx, o, keyType, nameConstraints));
     ctx.warnAll(j.warnings);
     ctx.result(j, () =>
       [
