@@ -276,7 +276,12 @@ export class PgStore implements Store {
    * instead of returning it to the pool, and the caller's next query fails (503 for serve).
    */
   private async checkout(): Promise<PG.PoolClient> {
-    const c = await this.pool.connect();
+    let c: PG.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw dbError(e, this.location);
+    }
     const broken: { error?: Error } = {};
     const onError = (e: Error) => (broken.error = e);
     c.on("error", onError);
@@ -322,12 +327,7 @@ export class PgStore implements Store {
   /** `fn` in one REPEATABLE READ, READ ONLY transaction: a consistent snapshot while writers go on. */
   async snapshot<T>(fn: (c: PG.PoolClient) => Promise<T>): Promise<T> {
     await this.ready();
-    let c: PG.PoolClient;
-    try {
-      c = await this.checkout();
-    } catch (e) {
-      throw dbError(e, this.location);
-    }
+    const c = await this.checkout();
     try {
       await c.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const out = await fn(c);
@@ -553,12 +553,7 @@ export class PgStore implements Store {
   /** BEGIN, the writer lock, fn, COMMIT; retried on a serialization failure or deadlock. */
   async rawTransaction<T>(fn: (c: PG.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      let c: PG.PoolClient;
-      try {
-        c = await this.checkout();
-      } catch (e) {
-        throw dbError(e, this.location);
-      }
+      const c = await this.checkout();
       try {
         await c.query("BEGIN");
         await c.query(`SET LOCAL lock_timeout = '${LOCK_WAIT}'`);
